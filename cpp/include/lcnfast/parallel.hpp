@@ -1,0 +1,88 @@
+// A small fork-join loop over fixed chunks, with cooperative cancellation.
+//
+// Chunk boundaries depend only on the problem size, never on the number of threads, and
+// every chunk writes its own rows, so results are identical for any thread count. The
+// calling thread polls `stop_check` (e.g. "did the user press Ctrl-C?") between chunks,
+// at most every few milliseconds, and all threads stop after their current chunk.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace lcnfast {
+
+// Returns true when the running computation should stop. Called only on the calling thread.
+using StopCheck = std::function<bool()>;
+
+inline int hardware_threads() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+// Runs body(begin, end, worker) over [0, n) in chunks of `chunk` items on up to `threads`
+// threads (worker in [0, threads)). Returns false when stop_check asked to stop, in which
+// case some chunks did not run. Rethrows the first exception a body threw.
+template <class Body>
+bool parallel_chunks(std::ptrdiff_t n, std::ptrdiff_t chunk, int threads, const Body& body,
+                     const StopCheck& stop_check) {
+  if (n <= 0) return true;
+  chunk = std::max<std::ptrdiff_t>(chunk, 1);
+  const std::ptrdiff_t n_chunks = (n + chunk - 1) / chunk;
+  const int workers = static_cast<int>(std::min<std::ptrdiff_t>(std::max(threads, 1), n_chunks));
+
+  std::atomic<std::ptrdiff_t> next{0};
+  std::atomic<bool> stop{false};
+  bool interrupted = false;
+  std::exception_ptr error;
+  std::mutex error_mutex;
+
+  auto run = [&](int worker, bool caller) {
+    using clock = std::chrono::steady_clock;
+    auto last_poll = clock::now();
+    while (!stop.load(std::memory_order_relaxed)) {
+      const std::ptrdiff_t i = next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= n_chunks) break;
+      try {
+        body(i * chunk, std::min(n, (i + 1) * chunk), worker);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+        stop.store(true);
+      }
+      if (caller && stop_check) {
+        const auto now = clock::now();
+        if (now - last_poll > std::chrono::milliseconds(20)) {
+          last_poll = now;
+          if (stop_check()) {
+            interrupted = true;
+            stop.store(true);
+          }
+        }
+      }
+    }
+  };
+
+  std::vector<std::thread> pool;
+  for (int w = 1; w < workers; ++w) {
+    try {
+      pool.emplace_back(run, w, false);
+    } catch (const std::system_error&) {
+      break;  // could not start another thread: the others take its chunks
+    }
+  }
+  run(0, true);
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+  if (!interrupted && stop_check && stop_check()) interrupted = true;
+  return !interrupted;
+}
+
+}  // namespace lcnfast

@@ -1,0 +1,87 @@
+// Batched parameterisation map mu, its adjoint (vjp) and its Jacobian, on top of the
+// instruction-set kernels. Arrays are row-major and contiguous:
+//   theta (batch, n_params), v and g (batch, n_out), grad (batch, n_params),
+//   jac (batch, n_out, n_params).
+// Each function returns false when stop_check interrupted it (the output is then partial).
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "lcnfast/dispatch.hpp"
+#include "lcnfast/parallel.hpp"
+#include "lcnfast/plan.hpp"
+
+namespace lcnfast {
+
+// Per-thread scratch above this is refused rather than attempted.
+inline constexpr std::size_t kMaxScratchBytes = std::size_t{1} << 30;
+
+namespace detail {
+
+inline std::vector<std::vector<double>> make_scratch(const ProductPlan& plan, const KernelTable& k, int threads) {
+  const std::size_t n = plan.scratch_size(k.lanes);
+  if (n * sizeof(double) > kMaxScratchBytes)
+    throw std::invalid_argument("k: architecture too large for the batched kernels (needs " +
+                                std::to_string(n * sizeof(double) >> 20) + " MiB of scratch per thread)");
+  return std::vector<std::vector<double>>(static_cast<std::size_t>(std::max(threads, 1)), std::vector<double>(n));
+}
+
+// Rows per chunk: a multiple of the SIMD tile, a few hundred kB of traffic per chunk.
+inline std::ptrdiff_t rows_per_chunk(const ProductPlan& plan) {
+  const std::ptrdiff_t per_row = plan.n_params() + plan.n_out();
+  const std::ptrdiff_t rows = std::max<std::ptrdiff_t>(8, (std::ptrdiff_t{1} << 15) / std::max<std::ptrdiff_t>(per_row, 1));
+  return (rows + 7) / 8 * 8;
+}
+
+}  // namespace detail
+
+inline bool end_to_end(const ProductPlan& plan, const double* theta, std::ptrdiff_t batch, double* v, int threads,
+                       const StopCheck& stop_check = {}) {
+  const KernelTable& k = kernels();
+  auto scratch = detail::make_scratch(plan, k, threads);
+  const std::ptrdiff_t P = plan.n_params(), n_out = plan.n_out();
+  return parallel_chunks(
+      batch, detail::rows_per_chunk(plan), threads,
+      [&](std::ptrdiff_t b, std::ptrdiff_t e, int w) {
+        k.end_to_end_rows(plan.view(), theta + b * P, P, e - b, v + b * n_out, n_out,
+                          scratch[static_cast<std::size_t>(w)].data());
+      },
+      stop_check);
+}
+
+inline bool vjp(const ProductPlan& plan, const double* theta, const double* g, std::ptrdiff_t batch, double* grad,
+                int threads, const StopCheck& stop_check = {}) {
+  const KernelTable& k = kernels();
+  auto scratch = detail::make_scratch(plan, k, threads);
+  const std::ptrdiff_t P = plan.n_params(), n_out = plan.n_out();
+  return parallel_chunks(
+      batch, detail::rows_per_chunk(plan), threads,
+      [&](std::ptrdiff_t b, std::ptrdiff_t e, int w) {
+        k.vjp_rows(plan.view(), theta + b * P, P, g + b * n_out, n_out, 0, e - b, grad + b * P, P,
+                   scratch[static_cast<std::size_t>(w)].data());
+      },
+      stop_check);
+}
+
+// Row r of the Jacobian of sample b is the vjp of e_r: the kernel runs the n_out unit
+// cotangents of one sample across its SIMD lanes, reading the same theta row (ldt = 0).
+inline bool jacobian(const ProductPlan& plan, const double* theta, std::ptrdiff_t batch, double* jac, int threads,
+                     const StopCheck& stop_check = {}) {
+  const KernelTable& k = kernels();
+  auto scratch = detail::make_scratch(plan, k, threads);
+  const std::ptrdiff_t P = plan.n_params(), n_out = plan.n_out();
+  const std::ptrdiff_t chunk = std::max<std::ptrdiff_t>(1, detail::rows_per_chunk(plan) / n_out);
+  return parallel_chunks(
+      batch, chunk, threads,
+      [&](std::ptrdiff_t b, std::ptrdiff_t e, int w) {
+        for (std::ptrdiff_t i = b; i < e; ++i)
+          k.vjp_rows(plan.view(), theta + i * P, 0, nullptr, 0, 0, n_out, jac + i * n_out * P, P,
+                     scratch[static_cast<std::size_t>(w)].data());
+      },
+      stop_check);
+}
+
+}  // namespace lcnfast

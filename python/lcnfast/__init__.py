@@ -1,0 +1,49 @@
+"""lcnfast: geometry and optimisation of linear convolutional networks, with a C++ core.
+
+An LCN composes convolutions without activations, so it computes one convolution whose
+filter is a product of the layer filters seen as polynomials (strides act as dilations).
+See DESIGN.md for the conventions; the main entry points are:
+
+* :class:`Architecture` -- filter sizes, strides, valid or circular layers, 1D or 2D;
+* :func:`end_to_end`, :func:`vjp`, :func:`jacobian` -- the parameterisation map, batched;
+* :func:`conv_matrix`, :func:`network_matrix` -- the linear maps as explicit matrices.
+"""
+
+from __future__ import annotations
+
+try:
+    from . import _core
+except ImportError as exc:  # pragma: no cover - depends on how the package was installed
+    raise ImportError(
+        "lcnfast's compiled core (lcnfast._core) could not be imported. Build and install the "
+        "package with `pip install .` from the source tree (it needs a C++17 compiler; pip "
+        f"fetches pybind11, scikit-build-core and Eigen). Original error: {exc}"
+    ) from exc
+
+from .architecture import MAX_FILTER_ENTRIES, MAX_PARAMS, Architecture
+from .matrices import conv_matrix, network_matrix
+from .parameterisation import end_to_end, jacobian, vjp
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "Architecture",
+    "MAX_FILTER_ENTRIES",
+    "MAX_PARAMS",
+    "__version__",
+    "conv_matrix",
+    "end_to_end",
+    "jacobian",
+    "network_matrix",
+    "simd_backend",
+    "vjp",
+]
+
+
+def simd_backend() -> str:
+    """Name of the SIMD kernel backend in use ("avx2" or "generic").
+
+    Chosen at import from what the CPU supports; the ``LCNFAST_BACKEND`` environment
+    variable overrides it. Every backend gives bitwise identical results.
+    """
+    return str(_core.backend())

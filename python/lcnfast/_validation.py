@@ -1,0 +1,73 @@
+"""Argument checking shared by the public functions.
+
+Every public entry point validates here, with a message naming the argument, before any
+buffer reaches the compiled core (which re-checks its own preconditions).
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["as_int", "as_real_array", "resolve_threads"]
+
+
+def as_int(value: Any, name: str, *, minimum: int | None = None) -> int:
+    """Return ``value`` as a Python int, rejecting bools, floats and strings."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected an integer, got a bool ({value!r})")
+    try:
+        result = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name}: expected an integer, got {type(value).__name__} ({value!r})") from None
+    if minimum is not None and result < minimum:
+        raise ValueError(f"{name}: must be >= {minimum}, got {result}")
+    return result
+
+
+def as_real_array(value: Any, name: str, *, allow_empty: bool = False) -> NDArray[np.float64]:
+    """Convert ``value`` to a C-contiguous float64 array of finite numbers.
+
+    Integers, unsigned integers and floats of any width are converted; bools, complex
+    numbers, strings and objects are rejected with ``TypeError``; NaN and inf with
+    ``ValueError``. Non-contiguous or Fortran-ordered input is copied.
+    """
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name}: expected an array of real numbers, got {type(value).__name__}")
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as exc:  # ragged nested lists and the like
+        raise ValueError(f"{name}: cannot be read as an array ({exc})") from None
+    kind = array.dtype.kind
+    if kind not in "iuf":
+        what = {"b": "bool", "c": "complex", "O": "object", "U": "string", "S": "bytes"}.get(kind, str(array.dtype))
+        raise TypeError(f"{name}: expected real numbers, got dtype {array.dtype} ({what})")
+    array = np.ascontiguousarray(array, dtype=np.float64)
+    if array.size == 0 and not allow_empty:
+        raise ValueError(f"{name}: is empty (shape {array.shape})")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name}: contains NaN or infinity")
+    return array
+
+
+def resolve_threads(threads: Any) -> int:
+    """Number of threads for a kernel call.
+
+    ``None`` means the ``LCNFAST_NUM_THREADS`` environment variable if set, otherwise
+    every hardware thread. Results never depend on this number.
+    """
+    if threads is None:
+        env = os.environ.get("LCNFAST_NUM_THREADS", "").strip()
+        if env:
+            try:
+                return as_int(int(env), "LCNFAST_NUM_THREADS", minimum=1)
+            except ValueError:
+                raise ValueError(f"LCNFAST_NUM_THREADS: expected a positive integer, got {env!r}") from None
+        from . import _core
+
+        return int(_core.hardware_threads())
+    return as_int(threads, "threads", minimum=1)
