@@ -136,7 +136,11 @@ class Architecture:
             self._widths_pairs(d0_pair, "d0")  # raises if some layer does not fit
         modulus = d0_pair if self._kind == "circular" else (0, 0)
         assert modulus is not None
-        self._plan = _core.ProductPlan(list(self._k), list(self._s), modulus)
+        # Strides only enter through dilations, and any dilation beyond the size limit is
+        # already rejected above unless every later filter has size 1: clamping them to
+        # int64 range changes nothing.
+        clamped = [(min(a, 2**62), min(b, 2**62)) for a, b in self._s]
+        self._plan = _core.ProductPlan(list(self._k), clamped, modulus)
 
     # -- parsing helpers -------------------------------------------------------------
     @staticmethod

@@ -62,8 +62,9 @@ class ProductPlan {
         const std::int64_t s = strides[l][static_cast<std::size_t>(a)];
         if (k < 1) throw std::invalid_argument("k: filter sizes must be >= 1, layer " + std::to_string(l + 1) + " has " + std::to_string(k));
         if (s < 1) throw std::invalid_argument("s: strides must be >= 1, layer " + std::to_string(l + 1) + " has " + std::to_string(s));
-        if (k > kMaxFilterEntries || dil[static_cast<std::size_t>(a)] > kMaxFilterEntries ||
-            (k - 1) > (kMaxFilterEntries - full[static_cast<std::size_t>(a)]) / dil[static_cast<std::size_t>(a)])
+        if (k > kMaxFilterEntries ||
+            (k > 1 && (dil[static_cast<std::size_t>(a)] > kMaxFilterEntries ||
+                       (k - 1) > (kMaxFilterEntries - full[static_cast<std::size_t>(a)]) / dil[static_cast<std::size_t>(a)])))
           throw std::invalid_argument("k: end-to-end filter larger than " + std::to_string(kMaxFilterEntries) + " entries");
         full[static_cast<std::size_t>(a)] += (k - 1) * dil[static_cast<std::size_t>(a)];
       }
