@@ -192,3 +192,39 @@ def test_fuzz_architecture_arguments(k, s, d0, kind):
     v = lcnfast.end_to_end(arch, theta)
     # all-ones filters: the product's coefficients sum to prod k_l (also after circular folding)
     assert v.sum() == np.prod([kl for kl in arch.k])
+
+
+@pytest.mark.parametrize("backend", lcnfast._core.available_backends())
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])
+def test_non_finite_values_found_at_every_position(backend, bad):
+    """The kernels check finiteness while loading (SIMD blocks and scalar tails alike)."""
+    arch = Architecture([3, 4, 2, 3], [1, 2, 1, 1])  # 12 parameters: three 4-wide blocks
+    rng = np.random.default_rng(5)
+    theta = rng.standard_normal((19, arch.n_params))  # two full tiles of 8 and a tail
+    g = rng.standard_normal((19, arch.filter_size))
+    try:
+        lcnfast._core.set_backend(backend)
+        for row in (0, 3, 8, 15, 18):
+            for col in (0, 5, arch.n_params - 1):
+                bad_theta = theta.copy()
+                bad_theta[row, col] = bad
+                for call in (lambda: lcnfast.end_to_end(arch, bad_theta),
+                             lambda: lcnfast.vjp(arch, bad_theta, g),
+                             lambda: lcnfast.jacobian(arch, bad_theta)):
+                    with pytest.raises(ValueError, match="theta: contains NaN or infinity"):
+                        call()
+            bad_g = g.copy()
+            bad_g[row, arch.filter_size - 1] = bad
+            with pytest.raises(ValueError, match="g: contains NaN or infinity"):
+                lcnfast.vjp(arch, theta, bad_g)
+    finally:
+        lcnfast._core.set_backend("auto")
+
+
+def test_huge_finite_values_are_not_mistaken_for_infinity():
+    arch = Architecture([4, 4, 4, 4])
+    theta = np.full((16, arch.n_params), 1e308)  # sums would overflow; each value is finite
+    theta[:, 4:] = 1e-300
+    v = lcnfast.end_to_end(arch, theta)
+    assert v.shape == (16, arch.filter_size)
+    lcnfast.vjp(arch, theta, np.full_like(v, 1e308))

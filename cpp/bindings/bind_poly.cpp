@@ -23,6 +23,13 @@ double* output_buffer(std::optional<py::array_t<double, py::array::c_style>>& ou
   return out->mutable_data();
 }
 
+// Turns a KernelStatus into the Python exception the user should see.
+void raise_for_status(int status) {
+  if (status & lcnfast::kInterrupted) throw py::error_already_set();  // the pending KeyboardInterrupt
+  if (status & lcnfast::kThetaNotFinite) throw std::invalid_argument("theta: contains NaN or infinity");
+  if (status & lcnfast::kCotangentNotFinite) throw std::invalid_argument("g: contains NaN or infinity");
+}
+
 }  // namespace
 }  // namespace lcnfast::bindings
 
@@ -49,12 +56,12 @@ void bind_poly(py::module_& m) {
             checked_threads(threads);
             py::array_t<double> result;
             double* v = output_buffer(out, B, plan.n_out(), result);
-            bool done;
+            int status;
             {
               py::gil_scoped_release release;
-              done = lcnfast::end_to_end(plan, theta.data(), B, v, threads, python_signals());
+              status = lcnfast::end_to_end(plan, theta.data(), B, v, threads, python_signals());
             }
-            if (!done) throw py::error_already_set();
+            raise_for_status(status);
             return result;
           },
           py::arg("theta"), py::arg("threads"), py::arg("out") = py::none(),
@@ -69,12 +76,12 @@ void bind_poly(py::module_& m) {
             checked_threads(threads);
             auto grad = new_array({B, static_cast<py::ssize_t>(plan.n_params())});
             double* out = grad.mutable_data();
-            bool done;
+            int status;
             {
               py::gil_scoped_release release;
-              done = lcnfast::vjp(plan, theta.data(), g.data(), B, out, threads, python_signals());
+              status = lcnfast::vjp(plan, theta.data(), g.data(), B, out, threads, python_signals());
             }
-            if (!done) throw py::error_already_set();
+            raise_for_status(status);
             return grad;
           },
           py::arg("theta"), py::arg("g"), py::arg("threads"),
@@ -86,12 +93,12 @@ void bind_poly(py::module_& m) {
             checked_threads(threads);
             auto jac = new_array({B, static_cast<py::ssize_t>(plan.n_out()), static_cast<py::ssize_t>(plan.n_params())});
             double* out = jac.mutable_data();
-            bool done;
+            int status;
             {
               py::gil_scoped_release release;
-              done = lcnfast::jacobian(plan, theta.data(), B, out, threads, python_signals());
+              status = lcnfast::jacobian(plan, theta.data(), B, out, threads, python_signals());
             }
-            if (!done) throw py::error_already_set();
+            raise_for_status(status);
             return jac;
           },
           py::arg("theta"), py::arg("threads"), "Jacobians d mu / d theta; returns (B, n_out, n_params).");

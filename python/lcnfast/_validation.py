@@ -29,12 +29,16 @@ def as_int(value: Any, name: str, *, minimum: int | None = None) -> int:
     return result
 
 
-def as_real_array(value: Any, name: str, *, allow_empty: bool = False) -> NDArray[np.float64]:
+def as_real_array(value: Any, name: str, *, allow_empty: bool = False, check_finite: bool = True) -> NDArray[np.float64]:
     """Convert ``value`` to a C-contiguous float64 array of finite numbers.
 
     Integers, unsigned integers and floats of any width are converted; bools, complex
     numbers, strings and objects are rejected with ``TypeError``; NaN and inf with
     ``ValueError``. Non-contiguous or Fortran-ordered input is copied.
+
+    ``check_finite=False`` is for arrays that go straight to a compiled kernel which checks
+    finiteness itself in the pass it makes anyway (and raises the same ``ValueError``):
+    a separate pass here would cost as much as the kernel.
     """
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name}: expected an array of real numbers, got {type(value).__name__}")
@@ -49,7 +53,7 @@ def as_real_array(value: Any, name: str, *, allow_empty: bool = False) -> NDArra
     array = np.ascontiguousarray(array, dtype=np.float64)
     if array.size == 0 and not allow_empty:
         raise ValueError(f"{name}: is empty (shape {array.shape})")
-    if not np.isfinite(array).all():
+    if check_finite and not np.isfinite(array).all():
         raise ValueError(f"{name}: contains NaN or infinity")
     return array
 

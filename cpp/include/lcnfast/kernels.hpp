@@ -15,8 +15,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "lcnfast/kernels_view.hpp"
+
+#if defined(__AVX__)
+#include <immintrin.h>  // C intrinsics only (always inlined): safe under the rule above
+#endif
 
 #ifndef LCNFAST_ISA
 #error "define LCNFAST_ISA (the namespace of this instruction set) before including kernels.hpp"
@@ -36,6 +41,7 @@ struct Scratch {
   double* adj_b;   // [full_len]
   double* out;     // [n_out]
   double* grad;    // [n_params]
+  double* rows;    // [n_out]: one output tile, row-major, before it is streamed out
 };
 
 inline Scratch carve(const PlanView& p, double* s) {
@@ -48,26 +54,146 @@ inline Scratch carve(const PlanView& p, double* s) {
   r.adj_b = r.adj_a + full * kLanes;
   r.out = r.adj_b + full * kLanes;
   r.grad = r.out + index_t{p.n_out} * kLanes;
+  r.rows = r.grad + n_params * kLanes;
   return r;
 }
 
+#if defined(__AVX__)
+// Transposes the 4x4 block r0..r3 (rows) into columns c0..c3.
+inline void transpose4(__m256d& r0, __m256d& r1, __m256d& r2, __m256d& r3) {
+  const __m256d t0 = _mm256_unpacklo_pd(r0, r1);  // r0[0] r1[0] r0[2] r1[2]
+  const __m256d t1 = _mm256_unpackhi_pd(r0, r1);  // r0[1] r1[1] r0[3] r1[3]
+  const __m256d t2 = _mm256_unpacklo_pd(r2, r3);
+  const __m256d t3 = _mm256_unpackhi_pd(r2, r3);
+  r0 = _mm256_permute2f128_pd(t0, t2, 0x20);
+  r1 = _mm256_permute2f128_pd(t1, t3, 0x20);
+  r2 = _mm256_permute2f128_pd(t0, t2, 0x31);
+  r3 = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
+#endif
+
 // rows x cols block of a row-major matrix (leading dimension ld; ld = 0 repeats one row)
-// into SoA; missing lanes are zero so they stay finite and harmless.
-inline void load_tile(const double* __restrict src, index_t ld, index_t rows, index_t cols,
+// into SoA; missing lanes are zero so they stay finite and harmless. The transposes are
+// pure data movement, so the SIMD and scalar versions agree bit for bit. Returns whether
+// every value read was finite: checking here, while the data passes through registers
+// anyway, saves the caller a separate pass over the whole input (x * 0 is NaN exactly
+// when x is NaN or infinite).
+inline bool load_tile(const double* __restrict src, index_t ld, index_t rows, index_t cols,
                       double* __restrict dst) {
-  for (index_t i = 0; i < cols * kLanes; ++i) dst[i] = 0.0;
+  index_t c0 = 0;
+  double probe = 0.0;
+#if defined(__AVX__)
+  if (rows == kLanes && ld != 0) {
+    const __m256d zero = _mm256_setzero_pd();
+    __m256d acc = zero;
+    for (; c0 + 4 <= cols; c0 += 4) {
+      for (int j = 0; j < kLanes; j += 4) {
+        __m256d r0 = _mm256_loadu_pd(src + (j + 0) * ld + c0);
+        __m256d r1 = _mm256_loadu_pd(src + (j + 1) * ld + c0);
+        __m256d r2 = _mm256_loadu_pd(src + (j + 2) * ld + c0);
+        __m256d r3 = _mm256_loadu_pd(src + (j + 3) * ld + c0);
+        // (each value is multiplied by zero on its own: a sum first could overflow)
+        acc = _mm256_add_pd(acc, _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(r0, zero), _mm256_mul_pd(r1, zero)),
+                                               _mm256_add_pd(_mm256_mul_pd(r2, zero), _mm256_mul_pd(r3, zero))));
+        transpose4(r0, r1, r2, r3);
+        _mm256_storeu_pd(dst + (c0 + 0) * kLanes + j, r0);
+        _mm256_storeu_pd(dst + (c0 + 1) * kLanes + j, r1);
+        _mm256_storeu_pd(dst + (c0 + 2) * kLanes + j, r2);
+        _mm256_storeu_pd(dst + (c0 + 3) * kLanes + j, r3);
+      }
+    }
+    double lanes[4];
+    _mm256_storeu_pd(lanes, acc);
+    probe = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  }
+#endif
+  if (rows < kLanes)
+    for (index_t i = c0 * kLanes; i < cols * kLanes; ++i) dst[i] = 0.0;
   for (index_t j = 0; j < rows; ++j) {
     const double* row = src + j * ld;
-    for (index_t c = 0; c < cols; ++c) dst[c * kLanes + j] = row[c];
+    for (index_t c = c0; c < cols; ++c) {
+      dst[c * kLanes + j] = row[c];
+      probe += row[c] * 0.0;
+    }
+  }
+  return probe == 0.0;
+}
+
+// Writes output column r of each of `rows` rows: entry entries[r] of the SoA array src
+// (entries == nullptr: entry r; a negative entry: zero).
+inline void store_tile(const double* __restrict src, const int* __restrict entries, index_t rows, index_t cols,
+                       double* __restrict dst, index_t ld) {
+  index_t c0 = 0;
+#if defined(__AVX__)
+  if (rows == kLanes) {
+    const __m256d zero = _mm256_setzero_pd();
+    for (; c0 + 4 <= cols; c0 += 4) {
+      index_t e[4];
+      for (int q = 0; q < 4; ++q) e[q] = entries == nullptr ? c0 + q : index_t{entries[c0 + q]};
+      for (int j = 0; j < kLanes; j += 4) {
+        __m256d r0 = e[0] < 0 ? zero : _mm256_loadu_pd(src + e[0] * kLanes + j);
+        __m256d r1 = e[1] < 0 ? zero : _mm256_loadu_pd(src + e[1] * kLanes + j);
+        __m256d r2 = e[2] < 0 ? zero : _mm256_loadu_pd(src + e[2] * kLanes + j);
+        __m256d r3 = e[3] < 0 ? zero : _mm256_loadu_pd(src + e[3] * kLanes + j);
+        transpose4(r0, r1, r2, r3);
+        _mm256_storeu_pd(dst + (j + 0) * ld + c0, r0);
+        _mm256_storeu_pd(dst + (j + 1) * ld + c0, r1);
+        _mm256_storeu_pd(dst + (j + 2) * ld + c0, r2);
+        _mm256_storeu_pd(dst + (j + 3) * ld + c0, r3);
+      }
+    }
+  }
+#endif
+  for (index_t j = 0; j < rows; ++j) {
+    double* row = dst + j * ld;
+    for (index_t c = c0; c < cols; ++c) {
+      const index_t e = entries == nullptr ? c : index_t{entries[c]};
+      row[c] = e < 0 ? 0.0 : src[e * kLanes + j];
+    }
   }
 }
 
-inline void store_tile(const double* __restrict src, index_t rows, index_t cols, double* __restrict dst,
-                       index_t ld) {
-  for (index_t j = 0; j < rows; ++j) {
-    double* row = dst + j * ld;
-    for (index_t c = 0; c < cols; ++c) row[c] = src[c * kLanes + j];
+// dst[0..n) = src[0..n). With AVX the aligned middle is written with non-temporal stores:
+// a large batch's output is not read again soon, and streaming it saves the read-for-
+// ownership traffic that ordinary stores cost (the kernels are memory-bound).
+inline void stream_copy(double* __restrict dst, const double* __restrict src, index_t n) {
+  index_t i = 0;
+#if defined(__AVX__)
+  // Only whole 64-byte lines are streamed: a partially streamed line would be merged in
+  // memory, which costs more than the ordinary store it replaces.
+  while (i < n && (reinterpret_cast<std::uintptr_t>(dst + i) & 63u) != 0) {
+    dst[i] = src[i];
+    ++i;
   }
+  for (; i + 8 <= n; i += 8) {
+    _mm256_stream_pd(dst + i, _mm256_loadu_pd(src + i));
+    _mm256_stream_pd(dst + i + 4, _mm256_loadu_pd(src + i + 4));
+  }
+#endif
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
+// Asks for rows [first, first + kLanes) of a row-major matrix to be brought into cache,
+// if they exist. The kernels read their input once, a few tiles ahead of use; without
+// this, two threads streaming different chunks ran slower than one (measured).
+constexpr index_t kPrefetchTiles = 4;
+inline void prefetch_tile(const double* src, index_t ld, index_t first, index_t rows) {
+#if defined(__AVX__)
+  if (ld == 0 || first + kLanes > rows) return;
+  const double* start = src + first * ld;
+  for (index_t i = 0; i < kLanes * ld; i += 8) _mm_prefetch(reinterpret_cast<const char*>(start + i), _MM_HINT_T0);
+#else
+  (void)src;
+  (void)ld;
+  (void)first;
+  (void)rows;
+#endif
+}
+
+inline void stream_fence() {
+#if defined(__AVX__)
+  _mm_sfence();  // make the streamed stores visible before the caller's threads join
+#endif
 }
 
 // stages[l] = prod_{m <= l} w_m for the tile in s.params.
@@ -82,17 +208,14 @@ inline void forward_tile(const PlanView& p, const Scratch& s) {
   for (int l = 1; l < p.n_layers; ++l) {
     double* nxt = s.stages + l * full * kLanes;
     for (int i = p.support_begin[l]; i < p.support_begin[l + 1]; ++i) {
-      double* __restrict o = nxt + index_t{p.supports[i]} * kLanes;
-      for (int j = 0; j < kLanes; ++j) o[j] = 0.0;
-    }
-    for (int i = p.support_begin[l - 1]; i < p.support_begin[l]; ++i) {
-      const index_t n = p.supports[i];
-      const double* __restrict a = cur + n * kLanes;
-      for (int t = p.tap_begin[l]; t < p.tap_begin[l + 1]; ++t) {
-        const double* __restrict w = s.params + index_t{t} * kLanes;
-        double* __restrict o = nxt + (n + p.tap_offsets[t]) * kLanes;
-        for (int j = 0; j < kLanes; ++j) o[j] += a[j] * w[j];
+      double acc[kLanes] = {};
+      for (int q = p.gather_begin[i]; q < p.gather_begin[i + 1]; ++q) {
+        const double* __restrict a = cur + index_t{p.gather_src[q]} * kLanes;
+        const double* __restrict w = s.params + index_t{p.gather_tap[q]} * kLanes;
+        for (int j = 0; j < kLanes; ++j) acc[j] += a[j] * w[j];
       }
+      double* __restrict o = nxt + index_t{p.supports[i]} * kLanes;
+      for (int j = 0; j < kLanes; ++j) o[j] = acc[j];
     }
     cur = nxt;
   }
@@ -135,24 +258,29 @@ inline void adjoint_tile(const PlanView& p, const Scratch& s, double* __restrict
   }
   for (int l = p.n_layers - 1; l >= 1; --l) {
     const double* prev = s.stages + (l - 1) * full * kLanes;
+    const int sb = p.support_begin[l - 1], se = p.support_begin[l];
     for (int t = p.tap_begin[l]; t < p.tap_begin[l + 1]; ++t) {
+      const double* shifted = gb + index_t{p.tap_offsets[t]} * kLanes;
+      double acc[kLanes] = {};
+      for (int i = sb; i < se; ++i) {
+        const index_t n = p.supports[i];
+        const double* __restrict g = shifted + n * kLanes;
+        const double* __restrict a = prev + n * kLanes;
+        for (int j = 0; j < kLanes; ++j) acc[j] += g[j] * a[j];
+      }
       double* __restrict d = grad + index_t{t} * kLanes;
-      for (int j = 0; j < kLanes; ++j) d[j] = 0.0;
+      for (int j = 0; j < kLanes; ++j) d[j] = acc[j];
     }
-    for (int i = p.support_begin[l - 1]; i < p.support_begin[l]; ++i) {
+    for (int i = sb; i < se; ++i) {
       const index_t n = p.supports[i];
-      const double* __restrict a = prev + n * kLanes;
-      double* __restrict o = gn + n * kLanes;
-      for (int j = 0; j < kLanes; ++j) o[j] = 0.0;
+      double acc[kLanes] = {};
       for (int t = p.tap_begin[l]; t < p.tap_begin[l + 1]; ++t) {
         const double* __restrict g = gb + (n + p.tap_offsets[t]) * kLanes;
         const double* __restrict w = s.params + index_t{t} * kLanes;
-        double* __restrict d = grad + index_t{t} * kLanes;
-        for (int j = 0; j < kLanes; ++j) {
-          d[j] += g[j] * a[j];
-          o[j] += g[j] * w[j];
-        }
+        for (int j = 0; j < kLanes; ++j) acc[j] += g[j] * w[j];
       }
+      double* __restrict o = gn + n * kLanes;
+      for (int j = 0; j < kLanes; ++j) o[j] = acc[j];
     }
     double* tmp = gb;
     gb = gn;
@@ -165,39 +293,62 @@ inline void adjoint_tile(const PlanView& p, const Scratch& s, double* __restrict
   }
 }
 
-// v[b, :] = mu(theta[b, :]) for b < rows.
-inline void end_to_end_rows(const PlanView& p, const double* theta, index_t ldt, index_t rows, double* v,
-                            index_t ldv, double* scratch) {
+// v[b, :] = mu(theta[b, :]) for b < rows. Returns kThetaNotFinite if theta had a NaN or
+// an infinity (v is then unspecified), else 0.
+inline int end_to_end_rows(const PlanView& p, const double* theta, index_t ldt, index_t rows, double* v,
+                           index_t ldv, double* scratch) {
   const Scratch s = carve(p, scratch);
+  bool finite = true;
   const index_t n_params = p.tap_begin[p.n_layers];
   for (index_t r0 = 0; r0 < rows; r0 += kLanes) {
     const index_t nr = rows - r0 < kLanes ? rows - r0 : kLanes;
-    load_tile(theta + r0 * ldt, ldt, nr, n_params, s.params);
+    prefetch_tile(theta, ldt, r0 + kPrefetchTiles * kLanes, rows);
+    finite &= load_tile(theta + r0 * ldt, ldt, nr, n_params, s.params);
     forward_tile(p, s);
-    fold_tile(p, s);
-    store_tile(s.out, nr, p.n_out, v + r0 * ldv, ldv);
+    const double* src = s.out;
+    const int* entries = nullptr;
+    if (p.folded) {
+      fold_tile(p, s);
+    } else {
+      // valid layers: each output is one entry of the last stage (or zero in a 2D hole)
+      src = s.stages + index_t{p.n_layers - 1} * p.full_len * kLanes;
+      entries = p.out_entry;
+    }
+    if (nr == kLanes && ldv == p.n_out) {
+      store_tile(src, entries, nr, p.n_out, s.rows, p.n_out);
+      stream_copy(v + r0 * ldv, s.rows, kLanes * index_t{p.n_out});
+    } else {
+      store_tile(src, entries, nr, p.n_out, v + r0 * ldv, ldv);
+    }
   }
+  stream_fence();
+  return finite ? 0 : kThetaNotFinite;
 }
 
 // grad[b, :] = d/dtheta <g[b, :], mu(theta[b, :])>. With g == nullptr the cotangent of
-// row b is the unit vector e_{(first_row + b) mod n_out}: rows of a Jacobian.
-inline void vjp_rows(const PlanView& p, const double* theta, index_t ldt, const double* g, index_t ldg,
-                     index_t first_row, index_t rows, double* grad, index_t ldgrad, double* scratch) {
+// row b is the unit vector e_{(first_row + b) mod n_out}: rows of a Jacobian. Returns a
+// mask of kThetaNotFinite and kCotangentNotFinite.
+inline int vjp_rows(const PlanView& p, const double* theta, index_t ldt, const double* g, index_t ldg,
+                    index_t first_row, index_t rows, double* grad, index_t ldgrad, double* scratch) {
   const Scratch s = carve(p, scratch);
+  bool theta_finite = true, g_finite = true;
   const index_t n_params = p.tap_begin[p.n_layers];
   for (index_t r0 = 0; r0 < rows; r0 += kLanes) {
     const index_t nr = rows - r0 < kLanes ? rows - r0 : kLanes;
-    load_tile(theta + r0 * ldt, ldt, nr, n_params, s.params);
+    prefetch_tile(theta, ldt, r0 + kPrefetchTiles * kLanes, rows);
+    if (g != nullptr) prefetch_tile(g, ldg, r0 + kPrefetchTiles * kLanes, rows);
+    theta_finite &= load_tile(theta + r0 * ldt, ldt, nr, n_params, s.params);
     forward_tile(p, s);
     if (g != nullptr) {
-      load_tile(g + r0 * ldg, ldg, nr, p.n_out, s.out);
+      g_finite &= load_tile(g + r0 * ldg, ldg, nr, p.n_out, s.out);
     } else {
       for (index_t i = 0; i < index_t{p.n_out} * kLanes; ++i) s.out[i] = 0.0;
       for (index_t j = 0; j < nr; ++j) s.out[((first_row + r0 + j) % p.n_out) * kLanes + j] = 1.0;
     }
     adjoint_tile(p, s, s.grad);
-    store_tile(s.grad, nr, n_params, grad + r0 * ldgrad, ldgrad);
+    store_tile(s.grad, nullptr, nr, n_params, grad + r0 * ldgrad, ldgrad);
   }
+  return (theta_finite ? 0 : kThetaNotFinite) | (g_finite ? 0 : kCotangentNotFinite);
 }
 
 }  // namespace LCNFAST_ISA

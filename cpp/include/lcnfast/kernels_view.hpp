@@ -22,15 +22,28 @@ struct PlanView {
   int n_out = 0;                       // entries of the (reduced) end-to-end filter
   const int* fold_begin = nullptr;     // [n_out+1]; output r sums stage L at fold_index[...]
   const int* fold_index = nullptr;
+  const int* gather_begin = nullptr;   // [#supports+1]; the terms of support entry i are
+  const int* gather_src = nullptr;     // (gather_src[q], gather_tap[q]) for q in
+  const int* gather_tap = nullptr;     // [gather_begin[i], gather_begin[i+1]) (layers >= 2)
+  const int* out_entry = nullptr;      // [n_out]; valid layers: the stage entry of output r, or -1
+  bool folded = false;                 // circular: some outputs sum several entries
+};
+
+// Bits of the status the kernels and the batched functions return.
+enum KernelStatus : int {
+  kOk = 0,
+  kThetaNotFinite = 1,      // a parameter was NaN or infinite
+  kCotangentNotFinite = 2,  // a cotangent g was NaN or infinite
+  kInterrupted = 4,         // the stop check (Ctrl-C) ended the computation early
 };
 
 // The entry points of one instruction set's kernels (see kernels.hpp for what they do).
 struct KernelTable {
   const char* name;
   int lanes;
-  void (*end_to_end_rows)(const PlanView&, const double* theta, std::ptrdiff_t ldt, std::ptrdiff_t rows,
+  int (*end_to_end_rows)(const PlanView&, const double* theta, std::ptrdiff_t ldt, std::ptrdiff_t rows,
                           double* v, std::ptrdiff_t ldv, double* scratch);
-  void (*vjp_rows)(const PlanView&, const double* theta, std::ptrdiff_t ldt, const double* g, std::ptrdiff_t ldg,
+  int (*vjp_rows)(const PlanView&, const double* theta, std::ptrdiff_t ldt, const double* g, std::ptrdiff_t ldg,
                    std::ptrdiff_t first_row, std::ptrdiff_t rows, double* grad, std::ptrdiff_t ldgrad,
                    double* scratch);
 };

@@ -122,6 +122,30 @@ class ProductPlan {
       current = std::move(next);
     }
 
+    // Gather lists: entry m of stage l is sum over (n, t) with n + off_t = m of
+    // stage_{l-1}[n] * w_l[t]. Listing the pairs per output (in increasing n) lets the
+    // kernel keep each sum in registers instead of scattering into memory.
+    gather_begin_.assign(supports_.size() + 1, 0);
+    {
+      std::vector<std::vector<std::array<int, 2>>> terms(static_cast<std::size_t>(full[0] * full[1]));
+      for (std::size_t l = 1; l < L; ++l) {
+        for (int i = support_begin_[l - 1]; i < support_begin_[l]; ++i) {
+          const int n = supports_[static_cast<std::size_t>(i)];
+          for (int t = tap_begin_[l]; t < tap_begin_[l + 1]; ++t)
+            terms[static_cast<std::size_t>(n + tap_offsets_[static_cast<std::size_t>(t)])].push_back({n, t});
+        }
+        for (int i = support_begin_[l]; i < support_begin_[l + 1]; ++i) {
+          auto& list = terms[static_cast<std::size_t>(supports_[static_cast<std::size_t>(i)])];
+          for (const auto& term : list) {
+            gather_src_.push_back(term[0]);
+            gather_tap_.push_back(term[1]);
+          }
+          list.clear();
+          gather_begin_[static_cast<std::size_t>(i) + 1] = static_cast<int>(gather_src_.size());
+        }
+      }
+    }
+
     // Folding of the final support onto the output (identity for valid layers).
     const std::int64_t n_out = out_shape_[0] * out_shape_[1];
     std::vector<std::vector<int>> pre(static_cast<std::size_t>(n_out));
@@ -134,9 +158,11 @@ class ProductPlan {
       pre[static_cast<std::size_t>(a * out_shape_[1] + b)].push_back(n);
     }
     fold_begin_.assign(static_cast<std::size_t>(n_out) + 1, 0);
+    out_entry_.assign(static_cast<std::size_t>(n_out), -1);
     for (std::size_t r = 0; r < pre.size(); ++r) {
       fold_index_.insert(fold_index_.end(), pre[r].begin(), pre[r].end());
       fold_begin_[r + 1] = static_cast<int>(fold_index_.size());
+      if (!pre[r].empty()) out_entry_[r] = pre[r].front();
     }
 
     view_.n_layers = static_cast<int>(L);
@@ -148,6 +174,11 @@ class ProductPlan {
     view_.n_out = static_cast<int>(n_out);
     view_.fold_begin = fold_begin_.data();
     view_.fold_index = fold_index_.data();
+    view_.gather_begin = gather_begin_.data();
+    view_.gather_src = gather_src_.data();
+    view_.gather_tap = gather_tap_.data();
+    view_.out_entry = out_entry_.data();
+    view_.folded = circular;
   }
 
   // Copying would leave view_ pointing into the source; plans are shared by pointer.
@@ -167,18 +198,19 @@ class ProductPlan {
 
   // Doubles of scratch one kernel call needs for a tile of `lanes` rows: the parameters,
   // every partial product (the vjp reads them all back), two adjoint buffers, the output
-  // and the gradient (see Scratch in kernels.hpp).
+  // (twice) and the gradient (see Scratch in kernels.hpp).
   std::size_t scratch_size(int lanes) const {
     const auto L = static_cast<std::size_t>(view_.n_layers);
     const auto full = static_cast<std::size_t>(view_.full_len);
     return static_cast<std::size_t>(lanes) *
-           (2 * static_cast<std::size_t>(n_params()) + (L + 2) * full + static_cast<std::size_t>(view_.n_out));
+           (2 * static_cast<std::size_t>(n_params()) + (L + 2) * full + 2 * static_cast<std::size_t>(view_.n_out));
   }
 
  private:
   std::vector<Shape2> filter_shapes_, strides_;
   Shape2 modulus_{0, 0}, full_shape_{1, 1}, out_shape_{1, 1};
   std::vector<int> tap_begin_, tap_offsets_, support_begin_, supports_, fold_begin_, fold_index_;
+  std::vector<int> gather_begin_, gather_src_, gather_tap_, out_entry_;
   PlanView view_{};
 };
 

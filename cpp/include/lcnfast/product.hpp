@@ -2,9 +2,12 @@
 // instruction-set kernels. Arrays are row-major and contiguous:
 //   theta (batch, n_params), v and g (batch, n_out), grad (batch, n_params),
 //   jac (batch, n_out, n_params).
-// Each function returns false when stop_check interrupted it (the output is then partial).
+// Each function returns a KernelStatus mask (kernels_view.hpp): kOk, or bits saying that
+// an input held NaN/inf or that stop_check interrupted the call; the output is then
+// unspecified.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -38,48 +41,60 @@ inline std::ptrdiff_t rows_per_chunk(const ProductPlan& plan) {
 
 }  // namespace detail
 
-inline bool end_to_end(const ProductPlan& plan, const double* theta, std::ptrdiff_t batch, double* v, int threads,
-                       const StopCheck& stop_check = {}) {
-  const KernelTable& k = kernels();
-  auto scratch = detail::make_scratch(plan, k, threads);
-  const std::ptrdiff_t P = plan.n_params(), n_out = plan.n_out();
-  return parallel_chunks(
-      batch, detail::rows_per_chunk(plan), threads,
+// Runs rows_fn(begin, end, scratch) over chunks of rows and merges the kernels' statuses.
+template <class RowsFn>
+int run_chunks(const ProductPlan& plan, std::ptrdiff_t n, std::ptrdiff_t chunk, int threads, const RowsFn& rows_fn,
+               const StopCheck& stop_check) {
+  auto scratch = detail::make_scratch(plan, kernels(), threads);
+  std::atomic<int> status{kOk};
+  const bool finished = parallel_chunks(
+      n, chunk, threads,
       [&](std::ptrdiff_t b, std::ptrdiff_t e, int w) {
-        k.end_to_end_rows(plan.view(), theta + b * P, P, e - b, v + b * n_out, n_out,
-                          scratch[static_cast<std::size_t>(w)].data());
+        const int s = rows_fn(b, e, scratch[static_cast<std::size_t>(w)].data());
+        if (s != kOk) status.fetch_or(s, std::memory_order_relaxed);
+      },
+      stop_check);
+  return status.load() | (finished ? kOk : kInterrupted);
+}
+
+inline int end_to_end(const ProductPlan& plan, const double* theta, std::ptrdiff_t batch, double* v, int threads,
+                      const StopCheck& stop_check = {}) {
+  const KernelTable& k = kernels();
+  const std::ptrdiff_t P = plan.n_params(), n_out = plan.n_out();
+  return run_chunks(
+      plan, batch, detail::rows_per_chunk(plan), threads,
+      [&](std::ptrdiff_t b, std::ptrdiff_t e, double* scratch) {
+        return k.end_to_end_rows(plan.view(), theta + b * P, P, e - b, v + b * n_out, n_out, scratch);
       },
       stop_check);
 }
 
-inline bool vjp(const ProductPlan& plan, const double* theta, const double* g, std::ptrdiff_t batch, double* grad,
-                int threads, const StopCheck& stop_check = {}) {
+inline int vjp(const ProductPlan& plan, const double* theta, const double* g, std::ptrdiff_t batch, double* grad,
+               int threads, const StopCheck& stop_check = {}) {
   const KernelTable& k = kernels();
-  auto scratch = detail::make_scratch(plan, k, threads);
   const std::ptrdiff_t P = plan.n_params(), n_out = plan.n_out();
-  return parallel_chunks(
-      batch, detail::rows_per_chunk(plan), threads,
-      [&](std::ptrdiff_t b, std::ptrdiff_t e, int w) {
-        k.vjp_rows(plan.view(), theta + b * P, P, g + b * n_out, n_out, 0, e - b, grad + b * P, P,
-                   scratch[static_cast<std::size_t>(w)].data());
+  return run_chunks(
+      plan, batch, detail::rows_per_chunk(plan), threads,
+      [&](std::ptrdiff_t b, std::ptrdiff_t e, double* scratch) {
+        return k.vjp_rows(plan.view(), theta + b * P, P, g + b * n_out, n_out, 0, e - b, grad + b * P, P, scratch);
       },
       stop_check);
 }
 
 // Row r of the Jacobian of sample b is the vjp of e_r: the kernel runs the n_out unit
 // cotangents of one sample across its SIMD lanes, reading the same theta row (ldt = 0).
-inline bool jacobian(const ProductPlan& plan, const double* theta, std::ptrdiff_t batch, double* jac, int threads,
-                     const StopCheck& stop_check = {}) {
+inline int jacobian(const ProductPlan& plan, const double* theta, std::ptrdiff_t batch, double* jac, int threads,
+                    const StopCheck& stop_check = {}) {
   const KernelTable& k = kernels();
-  auto scratch = detail::make_scratch(plan, k, threads);
   const std::ptrdiff_t P = plan.n_params(), n_out = plan.n_out();
   const std::ptrdiff_t chunk = std::max<std::ptrdiff_t>(1, detail::rows_per_chunk(plan) / n_out);
-  return parallel_chunks(
-      batch, chunk, threads,
-      [&](std::ptrdiff_t b, std::ptrdiff_t e, int w) {
+  return run_chunks(
+      plan, batch, chunk, threads,
+      [&](std::ptrdiff_t b, std::ptrdiff_t e, double* scratch) {
+        int status = kOk;
         for (std::ptrdiff_t i = b; i < e; ++i)
-          k.vjp_rows(plan.view(), theta + i * P, 0, nullptr, 0, 0, n_out, jac + i * n_out * P, P,
-                     scratch[static_cast<std::size_t>(w)].data());
+          status |= k.vjp_rows(plan.view(), theta + i * P, 0, nullptr, 0, 0, n_out, jac + i * n_out * P, P, scratch);
+        return status;
       },
       stop_check);
 }
