@@ -218,3 +218,18 @@ def test_zero_filter_and_ones():
     np.testing.assert_array_equal(lcnfast.end_to_end(arch, theta), [1, 3, 4, 3, 1])
     theta[:3] = 0
     np.testing.assert_array_equal(lcnfast.end_to_end(arch, theta), np.zeros(5))
+
+
+@pytest.mark.slow
+def test_large_outputs_streamed_to_memory_are_identical():
+    """Outputs above 64 MiB take the non-temporal store path; halves below it do not."""
+    arch = lcnfast.Architecture([3, 3, 3, 3])
+    rng = np.random.default_rng(3)
+    theta = rng.standard_normal((2**20 + 13, arch.n_params))  # 75 MB of output, ragged tail
+    whole = lcnfast.end_to_end(arch, theta)
+    half = theta.shape[0] // 2
+    parts = np.concatenate([lcnfast.end_to_end(arch, theta[:half]), lcnfast.end_to_end(arch, theta[half:])])
+    np.testing.assert_array_equal(whole, parts)
+    rows = rng.integers(0, theta.shape[0], 200)
+    expected = np.stack([ref.end_to_end(arch.split(theta[b]), [3, 3, 3, 3], [1, 1, 1, 1]).ravel() for b in rows])
+    assert _rel(whole[rows], expected) < 1e-12

@@ -173,23 +173,6 @@ inline void stream_copy(double* __restrict dst, const double* __restrict src, in
   for (; i < n; ++i) dst[i] = src[i];
 }
 
-// Asks for rows [first, first + kLanes) of a row-major matrix to be brought into cache,
-// if they exist. The kernels read their input once, a few tiles ahead of use; without
-// this, two threads streaming different chunks ran slower than one (measured).
-constexpr index_t kPrefetchTiles = 4;
-inline void prefetch_tile(const double* src, index_t ld, index_t first, index_t rows) {
-#if defined(__AVX__)
-  if (ld == 0 || first + kLanes > rows) return;
-  const double* start = src + first * ld;
-  for (index_t i = 0; i < kLanes * ld; i += 8) _mm_prefetch(reinterpret_cast<const char*>(start + i), _MM_HINT_T0);
-#else
-  (void)src;
-  (void)ld;
-  (void)first;
-  (void)rows;
-#endif
-}
-
 inline void stream_fence() {
 #if defined(__AVX__)
   _mm_sfence();  // make the streamed stores visible before the caller's threads join
@@ -294,15 +277,15 @@ inline void adjoint_tile(const PlanView& p, const Scratch& s, double* __restrict
 }
 
 // v[b, :] = mu(theta[b, :]) for b < rows. Returns kThetaNotFinite if theta had a NaN or
-// an infinity (v is then unspecified), else 0.
+// an infinity (v is then unspecified), else 0. With `stream`, v is written around the
+// caches (for outputs too large to stay in them).
 inline int end_to_end_rows(const PlanView& p, const double* theta, index_t ldt, index_t rows, double* v,
-                           index_t ldv, double* scratch) {
+                           index_t ldv, bool stream, double* scratch) {
   const Scratch s = carve(p, scratch);
   bool finite = true;
   const index_t n_params = p.tap_begin[p.n_layers];
   for (index_t r0 = 0; r0 < rows; r0 += kLanes) {
     const index_t nr = rows - r0 < kLanes ? rows - r0 : kLanes;
-    prefetch_tile(theta, ldt, r0 + kPrefetchTiles * kLanes, rows);
     finite &= load_tile(theta + r0 * ldt, ldt, nr, n_params, s.params);
     forward_tile(p, s);
     const double* src = s.out;
@@ -314,14 +297,14 @@ inline int end_to_end_rows(const PlanView& p, const double* theta, index_t ldt, 
       src = s.stages + index_t{p.n_layers - 1} * p.full_len * kLanes;
       entries = p.out_entry;
     }
-    if (nr == kLanes && ldv == p.n_out) {
+    if (stream && nr == kLanes && ldv == p.n_out) {
       store_tile(src, entries, nr, p.n_out, s.rows, p.n_out);
       stream_copy(v + r0 * ldv, s.rows, kLanes * index_t{p.n_out});
     } else {
       store_tile(src, entries, nr, p.n_out, v + r0 * ldv, ldv);
     }
   }
-  stream_fence();
+  if (stream) stream_fence();
   return finite ? 0 : kThetaNotFinite;
 }
 
@@ -335,8 +318,6 @@ inline int vjp_rows(const PlanView& p, const double* theta, index_t ldt, const d
   const index_t n_params = p.tap_begin[p.n_layers];
   for (index_t r0 = 0; r0 < rows; r0 += kLanes) {
     const index_t nr = rows - r0 < kLanes ? rows - r0 : kLanes;
-    prefetch_tile(theta, ldt, r0 + kPrefetchTiles * kLanes, rows);
-    if (g != nullptr) prefetch_tile(g, ldg, r0 + kPrefetchTiles * kLanes, rows);
     theta_finite &= load_tile(theta + r0 * ldt, ldt, nr, n_params, s.params);
     forward_tile(p, s);
     if (g != nullptr) {

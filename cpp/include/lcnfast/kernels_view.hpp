@@ -42,7 +42,7 @@ struct KernelTable {
   const char* name;
   int lanes;
   int (*end_to_end_rows)(const PlanView&, const double* theta, std::ptrdiff_t ldt, std::ptrdiff_t rows,
-                          double* v, std::ptrdiff_t ldv, double* scratch);
+                         double* v, std::ptrdiff_t ldv, bool stream, double* scratch);
   int (*vjp_rows)(const PlanView&, const double* theta, std::ptrdiff_t ldt, const double* g, std::ptrdiff_t ldg,
                    std::ptrdiff_t first_row, std::ptrdiff_t rows, double* grad, std::ptrdiff_t ldgrad,
                    double* scratch);
