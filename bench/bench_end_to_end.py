@@ -3,10 +3,13 @@
 For each architecture it times, in the same run and on the same data:
 
 * lcnfast (all threads, and one thread), writing into a preallocated array;
-* (a) the fastest vectorised numpy we could write, i.e. the faster of
-  "shifted adds" (one broadcast multiply-add per layer tap, in cache-sized blocks of rows)
-  and "outer product + matmul" (the Kronecker product of the layer filters times the fixed
-  0/1 matrix that sums its terms into end-to-end coefficients, done by BLAS);
+* (a) the fastest vectorised numpy we could write: the fastest of
+  "transposed blocks" (a block of rows is transposed so that each coefficient is a
+  contiguous vector over samples, then one multiply-add per layer tap: numpy's version of
+  lcnfast's own layout), "shifted adds" (the same in the natural row layout) and
+  "outer product + matmul" (the Kronecker product of the layer filters times the fixed
+  0/1 matrix that sums its terms into end-to-end coefficients, done by BLAS); each is
+  checked against lcnfast's result;
 * (b) a per-sample ``np.convolve`` loop on a subsample, extrapolated to the full batch
   (what one writes without thinking about it);
 * (c) a memory-bandwidth floor: ``np.copyto`` between preallocated arrays of
@@ -87,6 +90,26 @@ def numpy_shifted_adds(filters, dilations, out, block: int = 8192) -> None:
         out[b0:b1] = v
 
 
+def numpy_transposed_blocks(theta, sizes, dilations, out, block: int = 8192) -> None:
+    """Like shifted adds, but on a transposed block: coefficient-major rows are contiguous."""
+    import numpy as np
+
+    starts = np.cumsum([0, *sizes])
+    B = theta.shape[0]
+    for b0 in range(0, B, block):
+        b1 = min(B, b0 + block)
+        t = np.ascontiguousarray(theta[b0:b1].T)
+        v = t[starts[0] : starts[1]]
+        for layer in range(1, len(sizes)):
+            w = t[starts[layer] : starts[layer + 1]]
+            S, k = dilations[layer], sizes[layer]
+            new = np.zeros((v.shape[0] + (k - 1) * S, b1 - b0))
+            for j in range(k):
+                new[j * S : j * S + v.shape[0]] += v * w[j]
+            v = new
+        out[b0:b1] = v.T
+
+
 def numpy_outer_matmul(filters, dilations, out, block: int = 8192) -> None:
     """v = (w_1 (x) w_2 (x) ... (x) w_L) @ E, with E[(j_1..j_L), m] = [m == sum_l j_l S_l]."""
     import numpy as np
@@ -143,7 +166,11 @@ def run_case(name: str, k: list[int], s: list[int] | None, args: argparse.Namesp
     assert np.allclose(out_np, reference, rtol=1e-12, atol=1e-12), "numpy shifted adds disagree with lcnfast"
     t_outer = best_time(lambda: numpy_outer_matmul(filters, dilations, out_np), max(1, args.repeat // 2))
     assert np.allclose(out_np, reference, rtol=1e-12, atol=1e-12), "numpy outer/matmul disagrees with lcnfast"
-    t_numpy, numpy_method = min((t_shift, "shifted adds"), (t_outer, "outer product + matmul"))
+    sizes = list(arch.k)
+    t_transposed = best_time(lambda: numpy_transposed_blocks(theta, sizes, dilations, out_np), args.repeat)
+    assert np.allclose(out_np, reference, rtol=1e-12, atol=1e-12), "numpy transposed blocks disagree with lcnfast"
+    t_numpy, numpy_method = min((t_shift, "shifted adds"), (t_outer, "outer product + matmul"),
+                                (t_transposed, "transposed blocks"))
 
     sub = np.arange(min(args.subsample, B))
     t_loop_sub = best_time(lambda: convolve_loop(filters, dilations, sub), 1)
@@ -170,6 +197,7 @@ def run_case(name: str, k: list[int], s: list[int] | None, args: argparse.Namesp
         "numpy_method": numpy_method,
         "numpy_shifted_adds_s": t_shift,
         "numpy_outer_matmul_s": t_outer,
+        "numpy_transposed_blocks_s": t_transposed,
         "convolve_loop_s_extrapolated": t_loop,
         "convolve_loop_subsample": int(sub.size),
         "copy_floor_s": t_copy,
