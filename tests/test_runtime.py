@@ -77,6 +77,13 @@ def test_stub_matches_compiled_module():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_package_type_checks_strictly(tmp_path):
+    """The installed package is fully typed (it ships py.typed): mypy --strict is clean."""
+    result = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "lcnfast"],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_public_names_are_documented():
     for name in lcnfast.__all__:
         obj = getattr(lcnfast, name)
