@@ -30,8 +30,24 @@
 namespace lcnfast {
 namespace LCNFAST_ISA {
 
-constexpr int kLanes = 8;
+constexpr int kLanes = kTileLanes;
 using index_t = std::ptrdiff_t;
+
+// Operations on one tile column (kLanes doubles, one per sample). The restrict-qualified
+// parameters promise the compiler that the operands do not overlap, so each loop compiles
+// to straight SIMD (restrict on local pointers is not enough: GCC then kept some scalar).
+inline void lanes_copy(double* __restrict o, const double* __restrict a) {
+  for (int j = 0; j < kLanes; ++j) o[j] = a[j];
+}
+inline void lanes_zero(double* __restrict o) {
+  for (int j = 0; j < kLanes; ++j) o[j] = 0.0;
+}
+inline void lanes_add(double* __restrict o, const double* __restrict a) {
+  for (int j = 0; j < kLanes; ++j) o[j] += a[j];
+}
+inline void lanes_mul_add(double* __restrict acc, const double* __restrict a, const double* __restrict b) {
+  for (int j = 0; j < kLanes; ++j) acc[j] += a[j] * b[j];
+}
 
 // Scratch layout (in units of kLanes doubles); ProductPlan::scratch_size gives the total.
 struct Scratch {
@@ -59,16 +75,38 @@ inline Scratch carve(const PlanView& p, double* s) {
 }
 
 #if defined(__AVX__)
-// Transposes the 4x4 block r0..r3 (rows) into columns c0..c3.
-inline void transpose4(__m256d& r0, __m256d& r1, __m256d& r2, __m256d& r3) {
-  const __m256d t0 = _mm256_unpacklo_pd(r0, r1);  // r0[0] r1[0] r0[2] r1[2]
-  const __m256d t1 = _mm256_unpackhi_pd(r0, r1);  // r0[1] r1[1] r0[3] r1[3]
-  const __m256d t2 = _mm256_unpacklo_pd(r2, r3);
-  const __m256d t3 = _mm256_unpackhi_pd(r2, r3);
-  r0 = _mm256_permute2f128_pd(t0, t2, 0x20);
-  r1 = _mm256_permute2f128_pd(t1, t3, 0x20);
-  r2 = _mm256_permute2f128_pd(t0, t2, 0x31);
-  r3 = _mm256_permute2f128_pd(t1, t3, 0x31);
+// 4x4 transposes built from 128-bit halves: the halves are loaded (or stored) straight from
+// (to) memory and only in-lane unpacks remain, which is cheaper than four lane-crossing
+// permutes.
+
+// Columns c0..c3 of the 4x4 block whose rows start at a, b, c, d.
+inline void load_transposed4(const double* a, const double* b, const double* c, const double* d, __m256d& c0,
+                             __m256d& c1, __m256d& c2, __m256d& c3) {
+  const __m256d ac01 = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(a)), _mm_loadu_pd(c), 1);
+  const __m256d bd01 = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(b)), _mm_loadu_pd(d), 1);
+  const __m256d ac23 = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(a + 2)), _mm_loadu_pd(c + 2), 1);
+  const __m256d bd23 = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(b + 2)), _mm_loadu_pd(d + 2), 1);
+  c0 = _mm256_unpacklo_pd(ac01, bd01);  // a0 b0 c0 d0
+  c1 = _mm256_unpackhi_pd(ac01, bd01);  // a1 b1 c1 d1
+  c2 = _mm256_unpacklo_pd(ac23, bd23);
+  c3 = _mm256_unpackhi_pd(ac23, bd23);
+}
+
+// Stores the columns c0..c3 (entry i of each belongs to row i) as the rows a, b, c, d.
+inline void store_transposed4(__m256d c0, __m256d c1, __m256d c2, __m256d c3, double* a, double* b, double* c,
+                              double* d) {
+  const __m256d ac01 = _mm256_unpacklo_pd(c0, c1);  // a0 a1 | c0 c1
+  const __m256d bd01 = _mm256_unpackhi_pd(c0, c1);  // b0 b1 | d0 d1
+  const __m256d ac23 = _mm256_unpacklo_pd(c2, c3);
+  const __m256d bd23 = _mm256_unpackhi_pd(c2, c3);
+  _mm_storeu_pd(a, _mm256_castpd256_pd128(ac01));
+  _mm_storeu_pd(a + 2, _mm256_castpd256_pd128(ac23));
+  _mm_storeu_pd(b, _mm256_castpd256_pd128(bd01));
+  _mm_storeu_pd(b + 2, _mm256_castpd256_pd128(bd23));
+  _mm_storeu_pd(c, _mm256_extractf128_pd(ac01, 1));
+  _mm_storeu_pd(c + 2, _mm256_extractf128_pd(ac23, 1));
+  _mm_storeu_pd(d, _mm256_extractf128_pd(bd01, 1));
+  _mm_storeu_pd(d + 2, _mm256_extractf128_pd(bd23, 1));
 }
 #endif
 
@@ -88,14 +126,12 @@ inline bool load_tile(const double* __restrict src, index_t ld, index_t rows, in
     __m256d acc = zero;
     for (; c0 + 4 <= cols; c0 += 4) {
       for (int j = 0; j < kLanes; j += 4) {
-        __m256d r0 = _mm256_loadu_pd(src + (j + 0) * ld + c0);
-        __m256d r1 = _mm256_loadu_pd(src + (j + 1) * ld + c0);
-        __m256d r2 = _mm256_loadu_pd(src + (j + 2) * ld + c0);
-        __m256d r3 = _mm256_loadu_pd(src + (j + 3) * ld + c0);
+        __m256d r0, r1, r2, r3;
+        load_transposed4(src + (j + 0) * ld + c0, src + (j + 1) * ld + c0, src + (j + 2) * ld + c0,
+                         src + (j + 3) * ld + c0, r0, r1, r2, r3);
         // (each value is multiplied by zero on its own: a sum first could overflow)
         acc = _mm256_add_pd(acc, _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(r0, zero), _mm256_mul_pd(r1, zero)),
                                                _mm256_add_pd(_mm256_mul_pd(r2, zero), _mm256_mul_pd(r3, zero))));
-        transpose4(r0, r1, r2, r3);
         _mm256_storeu_pd(dst + (c0 + 0) * kLanes + j, r0);
         _mm256_storeu_pd(dst + (c0 + 1) * kLanes + j, r1);
         _mm256_storeu_pd(dst + (c0 + 2) * kLanes + j, r2);
@@ -107,6 +143,7 @@ inline bool load_tile(const double* __restrict src, index_t ld, index_t rows, in
     probe = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
   }
 #endif
+  if (c0 == cols) return probe == 0.0;
   if (rows < kLanes)
     for (index_t i = c0 * kLanes; i < cols * kLanes; ++i) dst[i] = 0.0;
   for (index_t j = 0; j < rows; ++j) {
@@ -135,15 +172,13 @@ inline void store_tile(const double* __restrict src, const int* __restrict entri
         __m256d r1 = e[1] < 0 ? zero : _mm256_loadu_pd(src + e[1] * kLanes + j);
         __m256d r2 = e[2] < 0 ? zero : _mm256_loadu_pd(src + e[2] * kLanes + j);
         __m256d r3 = e[3] < 0 ? zero : _mm256_loadu_pd(src + e[3] * kLanes + j);
-        transpose4(r0, r1, r2, r3);
-        _mm256_storeu_pd(dst + (j + 0) * ld + c0, r0);
-        _mm256_storeu_pd(dst + (j + 1) * ld + c0, r1);
-        _mm256_storeu_pd(dst + (j + 2) * ld + c0, r2);
-        _mm256_storeu_pd(dst + (j + 3) * ld + c0, r3);
+        store_transposed4(r0, r1, r2, r3, dst + (j + 0) * ld + c0, dst + (j + 1) * ld + c0, dst + (j + 2) * ld + c0,
+                          dst + (j + 3) * ld + c0);
       }
     }
   }
 #endif
+  if (c0 == cols) return;
   for (index_t j = 0; j < rows; ++j) {
     double* row = dst + j * ld;
     for (index_t c = c0; c < cols; ++c) {
@@ -186,19 +221,17 @@ inline void forward_tile(const PlanView& p, const Scratch& s) {
   for (int t = p.tap_begin[0]; t < p.tap_begin[1]; ++t) {
     double* __restrict o = cur + index_t{p.tap_offsets[t]} * kLanes;
     const double* __restrict w = s.params + index_t{t} * kLanes;
-    for (int j = 0; j < kLanes; ++j) o[j] = w[j];
+    lanes_copy(o, w);
   }
   for (int l = 1; l < p.n_layers; ++l) {
     double* nxt = s.stages + l * full * kLanes;
     for (int i = p.support_begin[l]; i < p.support_begin[l + 1]; ++i) {
       double acc[kLanes] = {};
-      for (int q = p.gather_begin[i]; q < p.gather_begin[i + 1]; ++q) {
-        const double* __restrict a = cur + index_t{p.gather_src[q]} * kLanes;
-        const double* __restrict w = s.params + index_t{p.gather_tap[q]} * kLanes;
-        for (int j = 0; j < kLanes; ++j) acc[j] += a[j] * w[j];
-      }
+      const int* term = p.gather_terms + 2 * index_t{p.gather_begin[i]};
+      const int* const end = p.gather_terms + 2 * index_t{p.gather_begin[i + 1]};
+      for (; term != end; term += 2) lanes_mul_add(acc, cur + term[0], s.params + term[1]);
       double* __restrict o = nxt + index_t{p.supports[i]} * kLanes;
-      for (int j = 0; j < kLanes; ++j) o[j] = acc[j];
+      lanes_copy(o, acc);
     }
     cur = nxt;
   }
@@ -211,14 +244,14 @@ inline void fold_tile(const PlanView& p, const Scratch& s) {
     double* __restrict o = s.out + r * kLanes;
     const int b = p.fold_begin[r], e = p.fold_begin[r + 1];
     if (b == e) {
-      for (int j = 0; j < kLanes; ++j) o[j] = 0.0;
+      lanes_zero(o);
       continue;
     }
     const double* __restrict a = last + index_t{p.fold_index[b]} * kLanes;
-    for (int j = 0; j < kLanes; ++j) o[j] = a[j];
+    lanes_copy(o, a);
     for (int i = b + 1; i < e; ++i) {
       const double* __restrict c = last + index_t{p.fold_index[i]} * kLanes;
-      for (int j = 0; j < kLanes; ++j) o[j] += c[j];
+      lanes_add(o, c);
     }
   }
 }
@@ -236,7 +269,7 @@ inline void adjoint_tile(const PlanView& p, const Scratch& s, double* __restrict
     const double* __restrict g = s.out + r * kLanes;
     for (int i = p.fold_begin[r]; i < p.fold_begin[r + 1]; ++i) {
       double* __restrict o = gb + index_t{p.fold_index[i]} * kLanes;
-      for (int j = 0; j < kLanes; ++j) o[j] = g[j];
+      lanes_copy(o, g);
     }
   }
   for (int l = p.n_layers - 1; l >= 1; --l) {
@@ -249,10 +282,10 @@ inline void adjoint_tile(const PlanView& p, const Scratch& s, double* __restrict
         const index_t n = p.supports[i];
         const double* __restrict g = shifted + n * kLanes;
         const double* __restrict a = prev + n * kLanes;
-        for (int j = 0; j < kLanes; ++j) acc[j] += g[j] * a[j];
+        lanes_mul_add(acc, g, a);
       }
       double* __restrict d = grad + index_t{t} * kLanes;
-      for (int j = 0; j < kLanes; ++j) d[j] = acc[j];
+      lanes_copy(d, acc);
     }
     for (int i = sb; i < se; ++i) {
       const index_t n = p.supports[i];
@@ -260,10 +293,10 @@ inline void adjoint_tile(const PlanView& p, const Scratch& s, double* __restrict
       for (int t = p.tap_begin[l]; t < p.tap_begin[l + 1]; ++t) {
         const double* __restrict g = gb + (n + p.tap_offsets[t]) * kLanes;
         const double* __restrict w = s.params + index_t{t} * kLanes;
-        for (int j = 0; j < kLanes; ++j) acc[j] += g[j] * w[j];
+        lanes_mul_add(acc, g, w);
       }
       double* __restrict o = gn + n * kLanes;
-      for (int j = 0; j < kLanes; ++j) o[j] = acc[j];
+      lanes_copy(o, acc);
     }
     double* tmp = gb;
     gb = gn;
@@ -272,7 +305,7 @@ inline void adjoint_tile(const PlanView& p, const Scratch& s, double* __restrict
   for (int t = p.tap_begin[0]; t < p.tap_begin[1]; ++t) {
     const double* __restrict g = gb + index_t{p.tap_offsets[t]} * kLanes;
     double* __restrict d = grad + index_t{t} * kLanes;
-    for (int j = 0; j < kLanes; ++j) d[j] = g[j];
+    lanes_copy(d, g);
   }
 }
 

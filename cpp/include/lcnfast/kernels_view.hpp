@@ -10,6 +10,9 @@
 
 namespace lcnfast {
 
+// Samples per SIMD tile in every backend (the gather lists are premultiplied by it).
+inline constexpr int kTileLanes = 8;
+
 struct PlanView {
   int n_layers = 0;
   const int* tap_begin = nullptr;      // [L+1]; taps of layer l are [tap_begin[l], tap_begin[l+1]),
@@ -22,9 +25,9 @@ struct PlanView {
   int n_out = 0;                       // entries of the (reduced) end-to-end filter
   const int* fold_begin = nullptr;     // [n_out+1]; output r sums stage L at fold_index[...]
   const int* fold_index = nullptr;
-  const int* gather_begin = nullptr;   // [#supports+1]; the terms of support entry i are
-  const int* gather_src = nullptr;     // (gather_src[q], gather_tap[q]) for q in
-  const int* gather_tap = nullptr;     // [gather_begin[i], gather_begin[i+1]) (layers >= 2)
+  const int* gather_begin = nullptr;   // [#supports+1]; the terms of support entry i are the
+  const int* gather_terms = nullptr;   // pairs (n, t) * kTileLanes at gather_terms[2q], [2q+1]
+                                       // for q in [gather_begin[i], gather_begin[i+1]) (layers >= 2)
   const int* out_entry = nullptr;      // [n_out]; valid layers: the stage entry of output r, or -1
   bool folded = false;                 // circular: some outputs sum several entries
 };

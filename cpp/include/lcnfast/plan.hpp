@@ -137,11 +137,11 @@ class ProductPlan {
         for (int i = support_begin_[l]; i < support_begin_[l + 1]; ++i) {
           auto& list = terms[static_cast<std::size_t>(supports_[static_cast<std::size_t>(i)])];
           for (const auto& term : list) {
-            gather_src_.push_back(term[0]);
-            gather_tap_.push_back(term[1]);
+            gather_terms_.push_back(term[0] * kTileLanes);
+            gather_terms_.push_back(term[1] * kTileLanes);
           }
           list.clear();
-          gather_begin_[static_cast<std::size_t>(i) + 1] = static_cast<int>(gather_src_.size());
+          gather_begin_[static_cast<std::size_t>(i) + 1] = static_cast<int>(gather_terms_.size() / 2);
         }
       }
     }
@@ -175,8 +175,7 @@ class ProductPlan {
     view_.fold_begin = fold_begin_.data();
     view_.fold_index = fold_index_.data();
     view_.gather_begin = gather_begin_.data();
-    view_.gather_src = gather_src_.data();
-    view_.gather_tap = gather_tap_.data();
+    view_.gather_terms = gather_terms_.data();
     view_.out_entry = out_entry_.data();
     view_.folded = circular;
   }
@@ -210,7 +209,7 @@ class ProductPlan {
   std::vector<Shape2> filter_shapes_, strides_;
   Shape2 modulus_{0, 0}, full_shape_{1, 1}, out_shape_{1, 1};
   std::vector<int> tap_begin_, tap_offsets_, support_begin_, supports_, fold_begin_, fold_index_;
-  std::vector<int> gather_begin_, gather_src_, gather_tap_, out_entry_;
+  std::vector<int> gather_begin_, gather_terms_, out_entry_;
   PlanView view_{};
 };
 
