@@ -233,3 +233,25 @@ def test_large_outputs_streamed_to_memory_are_identical():
     rows = rng.integers(0, theta.shape[0], 200)
     expected = np.stack([ref.end_to_end(arch.split(theta[b]), [3, 3, 3, 3], [1, 1, 1, 1]).ravel() for b in rows])
     assert _rel(whole[rows], expected) < 1e-12
+
+
+@pytest.mark.parametrize("k", [[c] for c in range(1, 21)] + [[2, c] for c in range(1, 12)] + [[(2, 3), (3, 2)]],
+                         ids=str)
+def test_every_backend_handles_every_tile_width(k, rng):
+    """SIMD tiles move 4 columns at a time (ragged widths overlap the last block): check
+    widths 1..20 for parameters and outputs, full and partial tiles, against the portable path."""
+    arch = lcnfast.Architecture(k)
+    theta = rng.standard_normal((16 * 5 + 7, arch.n_params))
+    g = rng.standard_normal((theta.shape[0],) + arch.filter_shape)
+    try:
+        _core.set_backend("generic")
+        expected = (lcnfast.end_to_end(arch, theta), lcnfast.vjp(arch, theta, g), lcnfast.jacobian(arch, theta[:20]))
+        for backend in _core.available_backends():
+            _core.set_backend(backend)
+            got = (lcnfast.end_to_end(arch, theta), lcnfast.vjp(arch, theta, g), lcnfast.jacobian(arch, theta[:20]))
+            for a, b in zip(got, expected):
+                np.testing.assert_array_equal(a, b)
+    finally:
+        _core.set_backend("auto")
+    filters = arch.split(theta[-1])
+    assert _rel(expected[0][-1].reshape(-1), ref.end_to_end(filters, k, [1] * len(k)).ravel()) < 1e-12

@@ -124,7 +124,10 @@ inline bool load_tile(const double* __restrict src, index_t ld, index_t rows, in
   if (rows == kLanes && ld != 0) {
     const __m256d zero = _mm256_setzero_pd();
     __m256d acc = zero;
-    for (; c0 + 4 <= cols; c0 += 4) {
+    // A ragged last block is moved as the overlapping block [cols - 4, cols): columns
+    // moved twice get the same values, and no scalar tail is needed.
+    for (index_t next = 0; next < cols && cols >= 4; next += 4) {
+      c0 = next + 4 <= cols ? next : cols - 4;
       for (int j = 0; j < kLanes; j += 4) {
         __m256d r0, r1, r2, r3;
         load_transposed4(src + (j + 0) * ld + c0, src + (j + 1) * ld + c0, src + (j + 2) * ld + c0,
@@ -141,6 +144,7 @@ inline bool load_tile(const double* __restrict src, index_t ld, index_t rows, in
     double lanes[4];
     _mm256_storeu_pd(lanes, acc);
     probe = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    if (cols >= 4) c0 = cols;
   }
 #endif
   if (c0 == cols) return probe == 0.0;
@@ -164,7 +168,8 @@ inline void store_tile(const double* __restrict src, const int* __restrict entri
 #if defined(__AVX__)
   if (rows == kLanes) {
     const __m256d zero = _mm256_setzero_pd();
-    for (; c0 + 4 <= cols; c0 += 4) {
+    for (index_t next = 0; next < cols && cols >= 4; next += 4) {  // overlapping last block, as above
+      c0 = next + 4 <= cols ? next : cols - 4;
       index_t e[4];
       for (int q = 0; q < 4; ++q) e[q] = entries == nullptr ? c0 + q : index_t{entries[c0 + q]};
       for (int j = 0; j < kLanes; j += 4) {
@@ -176,6 +181,7 @@ inline void store_tile(const double* __restrict src, const int* __restrict entri
                           dst + (j + 3) * ld + c0);
       }
     }
+    if (cols >= 4) c0 = cols;
   }
 #endif
   if (c0 == cols) return;

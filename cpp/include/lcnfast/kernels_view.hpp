@@ -11,7 +11,7 @@
 namespace lcnfast {
 
 // Samples per SIMD tile in every backend (the gather lists are premultiplied by it).
-inline constexpr int kTileLanes = 8;
+inline constexpr int kTileLanes = 16;
 
 struct PlanView {
   int n_layers = 0;
