@@ -84,6 +84,9 @@ def test_bad_out():
         lcnfast.end_to_end(ARCH, theta, out=np.zeros((4, 3)).T)
     with pytest.raises(TypeError, match="out: expected a numpy array"):
         lcnfast.end_to_end(ARCH, theta, out=[[0.0] * 4] * 3)
+    buffer = np.zeros(3 * 5 + 3 * 4 - 3)
+    with pytest.raises(ValueError, match="out: overlaps theta"):
+        lcnfast.end_to_end(ARCH, buffer[:15].reshape(3, 5), out=buffer[12:].reshape(3, 4))
 
 
 def test_compiled_core_rechecks_its_preconditions():

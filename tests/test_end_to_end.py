@@ -41,6 +41,14 @@ def _random_filters(arch, rng):
     return [rng.standard_normal(shape) for shape in arch.layer_shapes]
 
 
+def _random_instance(spec, seed):
+    """(arch, filters, theta, modulus) for a drawn architecture spec and seed."""
+    k, s, kind, d0 = spec
+    arch = lcnfast.Architecture(k, s, kind=kind, d0=d0)
+    filters = _random_filters(arch, np.random.default_rng(seed))
+    return arch, filters, arch.join(filters), _modulus(kind, d0)
+
+
 def _rel(a, b):
     scale = max(np.linalg.norm(b), 1e-300)
     return np.linalg.norm(np.asarray(a) - np.asarray(b)) / scale
@@ -79,12 +87,9 @@ def test_layer_matrices_multiply_to_end_to_end_matrix(case, rng):
 @given(spec=architectures(), seed=st.integers(0, 2**32 - 1))
 def test_end_to_end_random_architectures(spec, seed):
     k, s, kind, d0 = spec
-    arch = lcnfast.Architecture(k, s, kind=kind, d0=d0)
-    rng = np.random.default_rng(seed)
-    filters = _random_filters(arch, rng)
-    theta = arch.join(filters)
+    arch, filters, theta, modulus = _random_instance(spec, seed)
     v = lcnfast.end_to_end(arch, theta)
-    expected = ref.end_to_end(filters, k, s, _modulus(kind, d0))
+    expected = ref.end_to_end(filters, k, s, modulus)
     assert _rel(v.reshape(expected.shape), expected) < 1e-12
     product = ref.network_matrix(filters, k, s, d0, kind == "circular")
     single = ref.layer_matrix(v, d0, arch.stride, kind == "circular")
@@ -93,12 +98,10 @@ def test_end_to_end_random_architectures(spec, seed):
 
 @given(spec=architectures(), seed=st.integers(0, 2**32 - 1))
 def test_jacobian_and_vjp_match_multilinear_reference(spec, seed):
-    k, s, kind, d0 = spec
-    arch = lcnfast.Architecture(k, s, kind=kind, d0=d0)
-    rng = np.random.default_rng(seed)
-    filters = _random_filters(arch, rng)
-    theta = arch.join(filters)
-    J_ref = ref.jacobian(filters, k, s, _modulus(kind, d0))
+    k, s, _, _ = spec
+    arch, filters, theta, modulus = _random_instance(spec, seed)
+    rng = np.random.default_rng(seed + 1)
+    J_ref = ref.jacobian(filters, k, s, modulus)
     J = lcnfast.jacobian(arch, theta)
     assert J.shape == arch.filter_shape + (arch.n_params,)
     assert _rel(J.reshape(J_ref.shape), J_ref) < 1e-12

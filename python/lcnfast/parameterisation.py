@@ -68,6 +68,8 @@ def end_to_end(arch: Architecture, theta: ArrayLike, *, threads: int | None = No
             raise ValueError("out: must be a writeable C-contiguous float64 array")
         if out.shape != shape:
             raise ValueError(f"out: expected shape {shape}, got {out.shape}")
+        if np.may_share_memory(out, rows):
+            raise ValueError("out: overlaps theta; the kernel reads theta while it writes out")
         out_2d = out.reshape(rows.shape[0], -1)
     v = arch._plan.end_to_end(rows, n_threads, out_2d)
     return out if out is not None else v.reshape(shape)
