@@ -120,3 +120,65 @@ def jacobian(filters, k, s, modulus=None):
             replaced[l] = e.reshape(w.shape)
             cols.append(end_to_end(replaced, k, s, modulus).ravel())
     return np.stack(cols, axis=1)
+
+
+def _widths(k, s, d0, circular):
+    k, s = as_pairs(k, s)
+    d = [d0 if isinstance(d0, tuple) else (d0, 1)]
+    for kl, sl in zip(k, s):
+        prev = d[-1]
+        if circular:
+            d.append((prev[0] // sl[0], prev[1] // sl[1]))
+        else:
+            d.append(((prev[0] - kl[0]) // sl[0] + 1, (prev[1] - kl[1]) // sl[1] + 1))
+    return d
+
+
+def raw_loss_and_grads(filters, k, s, d0, circular, X, Y):
+    """Mean squared error on raw data and its gradient for each layer filter, by explicit
+    layer matrices: T_l is linear in w_l, T_l = sum_j w_l[j] E_lj with E_lj = T(e_j), so
+    dL/dw_l[j] = (2/N) <R, A_l E_lj B_l> with R = T X - Y, A_l = T_L..T_{l+1}, B_l = T_{l-1}..T_1 X.
+    """
+    kp, sp = as_pairs(k, s)
+    widths = _widths(k, s, d0, circular)
+    N = X.shape[0]
+    Xf = X.reshape(N, -1).T  # (d0, N)
+    Yf = Y.reshape(N, -1).T
+    mats = [layer_matrix(np.asarray(w).reshape(kl), widths[l], sl, circular)
+            for l, (w, kl, sl) in enumerate(zip(filters, kp, sp))]
+    T = np.eye(Xf.shape[0])
+    for M in mats:
+        T = M @ T
+    R = T @ Xf - Yf
+    loss = float(np.sum(R * R) / N)
+    grads = []
+    for l, (w, kl, sl) in enumerate(zip(filters, kp, sp)):
+        A = np.eye(mats[-1].shape[0])
+        for M in reversed(mats[l + 1:]):
+            A = A @ M
+        Bm = Xf
+        for M in mats[:l]:
+            Bm = M @ Bm
+        g = np.zeros(int(np.prod(kl)))
+        for j in range(g.size):
+            e = np.zeros(g.size)
+            e[j] = 1.0
+            E = layer_matrix(e.reshape(kl), widths[l], sl, circular)
+            g[j] = 2.0 / N * np.sum(R * (A @ E @ Bm))
+        grads.append(g.reshape(np.asarray(w).shape))
+    return loss, grads
+
+
+def gd_on_raw_data(filters, k, s, d0, circular, X, Y, lr, steps):
+    """Plain gradient descent on the raw-data loss; returns the losses and end-to-end filters
+    at steps 0..steps and the final filters."""
+    filters = [np.array(w, dtype=float) for w in filters]
+    losses, vs = [], []
+    modulus = (d0 if isinstance(d0, tuple) else (d0, 1)) if circular else None
+    for step in range(steps + 1):
+        loss, grads = raw_loss_and_grads(filters, k, s, d0, circular, X, Y)
+        losses.append(loss)
+        vs.append(end_to_end(filters, k, s, modulus))
+        if step < steps:
+            filters = [w - lr * g for w, g in zip(filters, grads)]
+    return np.array(losses), np.array(vs), filters

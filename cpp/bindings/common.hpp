@@ -48,3 +48,4 @@ inline StopCheck python_signals() {
 }  // namespace lcnfast::bindings
 
 void bind_poly(py::module_& m);
+void bind_train(py::module_& m);

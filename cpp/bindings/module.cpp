@@ -13,4 +13,5 @@ PYBIND11_MODULE(_core, m) {
   m.def("set_backend", &lcnfast::set_backend, py::arg("name"),
         "Select the SIMD kernel backend ('auto', 'generic', 'avx2'); all give identical results.");
   bind_poly(m);
+  bind_train(m);
 }

@@ -3,12 +3,13 @@
 // Include nothing else here: see kernels_view.hpp.
 #define LCNFAST_ISA avx2
 #include "lcnfast/kernels.hpp"
+#include "lcnfast/train_kernels.hpp"
 
 namespace lcnfast {
 namespace avx2 {
 
 const KernelTable& kernel_table() {
-  static const KernelTable table{"avx2", kLanes, &end_to_end_rows, &vjp_rows};
+  static const KernelTable table{"avx2", kLanes, &end_to_end_rows, &vjp_rows, &train_rows};
   return table;
 }
 

@@ -6,7 +6,11 @@ See DESIGN.md for the conventions; the main entry points are:
 
 * :class:`Architecture` -- filter sizes, strides, valid or circular layers, 1D or 2D;
 * :func:`end_to_end`, :func:`vjp`, :func:`jacobian` -- the parameterisation map, batched;
-* :func:`conv_matrix`, :func:`network_matrix` -- the linear maps as explicit matrices.
+* :func:`conv_matrix`, :func:`network_matrix` -- the linear maps as explicit matrices;
+* :class:`SquaredLoss`, :class:`QuadraticLoss`, :func:`teacher_data` -- losses reduced
+  exactly to quadratic forms in the end-to-end filter;
+* :func:`train` -- many runs of gradient descent or gradient flow at once, with the
+  invariants of :func:`invariants` tracked.
 """
 
 from __future__ import annotations
@@ -22,20 +26,32 @@ except ImportError as exc:  # pragma: no cover - depends on how the package was 
 
 from .architecture import MAX_FILTER_ENTRIES, MAX_PARAMS, Architecture
 from .matrices import conv_matrix, network_matrix
+from .losses import QuadraticLoss, SquaredLoss, teacher_data
 from .parameterisation import end_to_end, jacobian, vjp
+from .training import STATUSES, Invariants, Trajectory, TrainResult, balance, invariants, train
 
 __version__: str = _core.__version__
 
 __all__ = [
     "Architecture",
+    "Invariants",
     "MAX_FILTER_ENTRIES",
     "MAX_PARAMS",
+    "QuadraticLoss",
+    "STATUSES",
+    "SquaredLoss",
+    "TrainResult",
+    "Trajectory",
     "__version__",
+    "balance",
     "conv_matrix",
     "end_to_end",
+    "invariants",
     "jacobian",
     "network_matrix",
     "simd_backend",
+    "teacher_data",
+    "train",
     "vjp",
 ]
 

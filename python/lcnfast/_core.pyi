@@ -1,6 +1,6 @@
 """Type stubs for lcnfast's compiled core (private; checked by mypy.stubtest in the tests)."""
 
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,3 +36,42 @@ class ProductPlan:
     ) -> NDArray[np.float64]: ...
     def vjp(self, theta: NDArray[np.float64], g: NDArray[np.float64], threads: int) -> NDArray[np.float64]: ...
     def jacobian(self, theta: NDArray[np.float64], threads: int) -> NDArray[np.float64]: ...
+
+class PatchMap:
+    def __init__(
+        self,
+        in_shape: tuple[int, int],
+        out_shape: tuple[int, int],
+        filter_shape: tuple[int, int],
+        stride: tuple[int, int],
+        circular: bool,
+    ) -> None: ...
+    @property
+    def n_in(self) -> int: ...
+    @property
+    def n_positions(self) -> int: ...
+    @property
+    def n_filter(self) -> int: ...
+    def gram(
+        self, X: NDArray[np.float64], Y: NDArray[np.float64], threads: int
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]: ...
+    def apply(self, X: NDArray[np.float64], v: NDArray[np.float64], threads: int) -> NDArray[np.float64]: ...
+
+def train(
+    plan: ProductPlan,
+    theta0: NDArray[np.float64],
+    G: NDArray[np.float64],
+    b: NDArray[np.float64],
+    c: float,
+    method: str,
+    lr: float,
+    steps: int,
+    tol: float,
+    blowup: float,
+    rtol: float,
+    atol: float,
+    t_max: float,
+    record_every: int,
+    threads: int,
+    progress: Optional[Callable[..., Any]] = None,
+) -> dict[str, Any]: ...

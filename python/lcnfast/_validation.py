@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["as_int", "as_real_array", "resolve_threads"]
+__all__ = ["as_int", "as_real", "as_real_array", "resolve_threads"]
 
 
 def as_int(value: Any, name: str, *, minimum: int | None = None) -> int:
@@ -27,6 +27,20 @@ def as_int(value: Any, name: str, *, minimum: int | None = None) -> int:
     if minimum is not None and result < minimum:
         raise ValueError(f"{name}: must be >= {minimum}, got {result}")
     return result
+
+
+def as_real(value: Any, name: str, *, positive: bool = False, nonnegative: bool = False) -> float:
+    """Return ``value`` as a finite float (ints and numpy scalars accepted, bools refused)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__}")
+    x = float(value)
+    if not np.isfinite(x):
+        raise ValueError(f"{name}: must be finite, got {x}")
+    if positive and not x > 0:
+        raise ValueError(f"{name}: must be > 0, got {x}")
+    if nonnegative and not x >= 0:
+        raise ValueError(f"{name}: must be >= 0, got {x}")
+    return x
 
 
 def as_real_array(value: Any, name: str, *, allow_empty: bool = False, check_finite: bool = True) -> NDArray[np.float64]:

@@ -32,6 +32,43 @@ struct PlanView {
   bool folded = false;                 // circular: some outputs sum several entries
 };
 
+// One batched training problem (train_kernels.hpp): the loss l(v) = v^T G v - 2 b^T v + c
+// over the n_out entries of the end-to-end filter, the method and its settings, and where
+// each run's results go (row-major, one row per run; the record arrays may be null).
+struct TrainView {
+  const double* G = nullptr;  // [n_out * n_out], symmetric
+  const double* b = nullptr;  // [n_out]
+  double c = 0.0;
+  int method = 0;             // kGradientDescent or kGradientFlow
+  double lr = 0.0;            // GD step; the flow's first step
+  long steps = 0;             // GD: steps; flow: most Runge-Kutta steps attempted
+  double tol = 0.0;           // converged when ||grad L|| <= tol
+  double blowup = 0.0;        // diverged when loss > blowup * max(initial loss, tiny)
+  double rtol = 0.0, atol = 0.0, t_max = 0.0;  // flow: error control and time horizon
+  long record_every = 0;      // 0: no trajectory
+  long n_records = 0;
+  const double* theta0 = nullptr;  // [B * P] initial parameters
+  double* theta = nullptr;         // [B * P] final parameters
+  double* v = nullptr;             // [B * n_out]
+  double* loss = nullptr;          // [B]
+  double* grad_norm = nullptr;     // [B]
+  int* status = nullptr;           // [B] kConverged, kMaxSteps or kDiverged
+  long* steps_taken = nullptr;     // [B] GD steps / accepted flow steps
+  double* inv_initial = nullptr;   // [B * (L-1)] delta_l = ||w_{l+1}||^2 - ||w_l||^2
+  double* inv_final = nullptr;
+  double* inv_max_drift = nullptr;
+  double* inv_predicted = nullptr;  // GD: sum of lr^2 (||g_{l+1}||^2 - ||g_l||^2)
+  double* rec_t = nullptr;          // [B * n_records]: step number (GD) or time (flow)
+  double* rec_v = nullptr;          // [B * n_records * n_out]
+  double* rec_loss = nullptr;       // [B * n_records]
+  double* rec_inv = nullptr;        // [B * n_records * (L-1)]
+  const int* stop = nullptr;        // polled: non-zero asks the kernel to return early
+  long* done = nullptr;             // rows finished, for progress reports (atomic add)
+};
+
+enum TrainMethod : int { kGradientDescent = 0, kGradientFlow = 1 };
+enum RunStatus : int { kConverged = 0, kMaxSteps = 1, kDiverged = 2 };
+
 // Bits of the status the kernels and the batched functions return.
 enum KernelStatus : int {
   kOk = 0,
@@ -47,8 +84,10 @@ struct KernelTable {
   int (*end_to_end_rows)(const PlanView&, const double* theta, std::ptrdiff_t ldt, std::ptrdiff_t rows,
                          double* v, std::ptrdiff_t ldv, bool stream, double* scratch);
   int (*vjp_rows)(const PlanView&, const double* theta, std::ptrdiff_t ldt, const double* g, std::ptrdiff_t ldg,
-                   std::ptrdiff_t first_row, std::ptrdiff_t rows, double* grad, std::ptrdiff_t ldgrad,
-                   double* scratch);
+                  std::ptrdiff_t first_row, std::ptrdiff_t rows, double* grad, std::ptrdiff_t ldgrad,
+                  double* scratch);
+  int (*train_rows)(const PlanView&, const TrainView&, std::ptrdiff_t first_row, std::ptrdiff_t rows,
+                    double* scratch);
 };
 
 namespace generic {

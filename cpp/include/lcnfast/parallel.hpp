@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <exception>
 #include <functional>
@@ -82,6 +83,73 @@ bool parallel_chunks(std::ptrdiff_t n, std::ptrdiff_t chunk, int threads, const 
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);
   if (!interrupted && stop_check && stop_check()) interrupted = true;
+  return !interrupted;
+}
+
+// For long jobs (training): runs body(begin, end, worker, stop) on `threads` worker threads
+// while the calling thread only supervises: every 20 ms it calls monitor() (which may
+// report progress and check for Ctrl-C) and, when that returns true, sets *stop, which the
+// bodies poll and honour within a few steps. Returns false when stopped that way.
+template <class Body>
+bool parallel_supervised(std::ptrdiff_t n, std::ptrdiff_t chunk, int threads, const Body& body,
+                         const StopCheck& monitor, int* stop) {
+  if (n <= 0) return true;
+  chunk = std::max<std::ptrdiff_t>(chunk, 1);
+  const std::ptrdiff_t n_chunks = (n + chunk - 1) / chunk;
+  const int workers = static_cast<int>(std::min<std::ptrdiff_t>(std::max(threads, 1), n_chunks));
+
+  std::atomic<std::ptrdiff_t> next{0};
+  std::atomic<int> running{workers};
+  std::exception_ptr error;
+  std::mutex mutex;
+  std::condition_variable finished;
+
+  auto run = [&](int worker) {
+    while (__atomic_load_n(stop, __ATOMIC_RELAXED) == 0) {
+      const std::ptrdiff_t i = next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= n_chunks) break;
+      try {
+        body(i * chunk, std::min(n, (i + 1) * chunk), worker);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!error) error = std::current_exception();
+        __atomic_store_n(stop, 1, __ATOMIC_RELAXED);
+      }
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    if (--running == 0) finished.notify_all();
+  };
+
+  std::vector<std::thread> pool;
+  for (int w = 0; w < workers; ++w) {
+    try {
+      pool.emplace_back(run, w);
+    } catch (const std::system_error&) {
+      std::lock_guard<std::mutex> lock(mutex);
+      running -= workers - w;  // the threads that did start take all the chunks
+      break;
+    }
+  }
+  bool interrupted = false;
+  if (pool.empty()) {
+    running = 1;
+    run(0);  // could not start any thread: work here, polling only at the end
+  } else {
+    std::unique_lock<std::mutex> lock(mutex);
+    while (running > 0) {
+      if (finished.wait_for(lock, std::chrono::milliseconds(20), [&] { return running == 0; })) break;
+      lock.unlock();
+      const bool stop_now = monitor && monitor();
+      lock.lock();
+      if (stop_now) {
+        interrupted = true;
+        __atomic_store_n(stop, 1, __ATOMIC_RELAXED);
+      }
+    }
+  }
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+  if (!interrupted && monitor && monitor()) interrupted = true;
   return !interrupted;
 }
 

@@ -205,6 +205,15 @@ class ProductPlan {
            (2 * static_cast<std::size_t>(n_params()) + (L + 2) * full + 2 * static_cast<std::size_t>(view_.n_out));
   }
 
+  // Doubles of scratch one training kernel call needs (train_kernels.hpp: the product's
+  // scratch, then parameters, seven Runge-Kutta stages, two filters and per-run scalars).
+  std::size_t train_scratch_size(int lanes) const {
+    const auto P = static_cast<std::size_t>(n_params());
+    const auto L = static_cast<std::size_t>(view_.n_layers);
+    return scratch_size(lanes) +
+           static_cast<std::size_t>(lanes) * (9 * P + 2 * static_cast<std::size_t>(view_.n_out) + 16 + 5 * L);
+  }
+
  private:
   std::vector<Shape2> filter_shapes_, strides_;
   Shape2 modulus_{0, 0}, full_shape_{1, 1}, out_shape_{1, 1};

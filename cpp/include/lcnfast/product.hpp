@@ -33,8 +33,7 @@ namespace detail {
 // and bounce it between the cores on every tile (measured: two threads slower than one).
 class ThreadScratch {
  public:
-  ThreadScratch(const ProductPlan& plan, const KernelTable& k, int threads) {
-    const std::size_t n = plan.scratch_size(k.lanes);
+  ThreadScratch(std::size_t n, int threads) {
     if (n * sizeof(double) > kMaxScratchBytes)
       throw std::invalid_argument("k: architecture too large for the batched kernels (needs " +
                                   std::to_string(n * sizeof(double) >> 20) + " MiB of scratch per thread)");
@@ -64,7 +63,7 @@ inline std::ptrdiff_t rows_per_chunk(const ProductPlan& plan) {
 template <class RowsFn>
 int run_chunks(const ProductPlan& plan, std::ptrdiff_t n, std::ptrdiff_t chunk, int threads, const RowsFn& rows_fn,
                const StopCheck& stop_check) {
-  detail::ThreadScratch scratch(plan, kernels(), threads);
+  detail::ThreadScratch scratch(plan.scratch_size(kernels().lanes), threads);
   std::atomic<int> status{kOk};
   const bool finished = parallel_chunks(
       n, chunk, threads,

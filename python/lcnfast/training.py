@@ -1,0 +1,347 @@
+"""Training many LCNs at once: gradient descent and gradient flow on the exact loss.
+
+The loss of an LCN is ``L(theta) = l(mu(theta))`` with ``l`` quadratic (DESIGN.md 2.4), so
+each step costs one product of the layer filters, one ``k x k`` matrix-vector product and
+the exact adjoint of the product, independent of the data size. The C++ engine advances
+all runs together, vectorised across runs and split over threads in fixed chunks; runs
+are independent, so the results are bitwise identical for any thread count.
+
+Along gradient flow the invariants ``delta_l = ||w_{l+1}||^2 - ||w_l||^2`` are constant;
+a GD step of size ``lr`` changes them by exactly ``lr^2 (||g_{l+1}||^2 - ||g_l||^2)``
+(DESIGN.md 2.5). Both are tracked for every run.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Union
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import _core
+from ._validation import as_int, as_real, as_real_array, resolve_threads
+from .architecture import Architecture
+from .losses import QuadraticLoss
+
+__all__ = ["STATUSES", "Invariants", "TrainResult", "Trajectory", "balance", "invariants", "train"]
+
+#: Status names, indexed by the engine's status codes.
+STATUSES = ("converged", "max_steps", "diverged")
+
+Progress = Union[bool, Callable[[int, int], Any]]
+
+
+def _check_arch(arch: Any) -> Architecture:
+    if not isinstance(arch, Architecture):
+        raise TypeError(f"arch: expected an lcnfast.Architecture, got {type(arch).__name__}")
+    return arch
+
+
+def _layer_norms(arch: Architecture, theta: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``||w_l||^2`` for each layer: (..., L)."""
+    return np.stack([np.square(w.reshape(w.shape[: theta.ndim - 1] + (-1,))).sum(axis=-1)
+                     for w in arch.split(theta)], axis=-1)
+
+
+def invariants(arch: Architecture, theta: ArrayLike) -> NDArray[np.float64]:
+    """The gradient-flow invariants ``delta_l = ||w_{l+1}||^2 - ||w_l||^2``.
+
+    Parameters
+    ----------
+    arch : Architecture
+    theta : array_like, shape (P,) or (B, P)
+
+    Returns
+    -------
+    ndarray, shape (L-1,) or (B, L-1)
+    """
+    arch = _check_arch(arch)
+    params = as_real_array(theta, "theta")
+    if params.ndim not in (1, 2) or params.shape[-1] != arch.n_params:
+        raise ValueError(f"theta: expected shape ({arch.n_params},) or (B, {arch.n_params}), got {params.shape}")
+    return np.diff(_layer_norms(arch, params), axis=-1)
+
+
+@dataclass(frozen=True)
+class Invariants:
+    """The invariants ``delta_l`` of each run, each array ``(B, L-1)``.
+
+    Attributes
+    ----------
+    initial, final : ndarray
+        At the start and at the end.
+    max_drift : ndarray
+        ``max_t |delta_l(t) - delta_l(0)|`` over the steps taken.
+    predicted_drift : ndarray or None
+        GD only: ``sum_t lr^2 (||g_{l+1}||^2 - ||g_l||^2)``, which ``final - initial`` equals
+        exactly in exact arithmetic. None for gradient flow (where the drift is zero).
+    """
+
+    initial: NDArray[np.float64]
+    final: NDArray[np.float64]
+    max_drift: NDArray[np.float64]
+    predicted_drift: NDArray[np.float64] | None
+
+    @property
+    def drift(self) -> NDArray[np.float64]:
+        """``final - initial``."""
+        return self.final - self.initial
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """States recorded every ``record_every`` steps (accepted steps for the flow).
+
+    Runs that stop early repeat their last state in the remaining records.
+
+    Attributes
+    ----------
+    t : ndarray, shape (B, R)
+        Step number (GD) or time (flow) of each record.
+    v : ndarray, shape (B, R, *filter_shape)
+    loss : ndarray, shape (B, R)
+    invariants : ndarray, shape (B, R, L-1)
+    """
+
+    t: NDArray[np.float64]
+    v: NDArray[np.float64]
+    loss: NDArray[np.float64]
+    invariants: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` returns; arrays have one row per run.
+
+    Attributes
+    ----------
+    arch : Architecture
+    method : {"gd", "flow"}
+    theta : ndarray, shape (B, P)
+        Final parameters.
+    v : ndarray, shape (B, *filter_shape)
+        Final end-to-end filters.
+    loss, grad_norm : ndarray, shape (B,)
+        Loss and ``||grad L||`` at the final parameters.
+    status : ndarray of str, shape (B,)
+        ``"converged"`` (gradient norm ``<= tol``), ``"max_steps"`` (budget or time horizon
+        used up) or ``"diverged"`` (non-finite values or loss blow-up; the run stopped at its
+        last finite parameters).
+    steps : ndarray of int, shape (B,)
+        GD steps taken, or accepted Runge-Kutta steps.
+    invariants : Invariants
+    trajectory : Trajectory or None
+        When ``record_every > 0``.
+    """
+
+    arch: Architecture
+    method: str
+    theta: NDArray[np.float64]
+    v: NDArray[np.float64]
+    loss: NDArray[np.float64]
+    grad_norm: NDArray[np.float64]
+    status: NDArray[np.str_]
+    steps: NDArray[np.int64]
+    invariants: Invariants
+    trajectory: Trajectory | None
+
+    @property
+    def converged(self) -> NDArray[np.bool_]:
+        """Mask of the runs that converged."""
+        return np.asarray(self.status == "converged")
+
+    def counts(self) -> dict[str, int]:
+        """Number of runs per status."""
+        return {name: int(np.count_nonzero(self.status == name)) for name in STATUSES}
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={v}" for k, v in self.counts().items())
+        return f"TrainResult({self.arch!r}, method={self.method!r}, runs={len(self.loss)}, {counts})"
+
+
+def _initial_parameters(arch: Architecture, theta0: ArrayLike | None, batch: int | None, init: str,
+                        scale: float, seed: int) -> NDArray[np.float64]:
+    if init not in ("gaussian", "balanced"):
+        raise ValueError(f"init: expected 'gaussian' or 'balanced', got {init!r}")
+    P = arch.n_params
+    if theta0 is None:
+        B = 1 if batch is None else as_int(batch, "batch", minimum=1)
+        rng = np.random.default_rng(as_int(seed, "seed"))
+        # each filter gets expected squared norm scale^2
+        stds = np.concatenate([np.full(int(np.prod(shape)), scale / np.sqrt(np.prod(shape)))
+                               for shape in arch.layer_shapes])
+        theta = rng.standard_normal((B, P)) * stds
+    else:
+        theta = as_real_array(theta0, "theta0")
+        if theta.ndim == 1 and theta.shape[0] == P:
+            theta = np.repeat(theta[None, :], 1 if batch is None else as_int(batch, "batch", minimum=1), axis=0)
+        elif not (theta.ndim == 2 and theta.shape[1] == P):
+            raise ValueError(f"theta0: expected shape ({P},) or (B, {P}), got {theta.shape}")
+        elif batch is not None and as_int(batch, "batch", minimum=1) != theta.shape[0]:
+            raise ValueError(f"batch: {batch} differs from the {theta.shape[0]} rows of theta0")
+    if init == "balanced":
+        theta = balance(arch, theta)
+    return np.ascontiguousarray(theta, dtype=np.float64)
+
+
+def balance(arch: Architecture, theta: ArrayLike) -> NDArray[np.float64]:
+    """Rescale each run's filters to equal norms without changing its end-to-end filter.
+
+    ``w_l <- w_l * R / ||w_l||`` with ``R = (prod_l ||w_l||)^(1/L)``: the scale factors
+    multiply to one. Runs with a zero filter are returned unchanged. Shape ``(P,)`` or
+    ``(B, P)``, like ``theta``.
+    """
+    arch = _check_arch(arch)
+    params = as_real_array(theta, "theta")
+    single = params.ndim == 1
+    rows = np.atleast_2d(params)
+    if rows.ndim != 2 or rows.shape[1] != arch.n_params:
+        raise ValueError(f"theta: expected shape ({arch.n_params},) or (B, {arch.n_params}), got {params.shape}")
+    norms = np.sqrt(_layer_norms(arch, rows))  # (B, L)
+    ok = np.all(norms > 0, axis=1)
+    target = np.exp(np.mean(np.log(np.where(ok[:, None], norms, 1.0)), axis=1))  # geometric mean
+    factors = np.where(ok[:, None], target[:, None] / np.where(ok[:, None], norms, 1.0), 1.0)
+    sizes = [int(np.prod(shape)) for shape in arch.layer_shapes]
+    out: NDArray[np.float64] = rows * np.repeat(factors, sizes, axis=1)
+    return out[0] if single else out
+
+
+class _ProgressBar:
+    """Progress of a long training: tqdm when installed, else a line on stderr."""
+
+    def __init__(self, total: int, spec: Progress) -> None:
+        self.total = total
+        self.callback = spec if callable(spec) else None
+        self.bar: Any = None
+        self.last = -1
+        if spec is True:
+            try:
+                from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
+
+                self.bar = tqdm(total=total, unit="run", desc="lcnfast.train")
+            except ImportError:
+                self.bar = None
+
+    def __call__(self, done: int) -> None:
+        if done == self.last:
+            return
+        if self.callback is not None:
+            self.callback(done, self.total)
+        elif self.bar is not None:
+            self.bar.update(done - max(self.last, 0))
+        else:
+            sys.stderr.write(f"\rlcnfast.train: {done}/{self.total} runs")
+            sys.stderr.flush()
+        self.last = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.callback is None:
+            sys.stderr.write("\n")
+
+
+def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = None, *,
+          batch: int | None = None, init: Literal["gaussian", "balanced"] = "gaussian", scale: float = 1.0,
+          lr: float = 1e-2, steps: int = 1000, tol: float = 1e-8, method: Literal["gd", "flow"] = "gd",
+          seed: int = 0, record_every: int = 0, threads: int | None = None, rtol: float = 1e-8,
+          atol: float = 1e-10, t_max: float | None = None, blowup: float = 1e10,
+          progress: Progress = False) -> TrainResult:
+    """Train many LCNs from many starts on one loss, in C++.
+
+    Parameters
+    ----------
+    arch : Architecture
+    loss : QuadraticLoss
+        E.g. ``SquaredLoss.from_data(arch, X, Y)``; its filter shape must be the
+        architecture's.
+    theta0 : array_like, shape (B, P) or (P,), optional
+        Initial parameters. Default: ``batch`` random starts from ``seed``.
+    batch : int, optional
+        Number of runs (default: the rows of ``theta0``, or 1).
+    init : {"gaussian", "balanced"}
+        Random start: each layer's filter ``~ N(0, scale^2 / size)`` (expected squared norm
+        ``scale^2``); "balanced" then rescales each run's filters to equal norms (same
+        end-to-end filter, invariants zero). With ``theta0``, "balanced" balances it.
+    scale : float
+    lr : float
+        GD step size; for the flow, the first step and (with ``steps``) the default horizon.
+    steps : int
+        GD steps; for the flow, the most Runge-Kutta steps attempted.
+    tol : float
+        A run converges when ``||grad L(theta)|| <= tol``.
+    method : {"gd", "flow"}
+        Gradient descent, or gradient flow ``d theta/dt = -grad L`` integrated by the
+        adaptive Dormand-Prince 5(4) method with error control ``rtol``, ``atol``.
+    seed : int
+        Seed of the random starts: same seed, same numbers, whatever ``threads``.
+    record_every : int
+        Record ``v``, loss and invariants every that many (accepted) steps; 0: no trajectory.
+    threads : int, optional
+        Default: ``LCNFAST_NUM_THREADS`` or all cores.
+    rtol, atol : float
+        Flow only: the local error tolerances.
+    t_max : float, optional
+        Flow only: integrate up to this time (default ``lr * steps``).
+    blowup : float
+        A run diverges when its loss exceeds ``blowup`` times its initial loss (or becomes
+        NaN/inf); it then stops at its last finite parameters.
+    progress : bool or callable
+        True: a progress bar (tqdm if installed). A callable gets ``(runs_done, runs)``.
+
+    Returns
+    -------
+    TrainResult
+
+    Notes
+    -----
+    The GIL is released while the engine runs; Ctrl-C stops it within about a second and
+    raises ``KeyboardInterrupt``.
+    """
+    arch = _check_arch(arch)
+    if not isinstance(loss, QuadraticLoss):
+        raise TypeError(f"loss: expected an lcnfast.QuadraticLoss or SquaredLoss, got {type(loss).__name__}")
+    if loss.filter_shape != arch.filter_shape:
+        raise ValueError(f"loss: its filters have shape {loss.filter_shape}, the architecture's have "
+                         f"{arch.filter_shape}")
+    if method not in ("gd", "flow"):
+        raise ValueError(f"method: expected 'gd' or 'flow', got {method!r}")
+    scale_f = as_real(scale, "scale", positive=True)
+    lr_f = as_real(lr, "lr", positive=True)
+    n_steps = as_int(steps, "steps", minimum=0)
+    tol_f = as_real(tol, "tol", nonnegative=True)
+    every = as_int(record_every, "record_every", minimum=0)
+    horizon = lr_f * n_steps if t_max is None else as_real(t_max, "t_max", nonnegative=True)
+    theta = _initial_parameters(arch, theta0, batch, init, scale_f, seed)
+    n_threads = resolve_threads(threads)
+    bar = _ProgressBar(theta.shape[0], progress) if progress else None
+    try:
+        raw = _core.train(arch._plan, theta, loss.G, loss.b, loss.c, method, lr_f, n_steps, tol_f,
+                          as_real(blowup, "blowup", positive=True), as_real(rtol, "rtol", positive=True),
+                          as_real(atol, "atol", nonnegative=True), horizon, every, n_threads, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    B = theta.shape[0]
+    fshape = arch.filter_shape
+    trajectory = None
+    if every > 0:
+        R = raw["rec_t"].shape[1]
+        trajectory = Trajectory(t=raw["rec_t"], v=raw["rec_v"].reshape((B, R) + fshape), loss=raw["rec_loss"],
+                                invariants=raw["rec_inv"])
+    return TrainResult(
+        arch=arch,
+        method=method,
+        theta=raw["theta"],
+        v=raw["v"].reshape((B,) + fshape),
+        loss=raw["loss"],
+        grad_norm=raw["grad_norm"],
+        status=np.asarray(STATUSES)[raw["status"]],
+        steps=raw["steps"].astype(np.int64),
+        invariants=Invariants(initial=raw["inv_initial"], final=raw["inv_final"], max_drift=raw["inv_max_drift"],
+                              predicted_drift=raw["inv_predicted"] if method == "gd" else None),
+        trajectory=trajectory,
+    )
