@@ -33,9 +33,23 @@ namespace LCNFAST_ISA {
 constexpr int kLanes = kTileLanes;
 using index_t = std::ptrdiff_t;
 
-// Operations on one tile column (kLanes doubles, one per sample). The restrict-qualified
-// parameters promise the compiler that the operands do not overlap, so each loop compiles
-// to straight SIMD (restrict on local pointers is not enough: GCC then kept some scalar).
+// Operations on one tile column (kLanes doubles, one per sample), written on native GCC
+// vectors (a built-in type, not a template) so that they are SIMD on every target: plain
+// loops were left scalar whenever the auto-vectoriser gave up in a larger function.
+#if defined(__AVX__)
+typedef double Native __attribute__((vector_size(32)));
+#else
+typedef double Native __attribute__((vector_size(16)));
+#endif
+constexpr int kWidth = static_cast<int>(sizeof(Native) / sizeof(double));
+
+inline Native nload(const double* p) {
+  Native v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void nstore(double* p, Native v) { __builtin_memcpy(p, &v, sizeof v); }
+
 inline void lanes_copy(double* __restrict o, const double* __restrict a) {
   for (int j = 0; j < kLanes; ++j) o[j] = a[j];
 }
@@ -45,8 +59,25 @@ inline void lanes_zero(double* __restrict o) {
 inline void lanes_add(double* __restrict o, const double* __restrict a) {
   for (int j = 0; j < kLanes; ++j) o[j] += a[j];
 }
+// (Plain loops here: in the product kernels, where these run with local accumulator arrays,
+// the compiler vectorises them and schedules them better than the explicit forms.)
 inline void lanes_mul_add(double* __restrict acc, const double* __restrict a, const double* __restrict b) {
   for (int j = 0; j < kLanes; ++j) acc[j] += a[j] * b[j];
+}
+inline void lanes_scale_add(double* __restrict acc, double s, const double* __restrict a) {
+  for (int j = 0; j < kLanes; ++j) acc[j] += s * a[j];
+}
+
+// Accumulators kept in registers: `Native acc[kVectors] = {}` and these overloads.
+constexpr int kVectors = kLanes / kWidth;
+inline void lanes_mul_add(Native* acc, const double* a, const double* b) {
+  for (int i = 0; i < kVectors; ++i) acc[i] += nload(a + i * kWidth) * nload(b + i * kWidth);
+}
+inline void lanes_scale_add(Native* acc, double s, const double* a) {
+  for (int i = 0; i < kVectors; ++i) acc[i] += s * nload(a + i * kWidth);
+}
+inline void lanes_copy(double* o, const Native* acc) {
+  for (int i = 0; i < kVectors; ++i) nstore(o + i * kWidth, acc[i]);
 }
 
 // Scratch layout (in units of kLanes doubles); ProductPlan::scratch_size gives the total.
@@ -243,11 +274,11 @@ inline void forward_tile(const PlanView& p, const Scratch& s) {
   }
 }
 
-// s.out[r] = sum of the last stage over the preimage of r under the circular fold.
-inline void fold_tile(const PlanView& p, const Scratch& s) {
+// out[r] = sum of the last stage over the preimage of r under the circular fold.
+inline void fold_tile(const PlanView& p, const Scratch& s, double* out) {
   const double* last = s.stages + index_t{p.n_layers - 1} * p.full_len * kLanes;
   for (index_t r = 0; r < p.n_out; ++r) {
-    double* __restrict o = s.out + r * kLanes;
+    double* __restrict o = out + r * kLanes;
     const int b = p.fold_begin[r], e = p.fold_begin[r + 1];
     if (b == e) {
       lanes_zero(o);
@@ -330,7 +361,7 @@ inline int end_to_end_rows(const PlanView& p, const double* theta, index_t ldt, 
     const double* src = s.out;
     const int* entries = nullptr;
     if (p.folded) {
-      fold_tile(p, s);
+      fold_tile(p, s, s.out);
     } else {
       // valid layers: each output is one entry of the last stage (or zero in a 2D hole)
       src = s.stages + index_t{p.n_layers - 1} * p.full_len * kLanes;

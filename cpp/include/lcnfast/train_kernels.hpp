@@ -77,9 +77,36 @@ inline bool is_finite(double x) { return x - x == 0.0; }
 // norms[l] = sum over layer l's taps of w^2, for the SoA parameters w.
 inline void layer_norms(const PlanView& p, const double* __restrict w, double* __restrict norms) {
   for (int l = 0; l < p.n_layers; ++l) {
-    double acc[kLanes] = {};
+    Native acc[kVectors] = {};
     for (int t = p.tap_begin[l]; t < p.tap_begin[l + 1]; ++t) lanes_mul_add(acc, w + index_t{t} * kLanes, w + index_t{t} * kLanes);
     lanes_copy(norms + index_t{l} * kLanes, acc);
+  }
+}
+
+// loss += v (Gv - 2 b), out = 2 (Gv - b) for one entry of the filter, across the lanes.
+inline void loss_and_gradient(double* loss, double* out, const double* v, const Native* Gv, double b) {
+  for (int j = 0; j < kLanes; j += kWidth) {
+    const Native g = Gv[j / kWidth];
+    nstore(loss + j, nload(loss + j) + nload(v + j) * (g - 2.0 * b));
+    nstore(out + j, 2.0 * (g - b));
+  }
+}
+
+// w -= lr * g where the lane is active (a select, so inactive lanes keep their exact bits).
+inline void masked_step(double* w, const double* g, const double* active, double lr) {
+  for (int j = 0; j < kLanes; j += kWidth) {
+    const Native w0 = nload(w + j);
+    const Native stepped = w0 - lr * nload(g + j);
+    nstore(w + j, nload(active + j) != 0.0 ? stepped : w0);
+  }
+}
+
+// pred += lr^2 (b - a) where the lane is active.
+inline void masked_drift(double* pred, const double* a, const double* b, const double* active, double lr2) {
+  for (int j = 0; j < kLanes; j += kWidth) {
+    const Native p0 = nload(pred + j);
+    const Native next = p0 + lr2 * (nload(b + j) - nload(a + j));
+    nstore(pred + j, nload(active + j) != 0.0 ? next : p0);
   }
 }
 
@@ -90,29 +117,18 @@ inline void evaluate(const PlanView& p, const TrainView& tv, const TrainScratch&
                      double* __restrict gnorm2) {
   const Scratch& s = t.base;
   forward_tile(p, s);
-  fold_tile(p, s);
+  fold_tile(p, s, t.v);
   const index_t n = p.n_out;
-  for (index_t r = 0; r < n; ++r) lanes_copy(t.v + r * kLanes, s.out + r * kLanes);
   for (int j = 0; j < kLanes; ++j) loss[j] = tv.c;
   for (index_t r = 0; r < n; ++r) {
-    double acc[kLanes] = {};
+    Native acc[kVectors] = {};
     const double* Grow = tv.G + r * n;
-    for (index_t q = 0; q < n; ++q) {
-      const double g = Grow[q];
-      const double* __restrict vq = t.v + q * kLanes;
-      for (int j = 0; j < kLanes; ++j) acc[j] += g * vq[j];
-    }
-    const double br = tv.b[r];
-    const double* __restrict vr = t.v + r * kLanes;
-    double* __restrict out = s.out + r * kLanes;
-    for (int j = 0; j < kLanes; ++j) {
-      loss[j] += vr[j] * (acc[j] - 2.0 * br);
-      out[j] = 2.0 * (acc[j] - br);
-    }
+    for (index_t q = 0; q < n; ++q) lanes_scale_add(acc, Grow[q], t.v + q * kLanes);
+    loss_and_gradient(loss, s.out + r * kLanes, t.v + r * kLanes, acc, tv.b[r]);
   }
   adjoint_tile(p, s, s.grad);
   const index_t P = p.tap_begin[p.n_layers];
-  double acc[kLanes] = {};
+  Native acc[kVectors] = {};
   for (index_t q = 0; q < P; ++q) lanes_mul_add(acc, s.grad + q * kLanes, s.grad + q * kLanes);
   lanes_copy(gnorm2, acc);
 }
@@ -135,9 +151,10 @@ inline void check_lanes(const TrainView& tv, const TrainScratch& t, const double
   }
 }
 
-// delta_l = norms[l+1] - norms[l]; drift = max(drift, |delta - delta0|) for active lanes.
-inline void track_drift(const PlanView& p, const TrainScratch& t) {
-  layer_norms(p, t.y, t.norms);
+// For the parameters y: delta_l = norms[l+1] - norms[l]; drift = max(drift, |delta - delta0|)
+// for active lanes.
+inline void track_drift(const PlanView& p, const TrainScratch& t, const double* y) {
+  layer_norms(p, y, t.norms);
   const double* active = field(t, kActive);
   for (int l = 0; l + 1 < p.n_layers; ++l) {
     const double* a = t.norms + index_t{l} * kLanes;
@@ -244,21 +261,16 @@ inline int train_rows(const PlanView& p, const TrainView& tv, index_t first_row,
         }
         // Predicted invariant drift of this step: lr^2 (||g_{l+1}||^2 - ||g_l||^2).
         layer_norms(p, s.grad, t.gnorms);
-        const double lr2 = tv.lr * tv.lr;
         for (index_t l = 0; l < L1; ++l)
-          for (int j = 0; j < kLanes; ++j)
-            if (active[j] != 0.0)
-              t.pred[l * kLanes + j] += lr2 * (t.gnorms[(l + 1) * kLanes + j] - t.gnorms[l * kLanes + j]);
-        for (index_t q = 0; q < P; ++q) {
-          double* __restrict w = t.y + q * kLanes;
-          const double* __restrict g = s.grad + q * kLanes;
-          for (int j = 0; j < kLanes; ++j) w[j] = active[j] != 0.0 ? w[j] - tv.lr * g[j] : w[j];
-        }
+          masked_drift(t.pred + l * kLanes, t.gnorms + l * kLanes, t.gnorms + (l + 1) * kLanes, active,
+                       tv.lr * tv.lr);
+        // GD keeps its parameters in s.params itself (evaluate reads them there).
+        for (index_t q = 0; q < P; ++q) masked_step(s.params + q * kLanes, s.grad + q * kLanes, active, tv.lr);
         for (int j = 0; j < kLanes; ++j) steps[j] += active[j];
-        track_drift(p, t);
-        for (index_t q = 0; q < P * kLanes; ++q) s.params[q] = t.y[q];
+        track_drift(p, t, s.params);
         evaluate(p, tv, t, loss, gnorm2);
       }
+      for (index_t q = 0; q < P * kLanes; ++q) t.y[q] = s.params[q];
       layer_norms(p, t.y, t.norms);
       // When every run of the tile stopped early, they stay where they are for the rest.
       if (tv.record_every > 0)
@@ -366,7 +378,7 @@ inline int train_rows(const PlanView& p, const TrainView& tv, index_t first_row,
                         time[j]);
           }
         }
-        track_drift(p, t);
+        track_drift(p, t, t.y);
       }
       lanes_copy(loss, cur_loss);
       lanes_copy(gnorm2, cur_g2);
