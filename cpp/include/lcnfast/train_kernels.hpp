@@ -135,19 +135,19 @@ inline void evaluate(const PlanView& p, const TrainView& tv, const TrainScratch&
 
 // Decides, per active lane, whether the run has converged or diverged at its last evaluation.
 inline void check_lanes(const TrainView& tv, const TrainScratch& t, const double* loss, const double* gnorm2) {
+  // Branch-free across the lanes: x - x is 0 exactly when x is finite.
   double* active = field(t, kActive);
   double* status = field(t, kStatus);
   const double* loss0 = field(t, kLoss0);
-  for (int j = 0; j < kLanes; ++j) {
-    if (active[j] == 0.0) continue;
-    const double scale = loss0[j] > 1e-300 ? loss0[j] : 1e-300;
-    if (!is_finite(loss[j]) || !is_finite(gnorm2[j]) || loss[j] > tv.blowup * scale) {
-      status[j] = kDiverged;
-      active[j] = 0.0;
-    } else if (gnorm2[j] <= tv.tol * tv.tol) {
-      status[j] = kConverged;
-      active[j] = 0.0;
-    }
+  for (int j = 0; j < kLanes; j += kWidth) {
+    const Native l = nload(loss + j), g = nload(gnorm2 + j), l0 = nload(loss0 + j), on = nload(active + j);
+    const Native scale = l0 > 1e-300 ? l0 : Native{} + 1e-300;
+    const auto finite = ((l - l) == 0.0) & ((g - g) == 0.0);
+    const auto diverged = (on != 0.0) & (~finite | (l > tv.blowup * scale));
+    const auto converged = (on != 0.0) & ~diverged & (g <= tv.tol * tv.tol);
+    const Native st = nload(status + j);
+    nstore(status + j, diverged ? Native{} + double{kDiverged} : (converged ? Native{} + double{kConverged} : st));
+    nstore(active + j, (diverged | converged) ? Native{} : on);
   }
 }
 
@@ -161,10 +161,11 @@ inline void track_drift(const PlanView& p, const TrainScratch& t, const double* 
     const double* b = t.norms + index_t{l + 1} * kLanes;
     const double* d0 = t.delta0 + index_t{l} * kLanes;
     double* dr = t.drift + index_t{l} * kLanes;
-    for (int j = 0; j < kLanes; ++j) {
-      double d = (b[j] - a[j]) - d0[j];
+    for (int j = 0; j < kLanes; j += kWidth) {
+      Native d = (nload(b + j) - nload(a + j)) - nload(d0 + j);
       d = d < 0.0 ? -d : d;
-      if (active[j] != 0.0 && d > dr[j]) dr[j] = d;
+      const Native old = nload(dr + j);
+      nstore(dr + j, (nload(active + j) != 0.0) & (d > old) ? d : old);
     }
   }
 }
@@ -180,6 +181,14 @@ inline void record_lane(const PlanView& p, const TrainView& tv, const TrainScrat
   for (index_t r = 0; r < n; ++r) tv.rec_v[at * n + r] = v[r * kLanes + j];
   for (index_t l = 0; l < L1; ++l)
     tv.rec_inv[at * L1 + l] = t.norms[(l + 1) * kLanes + j] - t.norms[l * kLanes + j];
+}
+
+inline bool any_active(const double* active) {
+  Native any = Native{};
+  for (int j = 0; j < kLanes; j += kWidth) any += nload(active + j);
+  for (int i = 0; i < kWidth; ++i)
+    if (any[i] != 0.0) return true;
+  return false;
 }
 
 inline bool stop_requested(const TrainView& tv) {
@@ -252,9 +261,7 @@ inline int train_rows(const PlanView& p, const TrainView& tv, index_t first_row,
             record_lane(p, tv, t, t.v, loss, row0 + j, j, next_slot, static_cast<double>(step));
           ++next_slot;
         }
-        bool any = false;
-        for (int j = 0; j < kLanes; ++j) any |= active[j] != 0.0;
-        if (step == tv.steps || !any) break;
+        if (step == tv.steps || !any_active(active)) break;
         if ((step & 31) == 31 && stop_requested(tv)) {
           interrupted = true;
           break;
@@ -266,7 +273,7 @@ inline int train_rows(const PlanView& p, const TrainView& tv, index_t first_row,
                        tv.lr * tv.lr);
         // GD keeps its parameters in s.params itself (evaluate reads them there).
         for (index_t q = 0; q < P; ++q) masked_step(s.params + q * kLanes, s.grad + q * kLanes, active, tv.lr);
-        for (int j = 0; j < kLanes; ++j) steps[j] += active[j];
+        lanes_add(steps, active);
         track_drift(p, t, s.params);
         evaluate(p, tv, t, loss, gnorm2);
       }
