@@ -9,6 +9,7 @@ See DESIGN.md for the conventions; the main entry points are:
 * :func:`conv_matrix`, :func:`network_matrix` -- the linear maps as explicit matrices;
 * :class:`SquaredLoss`, :class:`QuadraticLoss`, :func:`teacher_data` -- losses reduced
   exactly to quadratic forms in the end-to-end filter;
+* :class:`FunctionSpace` -- dimension, thick or thin, filling or not;
 * :func:`train` -- many runs of gradient descent or gradient flow at once, with the
   invariants of :func:`invariants` tracked.
 """
@@ -26,6 +27,7 @@ except ImportError as exc:  # pragma: no cover - depends on how the package was 
 
 from .architecture import MAX_FILTER_ENTRIES, MAX_PARAMS, Architecture
 from .matrices import conv_matrix, network_matrix
+from .geometry import FunctionSpace, generic_jacobian_rank, jacobian_rank
 from .losses import QuadraticLoss, SquaredLoss, teacher_data
 from .parameterisation import end_to_end, jacobian, vjp
 from .training import STATUSES, Invariants, Trajectory, TrainResult, balance, invariants, train
@@ -34,6 +36,7 @@ __version__: str = _core.__version__
 
 __all__ = [
     "Architecture",
+    "FunctionSpace",
     "Invariants",
     "MAX_FILTER_ENTRIES",
     "MAX_PARAMS",
@@ -46,8 +49,10 @@ __all__ = [
     "balance",
     "conv_matrix",
     "end_to_end",
+    "generic_jacobian_rank",
     "invariants",
     "jacobian",
+    "jacobian_rank",
     "network_matrix",
     "simd_backend",
     "teacher_data",
