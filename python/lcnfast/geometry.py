@@ -156,12 +156,12 @@ class FunctionSpace:
         if self._dim is None:
             a = self._arch
             if self._stride_one_1d:
-                self._dim = a.filter_size
+                self._dim = int(a.filter_shape[0])
             elif a.ndim == 1 and not a.is_circular:
-                self._dim = sum(a.k) - (a.L - 1)
+                self._dim = int(sum(a.k)) - (a.L - 1)
             else:
                 self._dim = generic_jacobian_rank(a)
-        return self._dim
+        return int(self._dim)
 
     @property
     def is_thick(self) -> bool:
