@@ -183,6 +183,10 @@ inline void record_lane(const PlanView& p, const TrainView& tv, const TrainScrat
     tv.rec_inv[at * L1 + l] = t.norms[(l + 1) * kLanes + j] - t.norms[l * kLanes + j];
 }
 
+inline void lanes_negate(double* __restrict o, const double* __restrict a) {
+  for (int j = 0; j < kLanes; ++j) o[j] = -a[j];
+}
+
 inline bool any_active(const double* active) {
   Native any = Native{};
   for (int j = 0; j < kLanes; j += kWidth) any += nload(active + j);
@@ -288,7 +292,7 @@ inline int train_rows(const PlanView& p, const TrainView& tv, index_t first_row,
       // Gradient flow d theta / dt = -grad L by Dormand-Prince 5(4), FSAL, per-run steps.
       const index_t PL = P * kLanes;
       double* k1 = t.k;
-      for (index_t q = 0; q < PL; ++q) k1[q] = -s.grad[q];
+      for (index_t q = 0; q < P; ++q) lanes_negate(k1 + q * kLanes, s.grad + q * kLanes);
       lanes_copy(field(t, kCurLoss), loss);
       lanes_copy(field(t, kCurGradNorm2), gnorm2);
       for (index_t q = 0; q < n * kLanes; ++q) t.cur_v[q] = t.v[q];
@@ -316,20 +320,19 @@ inline int train_rows(const PlanView& p, const TrainView& tv, index_t first_row,
         }
         for (int stage = 1; stage < 7; ++stage) {
           for (index_t q = 0; q < P; ++q) {
-            double* __restrict x = s.params + q * kLanes;
-            const double* __restrict y = t.y + q * kLanes;
-            double acc[kLanes] = {};
+            Native acc[kVectors] = {};
             for (int i = 0; i < stage; ++i) {
               const double a = DormandPrince::a[stage][i];
-              if (a == 0.0) continue;
-              const double* __restrict ki = t.k + (index_t{i} * P + q) * kLanes;
-              for (int j = 0; j < kLanes; ++j) acc[j] += a * ki[j];
+              if (a != 0.0) lanes_scale_add(acc, a, t.k + (index_t{i} * P + q) * kLanes);
             }
-            for (int j = 0; j < kLanes; ++j) x[j] = y[j] + h[j] * acc[j];
+            double* x = s.params + q * kLanes;
+            const double* y = t.y + q * kLanes;
+            for (int v = 0; v < kVectors; ++v)
+              nstore(x + v * kWidth, nload(y + v * kWidth) + nload(h + v * kWidth) * acc[v]);
           }
           evaluate(p, tv, t, loss, gnorm2);
           double* ks = t.k + index_t{stage} * PL;
-          for (index_t q = 0; q < PL; ++q) ks[q] = -s.grad[q];
+          for (index_t q = 0; q < P; ++q) lanes_negate(ks + q * kLanes, s.grad + q * kLanes);
         }
         // s.params now holds the 5th-order solution (stage 7 is evaluated there: FSAL).
         for (int j = 0; j < kLanes; ++j) err[j] = 0.0;
@@ -337,9 +340,7 @@ inline int train_rows(const PlanView& p, const TrainView& tv, index_t first_row,
           double acc[kLanes] = {};
           for (int i = 0; i < 7; ++i) {
             const double e = DormandPrince::e[i];
-            if (e == 0.0) continue;
-            const double* __restrict ki = t.k + (index_t{i} * P + q) * kLanes;
-            for (int j = 0; j < kLanes; ++j) acc[j] += e * ki[j];
+            if (e != 0.0) lanes_scale_add(acc, e, t.k + (index_t{i} * P + q) * kLanes);
           }
           const double* __restrict y = t.y + q * kLanes;
           const double* __restrict x = s.params + q * kLanes;
