@@ -14,4 +14,5 @@ PYBIND11_MODULE(_core, m) {
         "Select the SIMD kernel backend ('auto', 'generic', 'avx2'); all give identical results.");
   bind_poly(m);
   bind_train(m);
+  bind_geometry(m);
 }

@@ -27,7 +27,7 @@ except ImportError as exc:  # pragma: no cover - depends on how the package was 
 
 from .architecture import MAX_FILTER_ENTRIES, MAX_PARAMS, Architecture
 from .matrices import conv_matrix, network_matrix
-from .geometry import FunctionSpace, generic_jacobian_rank, jacobian_rank
+from .geometry import FunctionSpace, generic_jacobian_rank, jacobian_rank, real_root_count
 from .losses import QuadraticLoss, SquaredLoss, teacher_data
 from .parameterisation import end_to_end, jacobian, vjp
 from .training import STATUSES, Invariants, Trajectory, TrainResult, balance, invariants, train
@@ -54,6 +54,7 @@ __all__ = [
     "jacobian",
     "jacobian_rank",
     "network_matrix",
+    "real_root_count",
     "simd_backend",
     "teacher_data",
     "train",

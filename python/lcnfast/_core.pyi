@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 __version__: str
+MAX_FAST_DEGREE: int
 
 def hardware_threads() -> int: ...
 def available_backends() -> list[str]: ...
@@ -75,3 +76,7 @@ def train(
     threads: int,
     progress: Optional[Callable[..., Any]] = None,
 ) -> dict[str, Any]: ...
+
+def count_real_roots(
+    v: NDArray[np.float64], threads: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint8], NDArray[np.uint8]]: ...

@@ -16,13 +16,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_real
+from . import _core
+from ._validation import as_real, as_real_array, resolve_threads
 from .architecture import Architecture
 from .parameterisation import jacobian
 
-__all__ = ["FunctionSpace", "jacobian_rank", "generic_jacobian_rank"]
+__all__ = ["FunctionSpace", "jacobian_rank", "generic_jacobian_rank", "real_root_count"]
 
 # A prime near 2^61: ranks of integer matrices are computed modulo it (exact arithmetic).
 _PRIME = 2305843009213693951
@@ -102,6 +103,91 @@ def generic_jacobian_rank(arch: Architecture, *, trials: int = 3, seed: int = 0)
         if best == min(bound, arch.n_params):
             break
     return best
+
+
+def _filter_rows(v: ArrayLike, name: str = "v") -> tuple[NDArray[np.float64], bool]:
+    array = as_real_array(v, name)
+    if array.ndim == 1:
+        return array.reshape(1, -1), True
+    if array.ndim == 2:
+        return array, False
+    raise ValueError(f"{name}: expected a filter (k,) or a batch (B, k), got shape {array.shape}")
+
+
+def _exact_counts(coefficients: NDArray[np.float64]) -> tuple[int, int]:
+    """(real roots with multiplicity, real roots of odd multiplicity) of the binary form,
+    exactly: the float64 coefficients are turned into the integers they are (up to a common
+    power of two) and python-flint isolates the roots of each square-free factor with
+    certified ball arithmetic (real roots come back with an exactly zero imaginary part)."""
+    k = coefficients.size
+    nonzero = np.flatnonzero(coefficients)
+    lo, hi = int(nonzero[0]), int(nonzero[-1])
+    total = lo + (k - 1 - hi)
+    odd = lo % 2 + (k - 1 - hi) % 2
+    ratios = [float(c).as_integer_ratio() for c in coefficients[lo : hi + 1]]
+    denominator = max(d for _, d in ratios)  # all powers of two
+    integers = [n * (denominator // d) for n, d in ratios]
+    if hi == lo:
+        return total, odd
+    try:
+        import flint
+    except ImportError:  # pragma: no cover - python-flint is a dependency; sympy as a last resort
+        import sympy
+
+        x = sympy.Symbol("x")
+        poly = sympy.Poly(list(reversed(integers)), x)
+        for factor, multiplicity in poly.sqf_list()[1]:
+            n_real = factor.count_roots()  # square-free: distinct = with multiplicity
+            total += multiplicity * n_real
+            odd += (multiplicity % 2) * n_real
+        return total, odd
+    _, factors = flint.fmpz_poly(integers).factor_squarefree()
+    for factor, multiplicity in factors:
+        n_real = sum(m for root, m in factor.complex_roots() if root.imag.is_zero())
+        total += int(multiplicity) * n_real
+        odd += (int(multiplicity) % 2) * n_real
+    return total, odd
+
+
+def _root_counts(v: ArrayLike, threads: int | None = None) -> tuple[NDArray[np.int64], NDArray[np.int64],
+                                                                    NDArray[np.bool_]]:
+    """Exact (total, odd-multiplicity) real-root counts of filters, and the zero-form mask."""
+    rows, _ = _filter_rows(v)
+    total, odd, certified, zero = (np.asarray(a) for a in _core.count_real_roots(rows, resolve_threads(threads)))
+    total = total.astype(np.int64)
+    odd = odd.astype(np.int64)
+    for i in np.flatnonzero((certified == 0) & (zero == 0)):
+        total[i], odd[i] = _exact_counts(rows[i])
+    return total, odd, zero.astype(bool)
+
+
+def real_root_count(v: ArrayLike, *, threads: int | None = None) -> Any:
+    """Number of real roots of the binary form of ``v``, with multiplicity, infinity included.
+
+    Exact for the given float64 coefficients (which are exact rationals): a certified
+    floating-point Sturm chain or exact integer Sturm chains decide almost every input in
+    C++; the rest (near-multiple roots) is decided exactly with python-flint.
+
+    Parameters
+    ----------
+    v : array_like, shape (k,) or (B, k)
+        Filters; ``v[j]`` is the coefficient of ``x^j y^(k-1-j)``.
+
+    Returns
+    -------
+    int, or ndarray of int with shape (B,)
+        The zero filter vanishes everywhere; its count is reported as ``-1``.
+
+    Examples
+    --------
+    >>> real_root_count([1.0, 0.0, 1.0])        # 1 + x^2
+    0
+    >>> real_root_count([1.0, 2.0, 1.0, 0.0])   # (1 + x)^2, and a root at infinity
+    3
+    """
+    total, _, zero = _root_counts(v, threads)
+    total[zero] = -1
+    return int(total[0]) if np.asarray(v).ndim == 1 else total
 
 
 class FunctionSpace:
