@@ -132,7 +132,7 @@ def _exact_counts(coefficients: NDArray[np.float64]) -> tuple[int, int]:
     try:
         import flint
     except ImportError:  # pragma: no cover - python-flint is a dependency; sympy as a last resort
-        import sympy
+        import sympy  # type: ignore[import-untyped,unused-ignore]
 
         x = sympy.Symbol("x")
         poly = sympy.Poly(list(reversed(integers)), x)
@@ -143,7 +143,8 @@ def _exact_counts(coefficients: NDArray[np.float64]) -> tuple[int, int]:
         return total, odd
     _, factors = flint.fmpz_poly(integers).factor_squarefree()
     for factor, multiplicity in factors:
-        n_real = sum(m for root, m in factor.complex_roots() if root.imag.is_zero())
+        roots: Any = factor.complex_roots()  # (root ball, multiplicity) pairs
+        n_real = sum(int(m) for root, m in roots if root.imag.is_zero())
         total += int(multiplicity) * n_real
         odd += (int(multiplicity) % 2) * n_real
     return total, odd
@@ -153,12 +154,12 @@ def _root_counts(v: ArrayLike, threads: int | None = None) -> tuple[NDArray[np.i
                                                                     NDArray[np.bool_]]:
     """Exact (total, odd-multiplicity) real-root counts of filters, and the zero-form mask."""
     rows, _ = _filter_rows(v)
-    total, odd, certified, zero = (np.asarray(a) for a in _core.count_real_roots(rows, resolve_threads(threads)))
-    total = total.astype(np.int64)
-    odd = odd.astype(np.int64)
-    for i in np.flatnonzero((certified == 0) & (zero == 0)):
+    raw_total, raw_odd, certified, zero = _core.count_real_roots(rows, resolve_threads(threads))
+    total = np.asarray(raw_total, dtype=np.int64)
+    odd = np.asarray(raw_odd, dtype=np.int64)
+    for i in np.flatnonzero((np.asarray(certified) == 0) & (np.asarray(zero) == 0)):
         total[i], odd[i] = _exact_counts(rows[i])
-    return total, odd, zero.astype(bool)
+    return total, odd, np.asarray(zero, dtype=bool)
 
 
 def real_root_count(v: ArrayLike, *, threads: int | None = None) -> Any:
