@@ -13,6 +13,10 @@ The function space ``M`` of an architecture is the image of the parameterisation
 
 from __future__ import annotations
 
+import itertools
+import math
+from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -23,7 +27,15 @@ from ._validation import as_real, as_real_array, resolve_threads
 from .architecture import Architecture
 from .parameterisation import jacobian
 
-__all__ = ["FunctionSpace", "jacobian_rank", "generic_jacobian_rank", "real_root_count"]
+__all__ = [
+    "FunctionSpace",
+    "RootStructure",
+    "discriminant",
+    "generic_jacobian_rank",
+    "jacobian_rank",
+    "real_root_count",
+    "root_structure",
+]
 
 # A prime near 2^61: ranks of integer matrices are computed modulo it (exact arithmetic).
 _PRIME = 2305843009213693951
@@ -191,6 +203,208 @@ def real_root_count(v: ArrayLike, *, threads: int | None = None) -> Any:
     return int(total[0]) if np.asarray(v).ndim == 1 else total
 
 
+@dataclass(frozen=True)
+class RootStructure:
+    """The roots of a binary form as a floating-point computation sees them.
+
+    Attributes
+    ----------
+    roots : ndarray of complex, shape (n,)
+        Distinct roots (cluster centres); ``complex(inf)`` stands for the point at infinity.
+    multiplicities : ndarray of int, shape (n,)
+    is_real : ndarray of bool, shape (n,)
+        Real roots (infinity is real).
+    partition : tuple of int
+        The multiplicities in decreasing order: the partition ``lambda`` of ``D = k - 1``
+        naming the multiple-root stratum of the form.
+    """
+
+    roots: NDArray[np.complex128]
+    multiplicities: NDArray[np.int64]
+    is_real: NDArray[np.bool_]
+    partition: tuple[int, ...]
+
+    @property
+    def n_real(self) -> int:
+        """Real roots with multiplicity (infinity included)."""
+        return int(self.multiplicities[self.is_real].sum())
+
+    @property
+    def n_odd_real(self) -> int:
+        """Distinct real roots of odd multiplicity."""
+        return int(np.sum(self.multiplicities[self.is_real] % 2))
+
+
+def _chordal(a: complex, b: complex) -> float:
+    """Chordal distance on the Riemann sphere (infinity allowed): invariant under the
+    rotations of the sphere, so clustering does not depend on where the roots sit."""
+    if math.isinf(abs(a)) and math.isinf(abs(b)):
+        return 0.0
+    if math.isinf(abs(a)):
+        return 1.0 / math.sqrt(1.0 + abs(b) ** 2)
+    if math.isinf(abs(b)):
+        return 1.0 / math.sqrt(1.0 + abs(a) ** 2)
+    return abs(a - b) / math.sqrt((1.0 + abs(a) ** 2) * (1.0 + abs(b) ** 2))
+
+
+def _structure(v: NDArray[np.float64], tol: float) -> RootStructure:
+    k = v.size
+    nonzero = np.flatnonzero(v)
+    if nonzero.size == 0:
+        raise ValueError("v: the zero filter has no root structure (every point is a root)")
+    hi = int(nonzero[-1])
+    finite = np.roots(v[: hi + 1][::-1]) if hi > 0 else np.zeros(0, dtype=complex)
+    points = [complex(z) for z in finite] + [complex(math.inf, 0.0)] * (k - 1 - hi)
+    # single-linkage clustering in the chordal metric
+    n = len(points)
+    label = list(range(n))
+
+    def find(i: int) -> int:
+        while label[i] != i:
+            label[i] = label[label[i]]
+            i = label[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if _chordal(points[i], points[j]) <= tol:
+                label[find(i)] = find(j)
+    clusters: dict[int, list[complex]] = {}
+    for i in range(n):
+        clusters.setdefault(find(i), []).append(points[i])
+    roots, mults, real = [], [], []
+    for members in clusters.values():
+        if any(math.isinf(abs(z)) for z in members):
+            centre = complex(math.inf, 0.0)
+        else:
+            centre = complex(np.mean(members))
+        is_real = math.isinf(abs(centre)) or _chordal(centre, complex(centre.real, 0.0)) <= tol
+        if is_real and not math.isinf(abs(centre)):
+            centre = complex(centre.real, 0.0)
+        roots.append(centre)
+        mults.append(len(members))
+        real.append(is_real)
+    order = sorted(range(len(roots)), key=lambda i: (not real[i], -mults[i], roots[i].real, roots[i].imag))
+    multiplicities = np.array([mults[i] for i in order], dtype=np.int64)
+    return RootStructure(roots=np.array([roots[i] for i in order], dtype=complex),
+                         multiplicities=multiplicities,
+                         is_real=np.array([real[i] for i in order], dtype=bool),
+                         partition=tuple(sorted((int(m) for m in multiplicities), reverse=True)))
+
+
+def root_structure(v: ArrayLike, tol: float = 1e-6) -> Any:
+    """Distinct roots, multiplicities and the partition of a floating-point filter.
+
+    For floating results such as the limits of gradient descent, where exact multiple
+    roots show up as clusters: ``numpy.roots`` finds the roots of the binary form
+    (trailing zero coefficients are roots at infinity), and roots closer than ``tol`` in
+    the chordal metric of the Riemann sphere, ``|a - b| / sqrt((1 + |a|^2)(1 + |b|^2))``,
+    are merged (single linkage). That metric does not depend on where the roots sit and
+    treats infinity like any other point. A cluster is real when its centre is within
+    ``tol`` of the real line (same metric). Note that a root of multiplicity ``m`` perturbed
+    by ``eps`` splits by about ``eps^(1/m)``: choose ``tol`` accordingly.
+
+    Parameters
+    ----------
+    v : array_like, shape (k,) or (B, k)
+    tol : float
+
+    Returns
+    -------
+    RootStructure, or a list of them for a batch
+    """
+    rows, single = _filter_rows(v)
+    tolerance = as_real(tol, "tol", positive=True)
+    out = [_structure(row, tolerance) for row in rows]
+    return out[0] if single else out
+
+
+def _integer_form(v: NDArray[np.float64]) -> list[int]:
+    """The float64 coefficients as integers, exactly, after one common power-of-two scaling."""
+    ratios = [float(c).as_integer_ratio() for c in v]
+    denominator = max(d for _, d in ratios)
+    return [n * (denominator // d) for n, d in ratios]
+
+
+def _bareiss_det(matrix: list[list[int]]) -> int:
+    """Exact determinant of an integer matrix (fraction-free Gaussian elimination)."""
+    a = [row[:] for row in matrix]
+    n = len(a)
+    sign, previous = 1, 1
+    for i in range(n - 1):
+        if a[i][i] == 0:
+            swap = next((r for r in range(i + 1, n) if a[r][i] != 0), None)
+            if swap is None:
+                return 0
+            a[i], a[swap] = a[swap], a[i]
+            sign = -sign
+        for r in range(i + 1, n):
+            for c in range(i + 1, n):
+                a[r][c] = (a[r][c] * a[i][i] - a[r][i] * a[i][c]) // previous
+        previous = a[i][i]
+    return sign * a[n - 1][n - 1] if n else 1
+
+
+def _sylvester(f: list[Any], g: list[Any]) -> list[list[Any]]:
+    """Sylvester matrix of two binary forms given by coefficient lists (highest x power first)."""
+    m, n = len(f) - 1, len(g) - 1
+    size = m + n
+    rows = []
+    for i in range(n):
+        rows.append([0] * i + list(f) + [0] * (size - m - 1 - i))
+    for i in range(m):
+        rows.append([0] * i + list(g) + [0] * (size - n - 1 - i))
+    return rows
+
+
+def discriminant(v: ArrayLike, *, exact: bool = False) -> Any:
+    """Discriminant of the binary form of ``v`` (degree ``D = k - 1``).
+
+    Computed from the Sylvester resultant of the partial derivatives,
+    ``D^(D-2) Disc(F) = (-1)^(D(D-1)/2) Res(dF/dx, dF/dy)``, which also covers forms with
+    roots at infinity; it equals the usual polynomial discriminant when ``v[k-1] != 0``.
+    It vanishes exactly when the form has a multiple root (infinity included).
+
+    Parameters
+    ----------
+    v : array_like, shape (k,) with k >= 3, or (B, k)
+    exact : bool
+        False: a float64 determinant. True: the exact value for the given float64
+        coefficients, as a ``fractions.Fraction`` (integer arithmetic throughout).
+
+    Returns
+    -------
+    float or Fraction, or a list/array of them for a batch
+    """
+    rows, single = _filter_rows(v)
+    k = rows.shape[1]
+    if k < 3:
+        raise ValueError(f"v: the discriminant needs a form of degree >= 2 (k >= 3), got k = {k}")
+    D = k - 1
+    sign = -1 if (D * (D - 1) // 2) % 2 else 1
+    results: list[Any] = []
+    for row in rows:
+        if exact:
+            ints = _integer_form(row)
+            # coefficients of F = sum a_j x^j y^(D-j), highest x power first
+            a = list(reversed(ints))
+            fx = [(D - i) * a[i] for i in range(D)]              # dF/dx: degree D-1 form
+            fy = [i * a[i] for i in range(1, D + 1)]              # dF/dy
+            res = _bareiss_det(_sylvester(fx, fy))
+            # undo the power-of-two scaling: Disc is homogeneous of degree 2D-2 in the coefficients
+            denominator = max(float(c).as_integer_ratio()[1] for c in row)
+            results.append(Fraction(sign * res, D ** (D - 2) * denominator ** (2 * D - 2)))
+        else:
+            high_first = row[::-1]
+            dx = [float((D - i) * high_first[i]) for i in range(D)]
+            dy = [float(i * high_first[i]) for i in range(1, D + 1)]
+            S = np.array(_sylvester(dx, dy), dtype=float)
+            results.append(sign * float(np.linalg.det(S)) / D ** (D - 2))
+    if single:
+        return results[0]
+    return results if exact else np.array(results)
+
+
 class FunctionSpace:
     """The function space ``M = mu(R^P)`` of an architecture (stride-one facts from the
     theorems, everything else from the exact generic Jacobian rank).
@@ -274,6 +488,178 @@ class FunctionSpace:
             return sum(1 for k, S in zip(a.k, a.dilations) if k % 2 == 0 and S == 1) <= 1
         raise NotImplementedError("is_filling: only known for 1D valid layers and for thin spaces")
 
+    # -- membership (stride-one 1D, exact) ---------------------------------------------
+    def _require_stride_one(self, what: str) -> None:
+        if not self._stride_one_1d:
+            raise NotImplementedError(
+                f"{what}: exact membership is implemented for stride-one 1D valid architectures "
+                f"(this is {self._arch!r}); use factorize() for a numerical search")
+
+    def _counts(self, v: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_], bool]:
+        rows, single = _filter_rows(v)
+        if rows.shape[1] != self._arch.filter_size:
+            raise ValueError(f"v: expected filters of size {self._arch.filter_size}, got {rows.shape[1]}")
+        total, odd, zero = _root_counts(rows)
+        return total, odd, zero, single
+
+    def contains(self, v: ArrayLike) -> Any:
+        """Whether ``v`` is in the function space, exactly (stride-one 1D).
+
+        ``v`` is in ``M`` iff ``v = 0`` or its binary form has at least ``e`` real roots
+        (with multiplicity, infinity included). Batched: a bool per row.
+        """
+        self._require_stride_one("contains")
+        total, _, zero, single = self._counts(v)
+        result = zero | (total >= (self.n_even or 0))
+        return bool(result[0]) if single else result
+
+    def is_interior(self, v: ArrayLike) -> Any:
+        """Whether ``v`` is an interior point of ``M``, exactly (stride-one 1D).
+
+        A real root of multiplicity ``m`` can turn into as few as ``m mod 2`` real roots
+        under perturbation, so ``v`` is interior iff its real roots of odd multiplicity
+        number at least ``e``. In a filling space every point is interior.
+        """
+        self._require_stride_one("is_interior")
+        _, odd, zero, single = self._counts(v)
+        if self.is_filling:
+            result = np.ones(odd.shape, dtype=bool)
+        else:
+            result = ~zero & (odd >= (self.n_even or 0))
+        return bool(result[0]) if single else result
+
+    def is_boundary(self, v: ArrayLike) -> Any:
+        """Whether ``v`` is in ``M`` but not interior (it then lies in the discriminant)."""
+        inside = np.atleast_1d(self.contains(v))
+        interior = np.atleast_1d(self.is_interior(v))
+        result = inside & ~interior
+        return bool(result[0]) if np.asarray(v).ndim == 1 else result
+
+    def locate(self, v: ArrayLike, tol: float = 1e-6) -> Any:
+        """``"interior"``, ``"boundary"`` or ``"outside"`` for floating filters.
+
+        Uses :func:`root_structure` with ``tol``, so that a numerically double root (say,
+        the limit of gradient descent on the boundary) counts as double.
+        """
+        self._require_stride_one("locate")
+        rows, single = _filter_rows(v)
+        e = self.n_even or 0
+        out = []
+        for row in rows:
+            if not np.any(row):
+                out.append("interior" if self.is_filling else "boundary")
+                continue
+            rs = _structure(row, as_real(tol, "tol", positive=True))
+            if rs.n_real < e:
+                out.append("outside")
+            elif self.is_filling or rs.n_odd_real >= e:
+                out.append("interior")
+            else:
+                out.append("boundary")
+        return out[0] if single else np.array(out)
+
+    # -- factorisations --------------------------------------------------------------------
+    def factorizations(self, v: ArrayLike, *, tol: float = 1e-6, limit: int = 100000) -> list[NDArray[np.float64]]:
+        """Every way to write ``v = mu(theta)``, up to the scaling symmetry (stride-one 1D).
+
+        The roots of the form (:func:`root_structure`, clustered with ``tol``) are split
+        into units, a real root (infinity included) of degree one or a conjugate pair of
+        degree two, and every assignment of units to layers with the right degrees
+        ``k_l - 1`` gives one factorisation; assignments that differ only by exchanging
+        equal roots are listed once. Each ``theta`` is polished by Gauss-Newton on
+        ``mu(theta) = v`` and normalised: equal filter norms, the sign carried by the first
+        layer, every other layer's first nonzero coefficient positive.
+
+        Returns
+        -------
+        list of ndarray, shape (P,)
+            Empty exactly when ``v`` is outside the space (for ``v = 0``: the single
+            factorisation with all filters zero).
+        """
+        self._require_stride_one("factorizations")
+        rows, single = _filter_rows(v)
+        if not single:
+            raise ValueError("v: factorizations takes one filter at a time")
+        row = rows[0]
+        if row.size != self._arch.filter_size:
+            raise ValueError(f"v: expected a filter of size {self._arch.filter_size}, got {row.size}")
+        if not np.any(row):
+            return [np.zeros(self._arch.n_params)]
+        if not self.contains(row):
+            return []
+        rs = _structure(row, as_real(tol, "tol", positive=True))
+        units: list[tuple[int, list[float]]] = []  # (cluster id, binary form coefficients, ascending)
+        for cid, (root, m, real) in enumerate(zip(rs.roots, rs.multiplicities, rs.is_real)):
+            if real:
+                form = [1.0, 0.0] if math.isinf(abs(root)) else [-root.real, 1.0]
+                units += [(cid, form)] * int(m)
+            elif root.imag > 0:
+                units += [(cid, [abs(root) ** 2, -2.0 * root.real, 1.0])] * int(m)
+        degrees = [kl - 1 for kl in self._arch.k]
+        seen: set[tuple[tuple[int, ...], ...]] = set()
+        results: list[NDArray[np.float64]] = []
+        for assignment in _assignments([len(f) - 1 for _, f in units], degrees, limit):
+            key = tuple(tuple(sorted(units[u][0] for u in layer)) for layer in assignment)
+            if key in seen:
+                continue
+            seen.add(key)
+            filters = []
+            for layer in assignment:
+                w = np.array([1.0])
+                for u in layer:
+                    w = np.convolve(w, units[u][1])
+                filters.append(w)
+            results.append(self._finish(filters, row))
+        return results
+
+    def _finish(self, filters: list[NDArray[np.float64]], v: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Scale filters to v, polish by Gauss-Newton, balance norms, fix signs."""
+        arch = self._arch
+        product = lcnfast_end_to_end(arch, np.concatenate(filters))
+        j = int(np.argmax(np.abs(product)))
+        filters[0] = filters[0] * (v[j] / product[j])
+        theta = np.concatenate(filters)
+        for _ in range(60):  # quadratic convergence at simple roots, linear at multiple ones
+            residual = v - lcnfast_end_to_end(arch, theta)
+            if np.linalg.norm(residual) <= 1e-15 * np.linalg.norm(v):
+                break
+            J = jacobian(arch, theta)
+            step, *_ = np.linalg.lstsq(J, residual, rcond=None)
+            theta = theta + step
+        return _normalise(arch, theta)
+
+    def distance_to_boundary(self, v: ArrayLike, *, tol: float = 1e-6) -> tuple[float, float]:
+        """Lower and upper bounds on the Euclidean distance from ``v`` to the boundary of
+        ``M`` (stride-one 1D), from the numerical roots of ``v``.
+
+        * Upper bound: the distance to an explicit boundary point, made by merging the
+          closest pairs of simple real roots into double roots (each merge removes two
+          roots of odd multiplicity) until fewer than ``e`` remain, with the best scale.
+        * Lower bound (Rouche's theorem): around each real root of odd multiplicity ``m``,
+          the disk of half the distance to the other roots keeps ``m`` roots under any
+          perturbation smaller than ``min |v| / max sum_j |x|^j`` on its circle (in the
+          l1 norm, hence divided by ``sqrt(k)`` in l2); those ``m`` roots are closed under
+          conjugation, so one stays real and ``v`` stays interior. Roots outside the unit
+          disk are treated in the chart ``x -> 1/x`` (infinity included). The circle
+          minimum is sampled with a Lipschitz margin.
+
+        Returns ``(0, 0)`` on the boundary, ``(inf, inf)`` in a filling space, and
+        ``(0, nan)`` outside the space.
+        """
+        self._require_stride_one("distance_to_boundary")
+        rows, single = _filter_rows(v)
+        if not single:
+            raise ValueError("v: distance_to_boundary takes one filter at a time")
+        row = rows[0]
+        if self.is_filling:
+            return (math.inf, math.inf)
+        if not self.contains(row):
+            return (0.0, math.nan)
+        if not self.is_interior(row):
+            return (0.0, 0.0)
+        rs = _structure(row, as_real(tol, "tol", positive=True))
+        return (_rouche_lower_bound(row, rs), _merge_upper_bound(row, rs, self.n_even or 0))
+
     def describe(self) -> str:
         """A readable summary of the space."""
         a = self._arch
@@ -295,3 +681,152 @@ class FunctionSpace:
     def __repr__(self) -> str:
         return f"FunctionSpace({self._arch!r})"
 
+
+
+def _assignments(unit_degrees: list[int], degrees: list[int], limit: int) -> Any:
+    """All ways to put the units into layers so that each layer's degrees add up (lists of
+    unit indices per layer), by depth-first search; raises beyond ``limit`` assignments."""
+    count = 0
+    order = sorted(range(len(unit_degrees)), key=lambda u: -unit_degrees[u])
+    layers: list[list[int]] = [[] for _ in degrees]
+    room = list(degrees)
+
+    def place(i: int) -> Any:
+        nonlocal count
+        if i == len(order):
+            count += 1
+            if count > limit:
+                raise ValueError(f"limit: more than {limit} factorisations; raise limit")
+            yield [list(layer) for layer in layers]
+            return
+        u = order[i]
+        for layer in range(len(degrees)):
+            if room[layer] >= unit_degrees[u]:
+                room[layer] -= unit_degrees[u]
+                layers[layer].append(u)
+                yield from place(i + 1)
+                layers[layer].pop()
+                room[layer] += unit_degrees[u]
+
+    if sum(unit_degrees) != sum(degrees):
+        return iter(())
+    return place(0)
+
+
+def _normalise(arch: Architecture, theta: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Equal layer norms (same product), sign on the first layer, others' first nonzero
+    coefficient positive."""
+    filters = [np.array(w, dtype=float) for w in arch.split(theta)]
+    sign = 1.0
+    for i in range(1, len(filters)):
+        nz = np.flatnonzero(np.abs(filters[i]) > 0)
+        if nz.size and filters[i][nz[0]] < 0:
+            filters[i] = -filters[i]
+            sign = -sign
+    filters[0] = sign * filters[0]
+    norms = np.array([np.linalg.norm(w) for w in filters])
+    if np.all(norms > 0):
+        target = float(np.exp(np.mean(np.log(norms))))
+        filters = [w * (target / n) for w, n in zip(filters, norms)]
+    return np.concatenate(filters)
+
+
+def lcnfast_end_to_end(arch: Architecture, theta: NDArray[np.float64]) -> NDArray[np.float64]:
+    """mu(theta) (imported lazily to keep geometry free of import cycles)."""
+    from .parameterisation import end_to_end
+
+    return end_to_end(arch, theta, threads=1)
+
+
+def _form_from_roots(roots: list[complex], k: int) -> NDArray[np.float64]:
+    """Coefficients (ascending, length k) of the monic-ish binary form with these roots."""
+    w = np.array([1.0])
+    for r in roots:
+        if math.isinf(abs(r)):
+            w = np.convolve(w, [1.0, 0.0])
+        elif abs(r.imag) > 0:
+            if r.imag > 0:
+                w = np.convolve(w, [abs(r) ** 2, -2.0 * r.real, 1.0])
+        else:
+            w = np.convolve(w, [-r.real, 1.0])
+    out = np.zeros(k)
+    out[: w.size] = w[:k]
+    return out
+
+
+def _merge_upper_bound(v: NDArray[np.float64], rs: RootStructure, e: int) -> float:
+    finite_odd = [(complex(r).real, i) for i, (r, m, real) in enumerate(zip(rs.roots, rs.multiplicities, rs.is_real))
+                  if real and m % 2 == 1 and not math.isinf(abs(r))]
+    odd = rs.n_odd_real
+    merges = (odd - e) // 2 + 1
+    if len(finite_odd) < 2 * merges:
+        return math.nan
+    finite_odd.sort()
+    # greedily merge the closest neighbouring pairs
+    gaps = sorted((finite_odd[j + 1][0] - finite_odd[j][0], j) for j in range(len(finite_odd) - 1))
+    used: set[int] = set()
+    pairs = []
+    for _, j in gaps:
+        if j in used or j + 1 in used:
+            continue
+        used.update((j, j + 1))
+        pairs.append(j)
+        if len(pairs) == merges:
+            break
+    if len(pairs) < merges:
+        return math.nan
+    merged_ids = {finite_odd[j][1] for j in pairs} | {finite_odd[j + 1][1] for j in pairs}
+    roots: list[complex] = []
+    for i, (r, m) in enumerate(zip(rs.roots, rs.multiplicities)):
+        if i not in merged_ids:
+            roots += [complex(r)] * int(m)
+            if complex(r).imag > 0:
+                roots += [complex(r).conjugate()] * int(m)
+    for j in pairs:
+        mid = 0.5 * (finite_odd[j][0] + finite_odd[j + 1][0])
+        roots += [complex(mid, 0.0)] * 2
+    f = _form_from_roots(roots, v.size)
+    scale = float(v @ f) / float(f @ f)
+    return float(np.linalg.norm(v - scale * f))
+
+
+def _rouche_lower_bound(v: NDArray[np.float64], rs: RootStructure, samples: int = 720) -> float:
+    k = v.size
+    best = math.inf
+    points = [complex(r) for r in rs.roots]
+    for i, (r, m, real) in enumerate(zip(rs.roots, rs.multiplicities, rs.is_real)):
+        if not real or m % 2 == 0:
+            continue
+        r = complex(r)
+        # chart: x (|r| <= 1) or x -> 1/x (reversed coefficients)
+        if math.isinf(abs(r)) or abs(r) > 1.0:
+            coeffs = v[::-1]
+            centre = 0.0 if math.isinf(abs(r)) else 1.0 / r.real
+            others = [0.0 if math.isinf(abs(z)) else (1.0 / z if z != 0 else complex(math.inf))
+                      for j, z in enumerate(points) if j != i]
+        else:
+            coeffs = v
+            centre = r.real
+            others = [z for j, z in enumerate(points) if j != i]
+        finite_others = [complex(z) for z in others if not math.isinf(abs(complex(z)))]
+        separation = min((abs(complex(z) - centre) for z in finite_others), default=1.0)
+        radius = min(0.5 * separation, 1.0)
+        if radius <= 0:
+            return 0.0
+        reach = abs(centre) + radius
+        lipschitz = float(np.sum(np.abs(coeffs[1:]) * np.arange(1, k) * reach ** np.arange(0, k - 1)))
+        n = samples
+        for _ in range(2):  # resample once, finely enough for the margin to be small
+            angles = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
+            circle = centre + radius * np.exp(1j * angles)
+            values = np.abs(np.polynomial.polynomial.polyval(circle, coeffs))
+            margin = lipschitz * radius * np.pi / n  # |v| changes by at most this between samples
+            low = float(values.min()) - margin
+            if low > 0 or values.min() <= 0:
+                break
+            n = int(min(4_000_000, math.ceil(4.0 * np.pi * lipschitz * radius / values.min())))
+        if low <= 0:
+            return 0.0
+        growth = float(np.sum(reach ** np.arange(k)))  # max over the circle of sum_j |x|^j
+        best = min(best, low / growth / math.sqrt(k))
+    return 0.0 if math.isinf(best) else best
