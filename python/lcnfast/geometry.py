@@ -128,19 +128,21 @@ def _filter_rows(v: ArrayLike, name: str = "v") -> tuple[NDArray[np.float64], bo
 
 def _exact_counts(coefficients: NDArray[np.float64]) -> tuple[int, int]:
     """(real roots with multiplicity, real roots of odd multiplicity) of the binary form,
-    exactly: the float64 coefficients are turned into the integers they are (up to a common
-    power of two) and python-flint isolates the roots of each square-free factor with
-    certified ball arithmetic (real roots come back with an exactly zero imaginary part)."""
+    exactly, for the rows the C++ fast paths could not certify.
+
+    The float64 coefficients are turned into the integers they are (up to a common power
+    of two); python-flint splits the polynomial into square-free factors exactly, and the
+    real roots of each factor (no multiple roots any more) are counted by the certified C++
+    Sturm chain, or, failing that, by an exact Sturm chain in flint's rational arithmetic.
+    """
     k = coefficients.size
     nonzero = np.flatnonzero(coefficients)
     lo, hi = int(nonzero[0]), int(nonzero[-1])
     total = lo + (k - 1 - hi)
     odd = lo % 2 + (k - 1 - hi) % 2
-    ratios = [float(c).as_integer_ratio() for c in coefficients[lo : hi + 1]]
-    denominator = max(d for _, d in ratios)  # all powers of two
-    integers = [n * (denominator // d) for n, d in ratios]
     if hi == lo:
         return total, odd
+    integers = _integer_form(coefficients[lo : hi + 1])
     try:
         import flint
     except ImportError:  # pragma: no cover - python-flint is a dependency; sympy as a last resort
@@ -155,11 +157,35 @@ def _exact_counts(coefficients: NDArray[np.float64]) -> tuple[int, int]:
         return total, odd
     _, factors = flint.fmpz_poly(integers).factor_squarefree()
     for factor, multiplicity in factors:
-        roots: Any = factor.complex_roots()  # (root ball, multiplicity) pairs
-        n_real = sum(int(m) for root, m in roots if root.imag.is_zero())
+        n_real = _square_free_real_roots(flint, [int(c) for c in factor.coeffs()])
         total += int(multiplicity) * n_real
         odd += (int(multiplicity) % 2) * n_real
     return total, odd
+
+
+def _square_free_real_roots(flint: Any, coefficients: list[int]) -> int:
+    """Real roots of a square-free integer polynomial (ascending coefficients), exactly."""
+    if len(coefficients) <= 1:
+        return 0
+    if max(abs(c) for c in coefficients) < 2**53:  # exactly representable: try the C++ chain
+        total, _, certified, _ = _core.count_real_roots(np.array([coefficients], dtype=np.float64), 1)
+        if certified[0]:
+            return int(total[0])
+    poly: Any = flint.fmpq_poly(coefficients)
+    chain = [poly, poly.derivative()]
+    while chain[-1].degree() > 0:
+        remainder = -(chain[-2] % chain[-1])
+        if remainder == 0:
+            break
+        chain.append(remainder)
+
+    def sign(p: Any, at_minus_infinity: bool) -> int:
+        s = 1 if p.coeffs()[-1] > 0 else -1
+        return -s if at_minus_infinity and p.degree() % 2 else s
+
+    changes_plus = sum(sign(a, False) != sign(b, False) for a, b in zip(chain, chain[1:]))
+    changes_minus = sum(sign(a, True) != sign(b, True) for a, b in zip(chain, chain[1:]))
+    return int(changes_minus - changes_plus)
 
 
 def _root_counts(v: ArrayLike, threads: int | None = None) -> tuple[NDArray[np.int64], NDArray[np.int64],
@@ -320,7 +346,8 @@ def root_structure(v: ArrayLike, tol: float = 1e-6) -> Any:
 
 
 def _integer_form(v: NDArray[np.float64]) -> list[int]:
-    """The float64 coefficients as integers, exactly, after one common power-of-two scaling."""
+    """The float64 coefficients as integers, exactly, after one common power-of-two scaling
+    (which changes neither the roots nor, up to a positive factor, anything else here)."""
     ratios = [float(c).as_integer_ratio() for c in v]
     denominator = max(d for _, d in ratios)
     return [n * (denominator // d) for n, d in ratios]

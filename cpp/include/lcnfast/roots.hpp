@@ -26,7 +26,9 @@
 
 #include <cmath>
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "lcnfast/parallel.hpp"
@@ -45,80 +47,97 @@ struct RootCount {
 
 namespace roots_detail {
 
-constexpr double kUnit = 1.1102230246251565e-16;  // 2^-53
-// Bounds are computed in floating point too; inflating every bound operation by a few
-// units in the last place keeps them upper bounds despite their own rounding.
-inline double up(double x) { return x * (1.0 + 8.0 * kUnit) + 1e-300; }
-
-struct Interval {  // value and an upper bound of its absolute error
-  double v, e;
+// Sturm chains run in double first and, when that cannot certify, again in long double
+// (64-bit mantissa on x86-64), whose smaller rounding errors certify most of the rest.
+template <class T>
+struct Arith {
+  static constexpr T unit = std::numeric_limits<T>::epsilon() / 2;
+  // Bounds are computed in floating point too; inflating every bound operation by a few
+  // units in the last place keeps them upper bounds despite their own rounding.
+  static T up(T x) { return x * (T(1) + T(8) * unit) + std::numeric_limits<T>::denorm_min() * T(1e10); }
 };
 
-inline bool certified_nonzero(const Interval& x) { return std::fabs(x.v) > x.e && std::isfinite(x.e); }
+template <class T>
+struct Interval {  // value and an upper bound of its absolute error
+  T v, e;
+};
 
-// Distinct real roots of p (degree n >= 1, coefficients c[0..n]) by a floating-point Sturm
-// chain; returns -1 when it cannot certify (then p may have a multiple root).
+template <class T>
+inline bool certified_nonzero(const Interval<T>& x) {
+  using std::fabs;
+  return fabs(x.v) > x.e && x.e < std::numeric_limits<T>::max();
+}
+
+// Distinct real roots of p (degree n >= 1, coefficients c[0..n]) by a Sturm chain in T with
+// rigorous error bounds; returns -1 when it cannot certify (then p may have a multiple root).
+template <class T>
 inline int float_sturm_count(const double* c, int n) {
+  using std::fabs;
+  using A = Arith<T>;
+  constexpr T u = A::unit;
   if (n > kMaxFastDegree) return -1;
-  std::vector<Interval> A(static_cast<std::size_t>(n + 1)), B(static_cast<std::size_t>(n));
+  // the chain's last two elements, on the stack; the remainder is formed in P's buffer
+  Interval<T> storage[2][kMaxFastDegree + 1];
+  Interval<T>* P = storage[0];
+  Interval<T>* Q = storage[1];
   double scale = 0.0;
   for (int i = 0; i <= n; ++i) scale = std::fmax(scale, std::fabs(c[i]));
   int exp2 = 0;
   std::frexp(scale, &exp2);
-  for (int i = 0; i <= n; ++i) A[static_cast<std::size_t>(i)] = {std::ldexp(c[i], -exp2), 0.0};  // exact
+  for (int i = 0; i <= n; ++i) P[i] = {T(std::ldexp(c[i], -exp2)), T(0)};  // exact
   for (int i = 1; i <= n; ++i) {
-    const double d = static_cast<double>(i) * A[static_cast<std::size_t>(i)].v;
-    B[static_cast<std::size_t>(i - 1)] = {d, up(kUnit * std::fabs(d))};
+    const T d = T(i) * P[i].v;
+    Q[i - 1] = {d, A::up(u * fabs(d))};
   }
-  int degA = n, degB = n - 1;
-  // sign of the leading coefficient and the degree of each chain element
+  int degP = n, degQ = n - 1;
   int lead_sign[kMaxFastDegree + 2];
   int degree[kMaxFastDegree + 2];
   int length = 0;
-  lead_sign[length] = A[static_cast<std::size_t>(degA)].v > 0 ? 1 : -1;
-  degree[length++] = degA;
-  if (!certified_nonzero(B[static_cast<std::size_t>(degB)])) return -1;
-  lead_sign[length] = B[static_cast<std::size_t>(degB)].v > 0 ? 1 : -1;
-  degree[length++] = degB;
-  while (degB > 0) {
-    // A <- -(A mod B), with error propagation; B's leading coefficient is certified.
-    const Interval lc = B[static_cast<std::size_t>(degB)];
-    const double denom = std::fabs(lc.v) - lc.e;
-    for (int i = degA; i >= degB; --i) {
-      const Interval ai = A[static_cast<std::size_t>(i)];
-      const double q = ai.v / lc.v;
-      const double eq = up(up((ai.e + std::fabs(q) * lc.e) / denom) + kUnit * std::fabs(q));
-      for (int j = 0; j < degB; ++j) {
-        const Interval bj = B[static_cast<std::size_t>(j)];
-        Interval& target = A[static_cast<std::size_t>(i - degB + j)];
-        const double t = q * bj.v;
-        const double et = up(std::fabs(q) * bj.e + std::fabs(bj.v) * eq + eq * bj.e + kUnit * std::fabs(t));
-        const double r = target.v - t;
-        target.e = up(target.e + et + kUnit * std::fabs(r));
+  lead_sign[length] = P[degP].v > 0 ? 1 : -1;
+  degree[length++] = degP;
+  if (!certified_nonzero(Q[degQ])) return -1;
+  lead_sign[length] = Q[degQ].v > 0 ? 1 : -1;
+  degree[length++] = degQ;
+  while (degQ > 0) {
+    // P <- -(P mod Q), with error propagation; Q's leading coefficient is certified.
+    const Interval<T> lc = Q[degQ];
+    const T denom = fabs(lc.v) - lc.e;
+    for (int i = degP; i >= degQ; --i) {
+      const Interval<T> pi = P[i];
+      const T q = pi.v / lc.v;
+      const T eq = A::up(A::up((pi.e + fabs(q) * lc.e) / denom) + u * fabs(q));
+      for (int j = 0; j < degQ; ++j) {
+        const Interval<T> qj = Q[j];
+        Interval<T>& target = P[i - degQ + j];
+        const T t = q * qj.v;
+        const T et = A::up(fabs(q) * qj.e + fabs(qj.v) * eq + eq * qj.e + u * fabs(t));
+        const T r = target.v - t;
+        target.e = A::up(target.e + et + u * fabs(r));
         target.v = r;
       }
     }
-    // the remainder has degree < degB; it must be exactly degB - 1 and certified
-    const int degR = degB - 1;
-    double rscale = 0.0;
-    for (int j = 0; j <= degR; ++j) rscale = std::fmax(rscale, std::fabs(A[static_cast<std::size_t>(j)].v));
-    if (!(rscale > 0.0) || !std::isfinite(rscale)) return -1;
+    // the remainder has degree < degQ; it must be exactly degQ - 1 and certified
+    const int degR = degQ - 1;
+    T rscale = 0;
+    for (int j = 0; j <= degR; ++j) rscale = std::max(rscale, fabs(P[j].v));
+    if (!(rscale > 0) || !(rscale < std::numeric_limits<T>::max())) return -1;
     int rexp = 0;
-    std::frexp(rscale, &rexp);
-    for (int j = 0; j <= degR; ++j) {  // negate and rescale by a power of two (exact)
-      Interval& x = A[static_cast<std::size_t>(j)];
-      x.v = -std::ldexp(x.v, -rexp);
-      x.e = std::ldexp(x.e, -rexp);
+    std::frexp(static_cast<double>(rscale), &rexp);
+    const T factor = T(std::ldexp(1.0, -rexp));  // a power of two: exact rescaling
+    for (int j = 0; j <= degR; ++j) {
+      Interval<T>& x = P[j];
+      x.v = -(x.v * factor);
+      x.e = x.e * factor;
     }
-    if (!certified_nonzero(A[static_cast<std::size_t>(degR)])) return -1;
-    lead_sign[length] = A[static_cast<std::size_t>(degR)].v > 0 ? 1 : -1;
+    if (!certified_nonzero(P[degR])) return -1;
+    lead_sign[length] = P[degR].v > 0 ? 1 : -1;
     degree[length++] = degR;
-    // shift: (A, B) <- (B, R)
-    std::vector<Interval> R(A.begin(), A.begin() + degR + 1);
-    A.assign(B.begin(), B.begin() + degB + 1);
-    B = R;
-    degA = degB;
-    degB = degR;
+    // (P, Q) <- (Q, remainder): the remainder is in P's buffer
+    Interval<T>* remainder = P;
+    P = Q;
+    Q = remainder;
+    degP = degQ;
+    degQ = degR;
   }
   int changes_minus = 0, changes_plus = 0;
   for (int i = 1; i < length; ++i) {
@@ -148,110 +167,119 @@ inline int128 gcd128(int128 a, int128 b) {
   return a;
 }
 
-using IntPoly = std::vector<int128>;  // ascending coefficients, leading one nonzero
+// Integer polynomials on the stack: coefficients c[0..deg], c[deg] != 0 unless zero.
+struct IntPoly {
+  int128 c[kMaxFastDegree + 1];
+  int deg = 0;
+  bool is_zero() const { return deg == 0 && c[0] == 0; }
+};
 
 inline void make_primitive(IntPoly& p) {
   int128 g = 0;
-  for (int128 x : p) g = gcd128(g, x);
+  for (int i = 0; i <= p.deg && g != 1; ++i) g = gcd128(g, p.c[i]);
   if (g > 1)
-    for (int128& x : p) x /= g;
+    for (int i = 0; i <= p.deg; ++i) p.c[i] /= g;
 }
 
-inline void trim(IntPoly& p) {
-  while (p.size() > 1 && p.back() == 0) p.pop_back();
-}
-
-// R = -(positive multiple of) (A mod B) for the Sturm chain: multiplying A by
-// |lc(B)|^(degA-degB+1) keeps signs, then the remainder is made primitive. Returns false on
-// overflow.
-inline bool sturm_remainder(IntPoly A, const IntPoly& B, IntPoly& R) {
-  const std::size_t n = B.size() - 1;
-  const int128 lc = B[n];
+// A <- -(positive multiple of) (A mod B), for the Sturm chain: multiplying A by |lc(B)|
+// before each elimination keeps the sign, and the remainder is made primitive. Returns
+// false on overflow.
+inline bool sturm_remainder(IntPoly& A, const IntPoly& B) {
+  const int n = B.deg;
+  const int128 lc = B.c[n];
   const int128 alc = abs128(lc);
-  const int sgn = lc > 0 ? 1 : -1;
-  while (A.size() >= B.size() && !(A.size() == 1 && A[0] == 0)) {
-    const std::size_t m = A.size() - 1;
-    const int128 am = A[m];
-    // A <- alc * A - sgn * am * x^(m-n) * B : kills the leading term, keeps the sign of the
-    // remainder a positive multiple of the true remainder
-    for (std::size_t i = 0; i <= m; ++i) {
+  const bool negative = lc < 0;
+  while (A.deg >= n && !A.is_zero()) {
+    const int m = A.deg;
+    const int128 am = A.c[m];
+    for (int i = 0; i < m; ++i) {  // the leading term cancels exactly
       int128 t;
-      if (!mul_ok(A[i], alc, t)) return false;
+      if (!mul_ok(A.c[i], alc, t)) return false;
       if (i >= m - n) {
         int128 u;
-        if (!mul_ok(am, B[i - (m - n)], u)) return false;
-        if (sgn < 0) u = -u;
+        if (!mul_ok(am, B.c[i - (m - n)], u)) return false;
+        if (negative) u = -u;
         if (!sub_ok(t, u, t)) return false;
       }
-      A[i] = t;
+      A.c[i] = t;
     }
-    A.pop_back();  // exactly zero now
-    trim(A);
+    A.c[m] = 0;
+    A.deg = m - 1;
+    while (A.deg > 0 && A.c[A.deg] == 0) --A.deg;
     make_primitive(A);
-    if (A.empty()) A.push_back(0);
   }
-  for (int128& x : A) x = -x;
-  R = A;
+  for (int i = 0; i <= A.deg; ++i) A.c[i] = -A.c[i];
   return true;
 }
 
-// Distinct real roots of p (degree >= 1) and gcd(p, p') (primitive, positive leading
-// coefficient) by an exact Sturm chain; false on overflow.
-inline bool int_sturm(const IntPoly& p, int& distinct, IntPoly& gcd) {
-  IntPoly dp(p.size() - 1);
-  for (std::size_t i = 1; i < p.size(); ++i)
-    if (!mul_ok(p[i], static_cast<int128>(i), dp[i - 1])) return false;
-  make_primitive(dp);
-  std::vector<IntPoly> chain{p, dp};
-  while (true) {
-    const IntPoly& A = chain[chain.size() - 2];
-    const IntPoly& B = chain.back();
-    if (B.size() == 1) break;  // constant
-    IntPoly R;
-    if (!sturm_remainder(A, B, R)) return false;
-    if (R.size() == 1 && R[0] == 0) break;  // B is the gcd
-    chain.push_back(R);
+// Distinct real roots of p (degree >= 1) by an exact Sturm chain, and gcd(p, p') (primitive,
+// positive leading coefficient) in g; false on overflow.
+inline bool int_sturm(const IntPoly& p, int& distinct, IntPoly& g) {
+  IntPoly buffers[2];
+  IntPoly* A = &buffers[0];
+  IntPoly* B = &buffers[1];
+  *A = p;
+  B->deg = p.deg - 1;
+  for (int i = 1; i <= p.deg; ++i)
+    if (!mul_ok(p.c[i], static_cast<int128>(i), B->c[i - 1])) return false;
+  make_primitive(*B);
+  int sign_plus[kMaxFastDegree + 2], sign_minus[kMaxFastDegree + 2];
+  int length = 0;
+  auto record = [&](const IntPoly& q) {
+    const int s = q.c[q.deg] > 0 ? 1 : -1;
+    sign_plus[length] = s;
+    sign_minus[length] = (q.deg % 2) ? -s : s;
+    ++length;
+  };
+  record(*A);
+  record(*B);
+  while (B->deg > 0) {
+    if (!sturm_remainder(*A, *B)) return false;  // A <- -(A mod B)
+    if (A->is_zero()) break;                     // B is the gcd
+    record(*A);
+    IntPoly* t = A;
+    A = B;
+    B = t;
   }
   int changes_minus = 0, changes_plus = 0;
-  auto sign_at = [](const IntPoly& q, bool minus) {
-    const int s = q.back() > 0 ? 1 : -1;
-    return (minus && (q.size() - 1) % 2) ? -s : s;
-  };
-  for (std::size_t i = 1; i < chain.size(); ++i) {
-    if (sign_at(chain[i], false) != sign_at(chain[i - 1], false)) ++changes_plus;
-    if (sign_at(chain[i], true) != sign_at(chain[i - 1], true)) ++changes_minus;
+  for (int i = 1; i < length; ++i) {
+    changes_plus += sign_plus[i] != sign_plus[i - 1];
+    changes_minus += sign_minus[i] != sign_minus[i - 1];
   }
   distinct = changes_minus - changes_plus;
-  gcd = chain.back();
-  if (gcd.back() < 0)
-    for (int128& x : gcd) x = -x;
+  g = *B;
+  if (g.c[g.deg] < 0)
+    for (int i = 0; i <= g.deg; ++i) g.c[i] = -g.c[i];
   return true;
 }
 
 // Exact integer path: (total, odd) for p given as doubles, or false when it does not apply
-// (non-integral after power-of-two scaling, too large, overflow).
-inline bool integer_counts(const double* c, int n, std::int64_t& total, std::int64_t& odd) {
+// (non-integral after power-of-two scaling, too large, overflow). With small_only, only
+// inputs whose integers stay below 2^24 are taken (these are cheap and exact here, and the
+// floating chain would fail on their exact multiple roots anyway).
+inline bool integer_counts(const double* c, int n, std::int64_t& total, std::int64_t& odd, bool small_only) {
   int min_exp = 1 << 30;
   for (int i = 0; i <= n; ++i) {
     if (c[i] == 0.0) continue;
     int e = 0;
     const double m = std::frexp(c[i], &e);  // c = m 2^e, |m| in [0.5, 1), 53-bit mantissa
-    // lowest set bit of the mantissa: c = odd * 2^(e - 53 + tz)
     const auto mant = static_cast<std::int64_t>(std::ldexp(m, 53));
     const int tz = __builtin_ctzll(static_cast<unsigned long long>(mant < 0 ? -mant : mant));
     min_exp = std::min(min_exp, e - 53 + tz);
   }
-  IntPoly p(static_cast<std::size_t>(n + 1));
+  const double limit = small_only ? 16777216.0 : 9.0e15;
+  IntPoly p;
+  p.deg = n;
   for (int i = 0; i <= n; ++i) {
     const double scaled = std::ldexp(c[i], -min_exp);  // an integer, exactly
-    if (std::fabs(scaled) >= 9.0e15) return false;     // keep room for the chain's growth
-    p[static_cast<std::size_t>(i)] = static_cast<int128>(static_cast<std::int64_t>(scaled));
+    if (!(std::fabs(scaled) < limit)) return false;
+    p.c[i] = static_cast<int128>(static_cast<std::int64_t>(scaled));
   }
   make_primitive(p);
   total = 0;
   odd = 0;
   int sign = 1;
-  while (p.size() > 1) {
+  while (p.deg > 0) {
     int distinct = 0;
     IntPoly g;
     if (!int_sturm(p, distinct, g)) return false;
@@ -284,15 +312,24 @@ inline RootCount count_real_roots(const double* v, int k) {
     out.certified = true;
     return out;
   }
-  const int fast = roots_detail::float_sturm_count(v + lo, n);
+  if (n > kMaxFastDegree) return out;
+  std::int64_t total = 0, odd = 0;
+  // small integers (after exact power-of-two scaling): exact chains straight away
+  if (roots_detail::integer_counts(v + lo, n, total, odd, true)) {
+    out.total += total;
+    out.odd += odd;
+    out.certified = true;
+    return out;
+  }
+  int fast = roots_detail::float_sturm_count<double>(v + lo, n);
+  if (fast < 0 && sizeof(long double) > sizeof(double)) fast = roots_detail::float_sturm_count<long double>(v + lo, n);
   if (fast >= 0) {
     out.total += fast;
     out.odd += fast;
     out.certified = true;
     return out;
   }
-  std::int64_t total = 0, odd = 0;
-  if (n <= kMaxFastDegree && roots_detail::integer_counts(v + lo, n, total, odd)) {
+  if (roots_detail::integer_counts(v + lo, n, total, odd, false)) {
     out.total += total;
     out.odd += odd;
     out.certified = true;
