@@ -22,6 +22,7 @@ def test_info_text(capsys):
     assert lines["parameters (P)"] == "7"
     assert lines["even filters (e)"] == "2"
     assert lines["widths (d_0 -> d_L)"] == "32 -> 30 -> 15 -> 14"
+    assert lines["function space"] == "dim 5 of 6 (thin), filling: no"  # sum k_l - (L-1) = 5
 
 
 def test_info_json_circular_and_2d(capsys):

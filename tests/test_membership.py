@@ -145,3 +145,19 @@ def test_non_stride_one_membership_is_refused():
         fs.contains(np.ones(7))
     with pytest.raises(ValueError, match="v: expected filters of size 3"):
         FunctionSpace(Architecture([2, 2])).contains(np.ones(4))
+
+
+@pytest.mark.parametrize(("k", "s"), [([3, 3], [2, 1]), ([(2, 2), (2, 2)], None), ([2, 3, 2], [2, 1, 1]),
+                                      ([3, 3], None)], ids=str)
+def test_factorize_searches_thin_and_2d_spaces(k, s):
+    arch = Architecture(k, s)
+    fs = FunctionSpace(arch)
+    rng = np.random.default_rng(7)
+    v = lcnfast.end_to_end(arch, rng.standard_normal(arch.n_params))
+    found = fs.factorize(v)
+    assert found.found and found.residual < 1e-9
+    assert np.linalg.norm(lcnfast.end_to_end(arch, found.theta) - v) <= 1e-9 * np.linalg.norm(v)
+    if not fs.is_thick:  # a generic point of the ambient space is not in a thin space
+        w = v + 0.3 * rng.standard_normal(v.shape)
+        miss = fs.factorize(w)
+        assert not miss.found and miss.residual > 1e-3

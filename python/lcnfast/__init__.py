@@ -27,7 +27,16 @@ except ImportError as exc:  # pragma: no cover - depends on how the package was 
 
 from .architecture import MAX_FILTER_ENTRIES, MAX_PARAMS, Architecture
 from .matrices import conv_matrix, network_matrix
-from .geometry import FunctionSpace, generic_jacobian_rank, jacobian_rank, real_root_count
+from .geometry import (
+    Factorization,
+    FunctionSpace,
+    RootStructure,
+    discriminant,
+    generic_jacobian_rank,
+    jacobian_rank,
+    real_root_count,
+    root_structure,
+)
 from .losses import QuadraticLoss, SquaredLoss, teacher_data
 from .parameterisation import end_to_end, jacobian, vjp
 from .training import STATUSES, Invariants, Trajectory, TrainResult, balance, invariants, train
@@ -36,11 +45,13 @@ __version__: str = _core.__version__
 
 __all__ = [
     "Architecture",
+    "Factorization",
     "FunctionSpace",
     "Invariants",
     "MAX_FILTER_ENTRIES",
     "MAX_PARAMS",
     "QuadraticLoss",
+    "RootStructure",
     "STATUSES",
     "SquaredLoss",
     "TrainResult",
@@ -48,6 +59,7 @@ __all__ = [
     "__version__",
     "balance",
     "conv_matrix",
+    "discriminant",
     "end_to_end",
     "generic_jacobian_rank",
     "invariants",
@@ -55,6 +67,7 @@ __all__ = [
     "jacobian_rank",
     "network_matrix",
     "real_root_count",
+    "root_structure",
     "simd_backend",
     "teacher_data",
     "train",

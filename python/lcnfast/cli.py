@@ -14,6 +14,7 @@ from typing import Any
 
 from . import __version__
 from .architecture import Architecture
+from .geometry import FunctionSpace
 
 __all__ = ["main"]
 
@@ -70,6 +71,9 @@ def _format_info(arch: Architecture, info: dict[str, Any]) -> str:
         rows.append(("even filters (e)", str(info["n_even"])))
     if "widths" in info:
         rows.append(("widths (d_0 -> d_L)", " -> ".join(_fmt(w) for w in info["widths"])))
+    if "function_space_dim" in info:
+        rows.append(("function space", f"dim {info['function_space_dim']} of {info['ambient_dim']} "
+                     f"({'thick' if info['thick'] else 'thin'}), filling: {info['filling']}"))
     width = max(len(r[0]) for r in rows)
     lines += [f"  {name:<{width}}  {value}" for name, value in rows]
     return "\n".join(lines)
@@ -87,6 +91,14 @@ def _cmd_info(args: argparse.Namespace) -> int:
     kind = "circular" if args.circular else "valid"
     arch = Architecture(args.k, args.stride, kind=kind, d0=args.d0)
     info = arch.summary()
+    fs = FunctionSpace(arch)
+    info["function_space_dim"] = fs.dim
+    info["ambient_dim"] = fs.ambient_dim
+    info["thick"] = fs.is_thick
+    try:
+        info["filling"] = "yes" if fs.is_filling else "no"
+    except NotImplementedError:
+        info["filling"] = "unknown"
     if args.json:
         print(json.dumps({key: _jsonable(value) for key, value in info.items()}))
     else:

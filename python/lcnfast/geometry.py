@@ -28,6 +28,7 @@ from .architecture import Architecture
 from .parameterisation import jacobian
 
 __all__ = [
+    "Factorization",
     "FunctionSpace",
     "RootStructure",
     "discriminant",
@@ -227,6 +228,26 @@ def real_root_count(v: ArrayLike, *, threads: int | None = None) -> Any:
     total, _, zero = _root_counts(v, threads)
     total[zero] = -1
     return int(total[0]) if np.asarray(v).ndim == 1 else total
+
+
+@dataclass(frozen=True)
+class Factorization:
+    """Result of the numerical search :meth:`FunctionSpace.factorize`.
+
+    Attributes
+    ----------
+    theta : ndarray, shape (P,)
+        The best parameters found (balanced norms).
+    residual : float
+        ``||mu(theta) - v|| / ||v||``.
+    found : bool
+        ``residual <= tol``: a factorisation was found. False does not prove that none
+        exists (the search is numerical).
+    """
+
+    theta: NDArray[np.float64]
+    residual: float
+    found: bool
 
 
 @dataclass(frozen=True)
@@ -654,6 +675,49 @@ class FunctionSpace:
             step, *_ = np.linalg.lstsq(J, residual, rcond=None)
             theta = theta + step
         return _normalise(arch, theta)
+
+    def factorize(self, v: ArrayLike, *, starts: int = 64, steps: int = 3000, tol: float = 1e-9,
+                  seed: int = 0) -> Factorization:
+        """Search numerically for ``theta`` with ``mu(theta) = v`` (any architecture).
+
+        For strides, circular layers and 2D there is no root-assignment theorem to list the
+        factorisations, so this runs ``starts`` gradient descents at once on
+        ``||mu(theta) - v||^2`` with the training engine (``v`` scaled to unit norm), then
+        polishes the best by Gauss-Newton. It is a search, not a proof: ``found=False``
+        means none was found, not that none exists (:meth:`contains` decides exactly for
+        stride-one 1D).
+        """
+        from .losses import QuadraticLoss
+        from .training import balance, train
+
+        arch = self._arch
+        target = as_real_array(v, "v")
+        if target.shape != arch.filter_shape:
+            raise ValueError(f"v: expected shape {arch.filter_shape}, got {target.shape}")
+        norm = float(np.linalg.norm(target))
+        if norm == 0.0:
+            return Factorization(theta=np.zeros(arch.n_params), residual=0.0, found=True)
+        unit = target / norm
+        loss = QuadraticLoss(np.eye(unit.size), unit)
+        result = train(arch, loss, batch=starts, lr=0.02, steps=steps, tol=1e-12, seed=seed, init="balanced",
+                       scale=1.0)
+        order = np.argsort(np.where(np.isfinite(result.loss), result.loss, np.inf))
+        best_theta, best_residual = None, math.inf
+        for i in order[: min(4, len(order))]:
+            theta = result.theta[i].copy()
+            for _ in range(50):
+                residual = unit.ravel() - lcnfast_end_to_end(arch, theta).ravel()
+                if np.linalg.norm(residual) <= 1e-15:
+                    break
+                J = jacobian(arch, theta).reshape(-1, arch.n_params)
+                step, *_ = np.linalg.lstsq(J, residual, rcond=None)
+                theta = theta + step
+            r = float(np.linalg.norm(unit.ravel() - lcnfast_end_to_end(arch, theta).ravel()))
+            if r < best_residual:
+                best_theta, best_residual = theta, r
+        assert best_theta is not None
+        theta = balance(arch, best_theta) * norm ** (1.0 / arch.L)
+        return Factorization(theta=theta, residual=best_residual, found=best_residual <= tol)
 
     def distance_to_boundary(self, v: ArrayLike, *, tol: float = 1e-6) -> tuple[float, float]:
         """Lower and upper bounds on the Euclidean distance from ``v`` to the boundary of
