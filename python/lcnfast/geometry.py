@@ -346,8 +346,9 @@ def root_structure(v: ArrayLike, tol: float = 1e-6) -> Any:
     roots show up as clusters: ``numpy.roots`` finds the roots of the binary form
     (trailing zero coefficients are roots at infinity), and roots closer than ``tol`` in
     the chordal metric of the Riemann sphere, ``|a - b| / sqrt((1 + |a|^2)(1 + |b|^2))``,
-    are merged (single linkage). That metric does not depend on where the roots sit and
-    treats infinity like any other point. A cluster is real when its centre is within
+    are merged (single linkage). The tolerance is dimensionless: the metric does not change
+    when the filter is scaled, reversed (``x -> 1/x``) or reflected (``x -> -x``), and it
+    treats infinity like any other point of the sphere. A cluster is real when its centre is within
     ``tol`` of the real line (same metric). Note that a root of multiplicity ``m`` perturbed
     by ``eps`` splits by about ``eps^(1/m)``: choose ``tol`` accordingly.
 
@@ -499,15 +500,14 @@ class FunctionSpace:
     def dim(self) -> int:
         """``dim M``.
 
-        Stride-one 1D: ``k`` (DESIGN.md 3). Valid 1D with strides: ``sum_l k_l - (L-1)``
-        (the sequel paper). Circular and 2D: the exact generic Jacobian rank.
+        Stride-one 1D: ``k`` (DESIGN.md 3). Everything else (strides, circular, 2D): the
+        generic rank of the Jacobian of ``mu``, computed exactly (:func:`generic_jacobian_rank`);
+        the tests check it against the sequel paper's ``sum_l k_l - (L-1)`` for strides.
         """
         if self._dim is None:
             a = self._arch
             if self._stride_one_1d:
                 self._dim = int(a.filter_shape[0])
-            elif a.ndim == 1 and not a.is_circular:
-                self._dim = int(sum(a.k)) - (a.L - 1)
             else:
                 self._dim = generic_jacobian_rank(a)
         return int(self._dim)
