@@ -130,7 +130,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     t_numpy = best_time(numpy_run, 2) * T / sub_steps
     check = lcnfast.train(arch, loss, theta0, lr=lr, steps=sub_steps, tol=0.0)
     np_theta = np.concatenate([w.T for w in result["np"]], axis=1)
-    numpy_agrees = float(np.max(np.abs(np_theta - check.theta)) / np.max(np.abs(check.theta)))
+    # Same algorithm, different rounding order: most runs agree to the last bits; runs that
+    # oscillate at this step size amplify rounding differences, so report the fraction.
+    rel = np.max(np.abs(np_theta - check.theta), axis=1) / np.max(np.abs(check.theta))
+    numpy_agrees = float(np.mean(rel <= 1e-10))
 
     out: dict[str, Any] = {
         "case": f"B={B} T={T} k=(3,3,3) d0={args.d0} N={args.samples}",
@@ -141,7 +144,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "lcnfast_gflops": gflops,
         "flops_per_run_step": flops_per_step(k),
         "numpy_batched_s_extrapolated": t_numpy,
-        "numpy_batched_max_rel_diff": numpy_agrees,
+        "numpy_batched_runs_agreeing_to_1e-10": numpy_agrees,
     }
 
     try:
