@@ -251,8 +251,36 @@ inline void stream_fence() {
 #endif
 }
 
+// Dense 1D chains (stride one where it matters): the same products and correlations as
+// the general kernels, as plain convolution loops without index lists.
+inline void forward_dense(const PlanView& p, const Scratch& s) {
+  const index_t full = p.full_len;
+  double* cur = s.stages;
+  index_t len = p.tap_begin[1] - p.tap_begin[0];
+  for (index_t t = 0; t < len; ++t) lanes_copy(cur + t * kLanes, s.params + (p.tap_begin[0] + t) * kLanes);
+  for (int l = 1; l < p.n_layers; ++l) {
+    double* nxt = s.stages + l * full * kLanes;
+    const double* w = s.params + index_t{p.tap_begin[l]} * kLanes;
+    const index_t k = p.tap_begin[l + 1] - p.tap_begin[l];
+    const index_t out = len + k - 1;
+    for (index_t m = 0; m < out; ++m) {
+      double acc[kLanes] = {};
+      const index_t lo = m - (len - 1) > 0 ? m - (len - 1) : 0;
+      const index_t hi = m < k - 1 ? m : k - 1;
+      for (index_t t = lo; t <= hi; ++t) lanes_mul_add(acc, cur + (m - t) * kLanes, w + t * kLanes);
+      lanes_copy(nxt + m * kLanes, acc);
+    }
+    cur = nxt;
+    len = out;
+  }
+}
+
 // stages[l] = prod_{m <= l} w_m for the tile in s.params.
 inline void forward_tile(const PlanView& p, const Scratch& s) {
+  if (p.dense) {
+    forward_dense(p, s);
+    return;
+  }
   const index_t full = p.full_len;
   double* cur = s.stages;
   for (int t = p.tap_begin[0]; t < p.tap_begin[1]; ++t) {
@@ -309,7 +337,29 @@ inline void adjoint_tile(const PlanView& p, const Scratch& s, double* __restrict
       lanes_copy(o, g);
     }
   }
-  for (int l = p.n_layers - 1; l >= 1; --l) {
+  if (p.dense) {
+    // stage l-1 is [0, n), layer l has k taps at offsets 0..k-1, gb covers [0, n + k - 1)
+    for (int l = p.n_layers - 1; l >= 1; --l) {
+      const double* prev = s.stages + (l - 1) * full * kLanes;
+      const index_t n = p.support_begin[l] - p.support_begin[l - 1];
+      const index_t k = p.tap_begin[l + 1] - p.tap_begin[l];
+      const double* w = s.params + index_t{p.tap_begin[l]} * kLanes;
+      for (index_t t = 0; t < k; ++t) {
+        double acc[kLanes] = {};
+        for (index_t i = 0; i < n; ++i) lanes_mul_add(acc, gb + (i + t) * kLanes, prev + i * kLanes);
+        lanes_copy(grad + (p.tap_begin[l] + t) * kLanes, acc);
+      }
+      for (index_t i = 0; i < n; ++i) {
+        double acc[kLanes] = {};
+        for (index_t t = 0; t < k; ++t) lanes_mul_add(acc, gb + (i + t) * kLanes, w + t * kLanes);
+        lanes_copy(gn + i * kLanes, acc);
+      }
+      double* tmp = gb;
+      gb = gn;
+      gn = tmp;
+    }
+  }
+  for (int l = p.dense ? 0 : p.n_layers - 1; l >= 1; --l) {
     const double* prev = s.stages + (l - 1) * full * kLanes;
     const int sb = p.support_begin[l - 1], se = p.support_begin[l];
     for (int t = p.tap_begin[l]; t < p.tap_begin[l + 1]; ++t) {

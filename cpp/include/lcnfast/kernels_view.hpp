@@ -30,6 +30,8 @@ struct PlanView {
                                        // for q in [gather_begin[i], gather_begin[i+1]) (layers >= 2)
   const int* out_entry = nullptr;      // [n_out]; valid layers: the stage entry of output r, or -1
   bool folded = false;                 // circular: some outputs sum several entries
+  bool dense = false;                  // 1D valid with every tap at offset t (dilation 1 where
+                                       // k > 1): stage l is the contiguous [0, 1 + sum (k_m - 1))
 };
 
 // One batched training problem (train_kernels.hpp): the loss l(v) = v^T G v - 2 b^T v + c

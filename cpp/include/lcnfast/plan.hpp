@@ -178,6 +178,12 @@ class ProductPlan {
     view_.gather_terms = gather_terms_.data();
     view_.out_entry = out_entry_.data();
     view_.folded = circular;
+    {
+      bool dense = !circular && full[1] == 1;
+      for (std::size_t l = 0; l < L; ++l)
+        if (filter_shapes[l][0] > 1 && dilations[l][0] != 1) dense = false;
+      view_.dense = dense;
+    }
   }
 
   // Copying would leave view_ pointing into the source; plans are shared by pointer.
