@@ -106,6 +106,15 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from .experiments import reproduce
+
+    only = [n.strip() for n in args.only.split(",")] if args.only else None
+    reproduce(args.out, full=args.full, seed=args.seed, only=only, force=args.force,
+              show_progress=not args.no_progress)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lcnfast`` command."""
     parser = argparse.ArgumentParser(
@@ -124,6 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--circular", action="store_true", help="circular layers (needs --d0)")
     info.add_argument("--json", action="store_true", help="print one JSON object")
     info.set_defaults(func=_cmd_info)
+    rep = sub.add_parser("reproduce", help="run the paper's kind of experiments (tables, figures, summary.md)",
+                         description="Run the experiments: function spaces, strides, invariants, repeated "
+                                     "filters. Results, figures and summary.md go to --out; finished "
+                                     "experiments are reused unless --force.")
+    rep.add_argument("--out", default="lcnfast-results", help="output folder (default ./lcnfast-results)")
+    rep.add_argument("--full", action="store_true", help="paper-size sweeps (much longer)")
+    rep.add_argument("--seed", type=int, default=0, help="seed of every random choice")
+    rep.add_argument("--only", default=None, help="comma-separated experiment names")
+    rep.add_argument("--force", action="store_true", help="recompute finished experiments")
+    rep.add_argument("--no-progress", action="store_true", help="no progress bars")
+    rep.set_defaults(func=_cmd_reproduce)
     return parser
 
 

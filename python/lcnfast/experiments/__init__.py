@@ -1,0 +1,136 @@
+"""The paper's kind of experiments, tables and figures (``lcnfast reproduce``).
+
+Each experiment is a function ``f(*, full, seed, show_progress) -> ExperimentResult``;
+:func:`reproduce` runs them, writes ``DIR/<name>/result.json`` (and figures), resumes by
+skipping experiments whose result file exists, and ties everything together in
+``DIR/summary.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ._common import ExperimentResult, markdown_table, write_json
+from .spaces import function_spaces, strides
+from .training import invariants_experiment, repeated_filters, shared_roots
+
+__all__ = [
+    "EXPERIMENTS",
+    "ExperimentResult",
+    "function_spaces",
+    "invariants_experiment",
+    "markdown_table",
+    "repeated_filters",
+    "reproduce",
+    "shared_roots",
+    "strides",
+]
+
+#: name -> experiment, in the order ``reproduce`` runs them.
+EXPERIMENTS: dict[str, Callable[..., ExperimentResult]] = {
+    "function-spaces": function_spaces,
+    "strides": strides,
+    "invariants": invariants_experiment,
+    "repeated-filters": repeated_filters,
+}
+
+
+def _figures(result: ExperimentResult, folder: Path, seed: int) -> None:
+    try:
+        from .. import plotting
+    except ImportError:  # pragma: no cover
+        return
+    try:
+        if result.name == "invariants":
+            result.figures.append(str(plotting.plot_drift_vs_lr(result.tables["drift"], folder / "drift_vs_lr.png")))
+        elif result.name == "repeated-filters":
+            result.figures.append(str(plotting.plot_k22_space(folder / "k22_function_space.png", seed=seed)))
+            result.figures.append(str(plotting.plot_boundary_distances(result.parameters["distances"],
+                                                                        folder / "distance_to_boundary.png")))
+    except ImportError as exc:
+        result.notes.append(f"(figures skipped: {exc})")
+
+
+def reproduce(out: str | Path = "lcnfast-results", *, full: bool = False, seed: int = 0,
+              only: Sequence[str] | None = None, force: bool = False, show_progress: bool = True,
+              echo: Callable[[str], Any] | None = print) -> list[ExperimentResult]:
+    """Run the experiments and write their tables, figures and ``summary.md`` under ``out``.
+
+    Parameters
+    ----------
+    out : path
+        Output folder (created).
+    full : bool
+        Paper-size sweeps instead of the default quick sizes (a few minutes on 2 cores).
+    seed : int
+        Seed of every random choice: same seed, same numbers.
+    only : sequence of str, optional
+        Names from :data:`EXPERIMENTS` to run (default: all).
+    force : bool
+        Recompute experiments whose results already exist (default: reuse them, so an
+        interrupted run resumes where it stopped).
+    echo : callable or None
+        Where the human-readable tables go (default ``print``).
+    """
+    names = list(EXPERIMENTS) if not only else list(only)
+    unknown = [n for n in names if n not in EXPERIMENTS]
+    if unknown:
+        raise ValueError(f"only: unknown experiment(s) {unknown}; choose from {list(EXPERIMENTS)}")
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    results = []
+    for name in names:
+        folder = root / name
+        path = folder / "result.json"
+        settings = {"full": bool(full), "seed": int(seed)}
+        if path.exists() and not force:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("settings") == settings:
+                result = ExperimentResult.from_json(data["result"])
+                results.append(result)
+                if echo:
+                    echo(f"[{name}] reused {path} (use --force to recompute)")
+                    echo(result.markdown())
+                continue
+        start = time.perf_counter()
+        folder.mkdir(parents=True, exist_ok=True)
+        result = EXPERIMENTS[name](full=full, seed=seed, show_progress=show_progress)
+        _figures(result, folder, seed)
+        result.parameters["seconds"] = round(time.perf_counter() - start, 2)
+        for table, rows in result.tables.items():
+            _write_csv(folder / f"{table.replace(' ', '_')}.csv", rows)
+        write_json(path, {"settings": settings, "result": result.to_json()})
+        results.append(result)
+        if echo:
+            echo(result.markdown())
+    _summary(root, results, full=full, seed=seed)
+    if echo:
+        echo(f"summary: {root / 'summary.md'}")
+    return results
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    import csv
+
+    if not rows:
+        return
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _summary(root: Path, results: list[ExperimentResult], *, full: bool, seed: int) -> None:
+    from .. import __version__
+
+    lines = [f"# lcnfast {__version__}: reproduced experiments", "",
+             f"Size: {'full' if full else 'default (quick)'}; seed {seed}. Every number below was computed by this run "
+             "(or a previous run with the same settings, reused).", ""]
+    for result in results:
+        body = result.markdown().replace("](", f"]({result.name}/", len(result.figures))
+        lines += [body, ""]
+    (root / "summary.md").write_text("\n".join(lines), encoding="utf-8")

@@ -1,0 +1,120 @@
+"""Figures of the experiments (matplotlib, the ``plot`` extra; headless Agg backend)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["plot_k22_space", "plot_drift_vs_lr", "plot_boundary_distances"]
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("figures need matplotlib: pip install 'lcnfast[plot]'") from exc
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_k22_space(path: Path, *, seed: int = 0) -> Path:
+    """The function space of ``k = (2, 2)`` in the chart ``(a, b) = (v_0 / v_2, v_1 / v_2)``:
+    the region ``b^2 >= 4 a`` (two real roots), with GD trajectories towards targets
+    outside it ending on its boundary parabola (a double root: repeated filters)."""
+    from .architecture import Architecture
+    from .losses import QuadraticLoss
+    from .training import train
+
+    plt = _pyplot()
+    arch = Architecture([2, 2])
+    rng = np.random.default_rng(seed)
+    fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    b = np.linspace(-7, 7, 600)
+    ax.fill_betweenx(b, -10, b**2 / 4, color="#cfe3f3", label="function space  $v_1^2 \\geq 4 v_0 v_2$")
+    ax.plot(b**2 / 4, b, color="#1f4e79", lw=1.5, label="boundary: double root")
+    for i in range(5):
+        a_t, b_t = rng.uniform(1.0, 3.0), rng.uniform(-2.5, 2.5)
+        if b_t**2 >= 4 * a_t:
+            a_t = b_t**2 / 4 + 1.0
+        target = np.array([a_t, b_t, 1.0])
+        result = train(arch, QuadraticLoss(np.eye(3), target), batch=4, lr=0.01, steps=20000, tol=1e-10,
+                       seed=seed + i, record_every=10, scale=1.5, init="balanced")
+        assert result.trajectory is not None
+        for run in range(4):
+            v = result.trajectory.v[run]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                a, bb = v[:, 0] / v[:, 2], v[:, 1] / v[:, 2]
+            # the chart breaks where v_2 is small: draw only the segments inside it
+            hide = (np.abs(v[:, 2]) < 0.2) | (a < -3) | (a > 10) | (np.abs(bb) > 7)
+            a, bb = np.where(hide, np.nan, a), np.where(hide, np.nan, bb)
+            ax.plot(a, bb, color="#c0504d", lw=0.9, alpha=0.8,
+                    label="GD trajectories" if i == 0 and run == 0 else None)
+            end = result.v[run]
+            ax.plot(end[0] / end[2], end[1] / end[2], "o", color="#7f1d1d", ms=4,
+                    label="GD limits" if i == 0 and run == 0 else None)
+        ax.plot(a_t, b_t, "*", color="black", ms=11, label="targets (outside)" if i == 0 else None)
+    ax.set_xlim(-3, 10)
+    ax.set_ylim(-7, 7)
+    ax.set_xlabel("$a = v_0 / v_2$")
+    ax.set_ylabel("$b = v_1 / v_2$")
+    ax.set_title("k = (2, 2): gradient descent ends on the boundary")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_drift_vs_lr(rows: list[dict[str, Any]], path: Path) -> Path:
+    """Median invariant drift of GD against ``lr`` (log-log): over a fixed number of steps
+    (slope 2, the ``lr^2`` law) and over a fixed time span (slope 1), with the gradient-flow
+    level."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.8, 4.3))
+    for regime, style in (("gd, 10 steps", "o-"), ("gd, time span fixed", "s-")):
+        sel = [r for r in rows if r["method"] == regime]
+        if not sel:
+            continue
+        lr = np.array([r["lr"] for r in sel])
+        drift = np.array([r["median_abs_drift"] for r in sel])
+        ax.loglog(lr, drift, style, label=f"GD, {regime[4:]}")
+        slope = 2 if "steps" in regime else 1
+        ax.loglog(lr, drift[-1] * (lr / lr[-1]) ** slope, "--", color="gray", lw=0.8)
+    flow = [r for r in rows if r["method"].startswith("flow")]
+    if flow:
+        ax.axhline(max(flow[0]["median_abs_drift"], 1e-18), color="#2e7d32", ls=":", label="gradient flow")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("median $|\\delta_l(T) - \\delta_l(0)|$")
+    ax.set_title("Invariant drift (dashed: slopes 2 and 1)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_boundary_distances(distances: dict[str, list[float]], path: Path) -> Path:
+    """Relative distance of GD limits to the boundary of the function space (an upper bound
+    from merging roots, computed on the numerical limit), one row per architecture and data
+    kind: limits on the boundary show up at the level of GD's convergence accuracy."""
+    plt = _pyplot()
+    keys = [k for k, v in distances.items() if v]
+    fig, ax = plt.subplots(figsize=(6.8, 0.42 * len(keys) + 1.2))
+    rng = np.random.default_rng(0)
+    for row, key in enumerate(keys):
+        values = np.log10(np.maximum(np.asarray(distances[key]), 1e-17))
+        ax.plot(values, row + 0.25 * rng.uniform(-1, 1, size=values.size), "o", ms=2, alpha=0.35, color="#4f81bd")
+    ax.set_yticks(range(len(keys)))
+    ax.set_yticklabels(keys, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("log10 (distance to boundary / ||v||)")
+    ax.set_title("GD limits: distance to the boundary of the function space", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
