@@ -39,6 +39,7 @@ from .geometry import (
 )
 from .losses import QuadraticLoss, SquaredLoss, teacher_data
 from .parameterisation import end_to_end, jacobian, vjp
+from .torch_interop import from_torch, to_torch
 from .training import STATUSES, Invariants, Trajectory, TrainResult, balance, invariants, train
 
 __version__: str = _core.__version__
@@ -61,6 +62,7 @@ __all__ = [
     "conv_matrix",
     "discriminant",
     "end_to_end",
+    "from_torch",
     "generic_jacobian_rank",
     "invariants",
     "jacobian",
@@ -70,6 +72,7 @@ __all__ = [
     "root_structure",
     "simd_backend",
     "teacher_data",
+    "to_torch",
     "train",
     "vjp",
 ]
