@@ -59,3 +59,15 @@ def test_console_script_installed():
     result = subprocess.run(command + ["info", "3,3,3", "--d0", "16"], capture_output=True, text=True, check=True)
     assert "16 -> 14 -> 12 -> 10" in result.stdout
     assert exe is not None, "the lcnfast console script is not on PATH"
+
+
+def test_bench_command_prints_the_ratio_table():
+    """lcnfast bench runs the benchmark suite at a small size (no timing thresholds here)."""
+    exe = shutil.which("lcnfast")
+    assert exe is not None
+    out = subprocess.run([exe, "bench", "--json"], capture_output=True, text=True, check=True).stdout
+    rows = json.loads(out.strip().splitlines()[-1])
+    metrics = {(r["benchmark"], r["metric"]) for r in rows}
+    assert ("end_to_end", "speedup_vs_numpy") in metrics and ("roots", "speedup_vs_numpy_roots") in metrics
+    assert all(r["value"] == r["value"] for r in rows)  # no NaN
+    assert [r["value"] for r in rows if r["metric"] == "disagreements_with_sympy"] == [0]

@@ -115,6 +115,22 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import os
+    import subprocess
+
+    from .benchmarks._common import OPENBLAS_VARS
+
+    # In a child process: without the OPENBLAS_* overrides that slow numpy on some machines
+    # (a fair baseline), unless asked to keep them.
+    env = dict(os.environ)
+    if not args.keep_openblas_env:
+        for name in OPENBLAS_VARS:
+            env.pop(name, None)
+    command = [sys.executable, "-m", "lcnfast.benchmarks"] + (["--json"] if args.json else [])
+    return subprocess.run(command, env=env, check=False).returncode
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lcnfast`` command."""
     parser = argparse.ArgumentParser(
@@ -144,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--force", action="store_true", help="recompute finished experiments")
     rep.add_argument("--no-progress", action="store_true", help="no progress bars")
     rep.set_defaults(func=_cmd_reproduce)
+    bench = sub.add_parser("bench", help="run the benchmarks at a small size and print their ratios",
+                           description="Run the bench/ suite (lcnfast.benchmarks) at a small size: ratios "
+                                       "against numpy, PyTorch (when installed) and sympy baselines.")
+    bench.add_argument("--json", action="store_true", help="print the rows as JSON")
+    bench.add_argument("--keep-openblas-env", action="store_true", help=argparse.SUPPRESS)
+    bench.set_defaults(func=_cmd_bench)
     return parser
 
 

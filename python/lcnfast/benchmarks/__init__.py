@@ -1,0 +1,56 @@
+"""Benchmarks of lcnfast against the baselines users would write (numpy, PyTorch, sympy).
+
+Each module has a ``main(argv)`` printing one JSON line per case (``python -m
+lcnfast.benchmarks.end_to_end``, or the ``bench/`` scripts in the source tree);
+:func:`run_suite` runs all of them at a small size for ``lcnfast bench``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["run_suite", "suite_table"]
+
+# (benchmark, quick arguments, metrics reported: (key, target description))
+_SUITE: list[tuple[str, list[str], list[tuple[str, str]]]] = [
+    ("end_to_end", ["--batch", "131072", "--repeat", "3", "--subsample", "2000"],
+     [("speedup_vs_numpy", ">= 5"), ("ratio_to_copy_floor", "<= 2"), ("speedup_vs_convolve_loop", "")]),
+    ("train", ["--runs", "1024", "--steps", "1000", "--repeat", "2", "--baseline-steps", "100",
+               "--torch-runs", "2", "--torch-steps", "50"],
+     [("speedup_vs_torch_per_run", ">= 1000"), ("speedup_vs_best_batched", ">= 10"),
+      ("fraction_of_dgemm", ">= 0.3")]),
+    ("roots", ["--batch", "20000", "--repeat", "2", "--sympy-sample", "100"],
+     [("speedup_vs_numpy_roots", ">= 50"), ("disagreements_with_sympy", "= 0")]),
+]
+
+
+def run_suite(echo: Any = print) -> list[dict[str, Any]]:
+    """Run every benchmark at a small size; returns one row per reported metric."""
+    import contextlib
+    import importlib
+    import io
+
+    rows = []
+    for name, argv, metrics in _SUITE:
+        module = importlib.import_module(f"lcnfast.benchmarks.{name}")
+        with contextlib.redirect_stdout(io.StringIO()):
+            out = module.main(argv)
+        results = out if isinstance(out, list) else [out]
+        for result in results:
+            for key, target in metrics:
+                if key in result:
+                    rows.append({"benchmark": name, "case": result.get("case", ""), "metric": key,
+                                 "value": result[key], "target (full size)": target})
+        if echo:
+            echo(f"[{name}] done")
+    return rows
+
+
+def suite_table(rows: list[dict[str, Any]]) -> str:
+    """The rows as an aligned text table."""
+    header = ["benchmark", "case", "metric", "value", "target (full size)"]
+    cells = [[str(r[h]) if not isinstance(r[h], float) else f"{r[h]:.4g}" for h in header] for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(cell, widths)) for cell in cells]
+    return "\n".join(lines)
