@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["OPENBLAS_VARS", "best_time", "cpu_model", "reexec_without_openblas_overrides"]
+__all__ = ["OPENBLAS_VARS", "best_time", "cpu_model", "reexec_without_openblas_overrides", "save_json"]
 
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
@@ -40,3 +40,12 @@ def best_time(func: Callable[[], Any], repeat: int) -> float:
     return min(times)
 
 
+
+
+def save_json(path: str | None, data: Any) -> None:
+    """Also save the results as JSON when ``--json PATH`` was given."""
+    if path:
+        import json
+
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2)

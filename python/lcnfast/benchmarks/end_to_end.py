@@ -35,7 +35,7 @@ import json
 import sys
 from typing import Any
 
-from ._common import best_time, cpu_model, reexec_without_openblas_overrides
+from ._common import best_time, cpu_model, reexec_without_openblas_overrides, save_json
 
 CASES: list[tuple[str, list[int], list[int] | None]] = [
     ("k=(3,3,3,3) s=1", [3, 3, 3, 3], None),
@@ -194,9 +194,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         result = run_case(name, k, s, args)
         print(json.dumps(result), flush=True)
         results.append(result)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=2)
+    save_json(args.json, results)
     return results
 
 

@@ -28,7 +28,7 @@ import time
 from fractions import Fraction
 from typing import Any
 
-from ._common import best_time, cpu_model, reexec_without_openblas_overrides
+from ._common import best_time, cpu_model, reexec_without_openblas_overrides, save_json
 
 
 def constructed(rng: Any, degree: int) -> Any:
@@ -113,9 +113,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     out = run(args)
     print(json.dumps(out), flush=True)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(out, f, indent=2)
+    save_json(args.json, out)
     return out
 
 

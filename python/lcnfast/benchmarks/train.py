@@ -33,7 +33,7 @@ import sys
 import time
 from typing import Any
 
-from ._common import best_time, cpu_model, reexec_without_openblas_overrides
+from ._common import best_time, cpu_model, reexec_without_openblas_overrides, save_json
 
 
 def flops_per_step(k: list[int]) -> int:
@@ -225,9 +225,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     out = run(args)
     print(json.dumps(out), flush=True)
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(out, f, indent=2)
+    save_json(args.json, out)
     return out
 
 
