@@ -27,6 +27,7 @@ except ImportError as exc:  # pragma: no cover - depends on how the package was 
 
 from .architecture import MAX_FILTER_ENTRIES, MAX_PARAMS, Architecture
 from .matrices import conv_matrix, network_matrix
+from .critical import Classification, classify, hessian
 from .geometry import (
     Factorization,
     FunctionSpace,
@@ -46,6 +47,7 @@ __version__: str = _core.__version__
 
 __all__ = [
     "Architecture",
+    "Classification",
     "Factorization",
     "FunctionSpace",
     "Invariants",
@@ -59,11 +61,13 @@ __all__ = [
     "Trajectory",
     "__version__",
     "balance",
+    "classify",
     "conv_matrix",
     "discriminant",
     "end_to_end",
     "from_torch",
     "generic_jacobian_rank",
+    "hessian",
     "invariants",
     "jacobian",
     "jacobian_rank",

@@ -1,0 +1,219 @@
+"""Classifying the points where training ends (critical points of ``L = l o mu``).
+
+The training loss is ``L(theta) = l(mu(theta))`` with ``l`` quadratic (DESIGN.md 2.4). Its
+Hessian is exact here: ``mu`` is multilinear, so
+
+    d^2 L / dw_l[t] dw_m[u] = 2 (J^T G J)[(l,t),(m,u)] + <gbar, mu(theta; w_l = e_t, w_m = e_u)>,
+
+with ``gbar = 2 (G v - b)`` and the second term zero when ``l = m``. Each row of the second
+term is one vector-Jacobian product of the C++ kernels at ``theta`` with one filter
+replaced by a unit vector, so no finite difference is involved. ``L`` is constant along the
+``L - 1`` scaling directions ``(w_l, w_{l+1}) -> (a w_l, w_{l+1} / a)``, which are removed
+before counting negative eigenvalues (the index).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._validation import as_real, as_real_array
+from .architecture import Architecture
+from .geometry import FunctionSpace, _structure, jacobian_rank
+from .losses import QuadraticLoss
+from .parameterisation import end_to_end, jacobian, vjp
+
+__all__ = ["Classification", "classify", "hessian"]
+
+
+def _rows(arch: Architecture, theta: ArrayLike) -> tuple[NDArray[np.float64], bool]:
+    params = as_real_array(theta, "theta")
+    if params.ndim == 1 and params.shape[0] == arch.n_params:
+        return params.reshape(1, -1), True
+    if params.ndim == 2 and params.shape[1] == arch.n_params:
+        return params, False
+    raise ValueError(f"theta: expected shape ({arch.n_params},) or (B, {arch.n_params}), got {params.shape}")
+
+
+def _check(arch: Any, loss: Any) -> None:
+    if not isinstance(arch, Architecture):
+        raise TypeError(f"arch: expected an lcnfast.Architecture, got {type(arch).__name__}")
+    if not isinstance(loss, QuadraticLoss):
+        raise TypeError(f"loss: expected an lcnfast.QuadraticLoss or SquaredLoss, got {type(loss).__name__}")
+    if loss.filter_shape != arch.filter_shape:
+        raise ValueError(f"loss: its filters have shape {loss.filter_shape}, the architecture's have {arch.filter_shape}")
+
+
+def _hessian_one(arch: Architecture, loss: QuadraticLoss, theta: NDArray[np.float64]) -> NDArray[np.float64]:
+    P = arch.n_params
+    v = end_to_end(arch, theta).ravel()
+    J = jacobian(arch, theta).reshape(-1, P)
+    gbar = 2.0 * (loss.G @ v - loss.b)
+    H = 2.0 * J.T @ loss.G @ J
+    # rows of the second-derivative term: theta with filter l replaced by e_t, all in one vjp call
+    starts = np.cumsum([0] + [int(np.prod(s)) for s in arch.layer_shapes])
+    replaced = np.repeat(theta[None, :], P, axis=0)
+    for layer in range(arch.L):
+        lo, hi = starts[layer], starts[layer + 1]
+        replaced[lo:hi, lo:hi] = np.eye(hi - lo)
+    cot = np.broadcast_to(gbar.reshape(arch.filter_shape), (P,) + arch.filter_shape)
+    S = vjp(arch, replaced, np.ascontiguousarray(cot))
+    for layer in range(arch.L):
+        lo, hi = starts[layer], starts[layer + 1]
+        S[lo:hi, lo:hi] = 0.0  # mu is linear in each filter
+    total = H + S
+    out: NDArray[np.float64] = 0.5 * (total + total.T)  # symmetric in exact arithmetic
+    return out
+
+
+def hessian(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike) -> NDArray[np.float64]:
+    """Exact Hessian of ``L = loss o mu`` at ``theta``: ``(P, P)`` or ``(B, P, P)``."""
+    _check(arch, loss)
+    rows, single = _rows(arch, theta)
+    H = np.stack([_hessian_one(arch, loss, row) for row in rows])
+    return H[0] if single else H
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What kind of point ``theta`` is for the training loss.
+
+    Attributes
+    ----------
+    grad_norm : float
+        ``||grad L(theta)||``.
+    v : ndarray
+        The end-to-end filter.
+    partition : tuple of int
+        Multiplicities of the distinct roots of ``v`` (its multiple-root stratum), or ``()``
+        for ``v = 0``.
+    location : str
+        ``"interior"``, ``"boundary"``, ``"outside"`` (stride-one 1D, up to ``tol``), or
+        ``"n/a"``.
+    jacobian_rank : int
+    shared_roots : list of (complex, tuple of int)
+        Each root of ``v`` found in more than one filter, with the layers that contain it:
+        the repeated-filter pattern.
+    hessian : ndarray, shape (P, P)
+    eigenvalues : ndarray
+        Of the Hessian restricted to the complement of the ``L - 1`` scaling directions.
+    index : int
+        Number of negative eigenvalues among those.
+    verdict : str
+        ``"minimum"``, ``"maximum"``, ``"saddle"`` or ``"degenerate"`` (zero eigenvalues
+        and no sign of both kinds: the Hessian does not decide).
+    """
+
+    grad_norm: float
+    v: NDArray[np.float64]
+    partition: tuple[int, ...]
+    location: str
+    jacobian_rank: int
+    shared_roots: list[tuple[complex, tuple[int, ...]]]
+    hessian: NDArray[np.float64]
+    eigenvalues: NDArray[np.float64]
+    index: int
+    verdict: str
+
+
+def _orbit_complement(arch: Architecture, theta: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Orthonormal basis of the complement of the scaling directions at theta."""
+    starts = np.cumsum([0] + [int(np.prod(s)) for s in arch.layer_shapes])
+    directions = []
+    for layer in range(arch.L - 1):
+        d = np.zeros(arch.n_params)
+        d[starts[layer]:starts[layer + 1]] = theta[starts[layer]:starts[layer + 1]]
+        d[starts[layer + 1]:starts[layer + 2]] = -theta[starts[layer + 1]:starts[layer + 2]]
+        if np.linalg.norm(d) > 0:
+            directions.append(d)
+    if not directions:
+        return np.eye(arch.n_params)
+    Q, _ = np.linalg.qr(np.column_stack(directions + [np.eye(arch.n_params)[:, i] for i in range(arch.n_params)]))
+    r = np.linalg.matrix_rank(np.column_stack(directions))
+    out: NDArray[np.float64] = Q[:, r:]
+    return out
+
+
+def _shared_roots(arch: Architecture, theta: NDArray[np.float64], tol: float) -> list[tuple[complex, tuple[int, ...]]]:
+    if arch.ndim != 1:
+        return []
+    per_layer: list[list[complex]] = []
+    for w in arch.split(theta):
+        if w.size < 2 or not np.any(w):
+            per_layer.append([])
+            continue
+        rs = _structure(np.asarray(w, dtype=float), tol)
+        per_layer.append([complex(r) for r in rs.roots])
+    found: list[tuple[complex, tuple[int, ...]]] = []
+    for layer, roots in enumerate(per_layer):
+        for r in roots:
+            if any(_same(r, q, tol) for q, _ in found):
+                continue
+            layers = tuple(m for m, others in enumerate(per_layer) if any(_same(r, o, tol) for o in others))
+            if len(layers) > 1:
+                found.append((r, layers))
+    return found
+
+
+def _same(a: complex, b: complex, tol: float = 1e-6) -> bool:
+    if math.isinf(abs(a)) or math.isinf(abs(b)):
+        return math.isinf(abs(a)) and math.isinf(abs(b))
+    return abs(a - b) / math.sqrt((1 + abs(a) ** 2) * (1 + abs(b) ** 2)) <= tol
+
+
+def classify(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike, tol: float = 1e-6) -> Any:
+    """Classify parameters (typically where training stopped).
+
+    Parameters
+    ----------
+    arch : Architecture
+    loss : QuadraticLoss
+    theta : array_like, shape (P,) or (B, P)
+    tol : float
+        Root clustering tolerance (chordal metric, see :func:`lcnfast.root_structure`), and
+        the relative tolerance for zero singular values of the Jacobian and zero eigenvalues
+        of the Hessian (relative to the largest one).
+
+    Returns
+    -------
+    Classification, or a list of them for a batch
+    """
+    _check(arch, loss)
+    rows, single = _rows(arch, theta)
+    tolerance = as_real(tol, "tol", positive=True)
+    fs = FunctionSpace(arch)
+    stride_one = arch.ndim == 1 and not arch.is_circular and all(s == 1 for s in arch.s)
+    out = []
+    for row in rows:
+        v = end_to_end(arch, row)
+        gbar = 2.0 * (loss.G @ v.ravel() - loss.b)
+        grad = vjp(arch, row, gbar.reshape(arch.filter_shape))
+        H = _hessian_one(arch, loss, row)
+        Q = _orbit_complement(arch, row)
+        eig = np.asarray(np.linalg.eigvalsh(Q.T @ H @ Q) if Q.shape[1] else np.zeros(0), dtype=np.float64)
+        scale = max(float(np.abs(eig).max(initial=0.0)), 1e-300)
+        negative = int(np.sum(eig < -tolerance * scale))
+        positive = int(np.sum(eig > tolerance * scale))
+        zero = eig.size - negative - positive
+        if negative and positive:
+            verdict = "saddle"
+        elif zero == 0 and negative == 0:
+            verdict = "minimum"
+        elif zero == 0 and positive == 0:
+            verdict = "maximum"
+        else:
+            verdict = "degenerate"
+        if arch.ndim == 1 and np.any(v):
+            partition = _structure(v.ravel(), tolerance).partition
+        else:
+            partition = ()
+        location = str(fs.locate(v.ravel(), tolerance)) if stride_one else "n/a"
+        out.append(Classification(
+            grad_norm=float(np.linalg.norm(grad)), v=v, partition=partition, location=location,
+            jacobian_rank=int(jacobian_rank(arch, row, rtol=tolerance)), shared_roots=_shared_roots(arch, row, tolerance),
+            hessian=H, eigenvalues=eig, index=negative, verdict=verdict))
+    return out[0] if single else out

@@ -1,0 +1,91 @@
+"""Classification of training end points: exact Hessian, index, verdict, repeated filters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy
+
+import lcnfast
+from lcnfast import Architecture, QuadraticLoss, SquaredLoss
+
+CASES = [([2, 2], None, "valid", 8), ([3, 2, 2], [1, 2, 1], "valid", 20), ([2, 3], None, "circular", 6),
+         ([(2, 2), (2, 1)], None, "valid", (5, 5))]
+
+
+def _loss_value(arch, loss, theta):
+    return float(loss.value(lcnfast.end_to_end(arch, theta)))
+
+
+@pytest.mark.parametrize(("k", "s", "kind", "d0"), CASES, ids=str)
+def test_hessian_matches_central_differences(k, s, kind, d0):
+    """L is a polynomial of degree 2L in theta; central differences of the gradient (exact
+    vjp) with a small step agree with the analytic Hessian to ~1e-8."""
+    arch = Architecture(k, s, kind=kind, d0=d0)
+    rng = np.random.default_rng(4)
+    X, Y = lcnfast.teacher_data(arch, rng.standard_normal(arch.filter_shape), 30, noise=0.5, seed=2)
+    loss = SquaredLoss.from_data(arch, X, Y)
+    theta = rng.standard_normal(arch.n_params)
+    H = lcnfast.hessian(arch, loss, theta)
+
+    def grad(t):
+        v = lcnfast.end_to_end(arch, t)
+        return lcnfast.vjp(arch, t, loss.grad(v))
+
+    h = 1e-5
+    numeric = np.stack([(grad(theta + h * e) - grad(theta - h * e)) / (2 * h) for e in np.eye(arch.n_params)])
+    np.testing.assert_allclose(H, numeric, rtol=1e-6, atol=1e-6 * np.abs(H).max())
+    np.testing.assert_array_equal(H, H.T)
+
+
+def test_hessian_matches_sympy_for_k22():
+    w = sympy.symbols("a0 a1 b0 b1")
+    v = [w[0] * w[2], w[0] * w[3] + w[1] * w[2], w[1] * w[3]]
+    G = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 3.0]])
+    u = np.array([1.0, -2.0, 0.5])
+    expr = sum((v[i] - u[i]) * G[i, j] * (v[j] - u[j]) for i in range(3) for j in range(3))
+    theta = np.array([0.7, -1.2, 0.4, 2.0])
+    exact = sympy.hessian(expr, w).subs(dict(zip(w, theta)))
+    H = lcnfast.hessian(Architecture([2, 2]), QuadraticLoss(G, u), theta)
+    np.testing.assert_allclose(H, np.array(exact, dtype=float), rtol=1e-13, atol=1e-13)
+
+
+def test_global_minimum_of_a_filling_architecture_is_a_minimum():
+    arch = Architecture([2, 3])  # filling
+    rng = np.random.default_rng(0)
+    target = lcnfast.end_to_end(arch, rng.standard_normal(arch.n_params))
+    loss = QuadraticLoss(np.eye(4), target)
+    result = lcnfast.train(arch, loss, batch=5, lr=0.02, steps=50000, tol=1e-12, seed=1, init="balanced")
+    for theta in result.theta[result.converged]:
+        c = lcnfast.classify(arch, loss, theta)
+        assert c.grad_norm < 1e-10 and c.verdict == "minimum" and c.index == 0
+        assert c.location == "interior" and c.jacobian_rank == 4 and not c.shared_roots
+
+
+def test_origin_is_a_saddle_for_two_layers():
+    arch = Architecture([2, 2])
+    c = lcnfast.classify(arch, QuadraticLoss(np.eye(3), [1.0, 0.5, 1.0]), np.zeros(4))
+    assert c.grad_norm == 0.0 and c.verdict == "saddle" and c.index > 0 and c.partition == ()
+
+
+def test_boundary_limits_of_k22_have_repeated_filters():
+    arch = Architecture([2, 2])
+    loss = QuadraticLoss(np.eye(3), [1.0, 0.0, 1.0])  # 1 + x^2: outside
+    result = lcnfast.train(arch, loss, batch=8, lr=0.05, steps=30000, tol=1e-11, seed=5)
+    for theta in result.theta[result.converged]:
+        c = lcnfast.classify(arch, loss, theta, tol=1e-4)
+        assert c.location == "boundary" and c.partition == (2,)
+        assert [layers for _, layers in c.shared_roots] == [(0, 1)]
+        assert c.jacobian_rank == 2  # the filters share a root: rank k - deg gcd
+        assert c.verdict in ("minimum", "degenerate")
+
+
+def test_batched_and_bad_input():
+    arch = Architecture([2, 2])
+    loss = QuadraticLoss(np.eye(3), [1.0, 2.0, 1.0])
+    out = lcnfast.classify(arch, loss, np.ones((3, 4)))
+    assert len(out) == 3 and all(o.hessian.shape == (4, 4) for o in out)
+    with pytest.raises(ValueError, match="theta: expected shape"):
+        lcnfast.classify(arch, loss, np.ones(5))
+    with pytest.raises(ValueError, match="loss: its filters have shape"):
+        lcnfast.classify(arch, QuadraticLoss(np.eye(4), np.ones(4)), np.ones(4))
