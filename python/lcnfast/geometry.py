@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _core
 from ._validation import as_real, as_real_array, resolve_threads
 from .architecture import Architecture
-from .parameterisation import jacobian
+from .parameterisation import end_to_end, jacobian
 
 __all__ = [
     "Factorization",
@@ -663,12 +663,12 @@ class FunctionSpace:
     def _finish(self, filters: list[NDArray[np.float64]], v: NDArray[np.float64]) -> NDArray[np.float64]:
         """Scale filters to v, polish by Gauss-Newton, balance norms, fix signs."""
         arch = self._arch
-        product = lcnfast_end_to_end(arch, np.concatenate(filters))
+        product = end_to_end(arch, np.concatenate(filters))
         j = int(np.argmax(np.abs(product)))
         filters[0] = filters[0] * (v[j] / product[j])
         theta = np.concatenate(filters)
         for _ in range(60):  # quadratic convergence at simple roots, linear at multiple ones
-            residual = v - lcnfast_end_to_end(arch, theta)
+            residual = v - end_to_end(arch, theta)
             if np.linalg.norm(residual) <= 1e-15 * np.linalg.norm(v):
                 break
             J = jacobian(arch, theta)
@@ -706,13 +706,13 @@ class FunctionSpace:
         for i in order[: min(4, len(order))]:
             theta = result.theta[i].copy()
             for _ in range(50):
-                residual = unit.ravel() - lcnfast_end_to_end(arch, theta).ravel()
+                residual = unit.ravel() - end_to_end(arch, theta).ravel()
                 if np.linalg.norm(residual) <= 1e-15:
                     break
                 J = jacobian(arch, theta).reshape(-1, arch.n_params)
                 step, *_ = np.linalg.lstsq(J, residual, rcond=None)
                 theta = theta + step
-            r = float(np.linalg.norm(unit.ravel() - lcnfast_end_to_end(arch, theta).ravel()))
+            r = float(np.linalg.norm(unit.ravel() - end_to_end(arch, theta).ravel()))
             if r < best_residual:
                 best_theta, best_residual = theta, r
         assert best_theta is not None
@@ -821,12 +821,6 @@ def _normalise(arch: Architecture, theta: NDArray[np.float64]) -> NDArray[np.flo
         filters = [w * (target / n) for w, n in zip(filters, norms)]
     return np.concatenate(filters)
 
-
-def lcnfast_end_to_end(arch: Architecture, theta: NDArray[np.float64]) -> NDArray[np.float64]:
-    """mu(theta) (imported lazily to keep geometry free of import cycles)."""
-    from .parameterisation import end_to_end
-
-    return end_to_end(arch, theta, threads=1)
 
 
 def _form_from_roots(roots: list[complex], k: int) -> NDArray[np.float64]:
