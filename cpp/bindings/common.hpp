@@ -50,3 +50,4 @@ inline StopCheck python_signals() {
 void bind_poly(py::module_& m);
 void bind_train(py::module_& m);
 void bind_geometry(py::module_& m);
+void bind_homotopy(py::module_& m);

@@ -15,4 +15,5 @@ PYBIND11_MODULE(_core, m) {
   bind_poly(m);
   bind_train(m);
   bind_geometry(m);
+  bind_homotopy(m);
 }

@@ -40,6 +40,7 @@ from .geometry import (
 )
 from .losses import QuadraticLoss, SquaredLoss, teacher_data
 from .parameterisation import end_to_end, jacobian, vjp
+from .strata import StratumCriticalPoints, ed_degree, stratum_critical_points
 from .torch_interop import from_torch, to_torch
 from .training import STATUSES, Invariants, Trajectory, TrainResult, balance, invariants, train
 
@@ -56,6 +57,7 @@ __all__ = [
     "QuadraticLoss",
     "RootStructure",
     "STATUSES",
+    "StratumCriticalPoints",
     "SquaredLoss",
     "TrainResult",
     "Trajectory",
@@ -64,6 +66,7 @@ __all__ = [
     "classify",
     "conv_matrix",
     "discriminant",
+    "ed_degree",
     "end_to_end",
     "from_torch",
     "generic_jacobian_rank",
@@ -75,6 +78,7 @@ __all__ = [
     "real_root_count",
     "root_structure",
     "simd_backend",
+    "stratum_critical_points",
     "teacher_data",
     "to_torch",
     "train",

@@ -80,3 +80,13 @@ def train(
 def count_real_roots(
     v: NDArray[np.float64], threads: int
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint8], NDArray[np.uint8]]: ...
+
+def solve_total_degree(
+    n: int,
+    term_begin: list[int],
+    exps: list[int],
+    coeff: NDArray[np.complex128],
+    degree: list[int],
+    gamma: complex,
+    threads: int,
+) -> tuple[NDArray[np.complex128], NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]: ...

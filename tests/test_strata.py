@@ -1,0 +1,98 @@
+"""Critical points on multiple-root strata by homotopy continuation, against known ED degrees
+and an independent check of criticality."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import lcnfast
+from lcnfast import _core
+
+P = np.polynomial.polynomial
+
+
+def _generic_G(D, seed):
+    A = np.random.default_rng(seed).standard_normal((D + 1, D + 1))
+    return A @ A.T + 0.5 * np.eye(D + 1)
+
+
+@pytest.mark.parametrize("D", range(2, 7))
+def test_ed_degree_of_the_rational_normal_curve(D):
+    """lambda = (D): the forms c l^D. ED degree 3D - 2 for generic weights, D for the
+    Bombieri-Weyl weights G = diag(1 / binom(D, i)) (known results)."""
+    assert lcnfast.ed_degree((D,), _generic_G(D, D)) == 3 * D - 2
+    bombieri_weyl = np.diag([1.0 / math.comb(D, i) for i in range(D + 1)])
+    assert lcnfast.ed_degree((D,), bombieri_weyl) == D
+
+
+def _tangent_space(v_roots, lam):
+    """Tangent vectors of the stratum at c prod (x - r_j)^{lambda_j} (standard chart, numpy)."""
+    base = np.array([1.0 + 0j])
+    for r, m in zip(v_roots, lam):
+        base = P.polymul(base, P.polypow([-r, 1.0], m))
+    vectors = [base]
+    for j, (r, m) in enumerate(zip(v_roots, lam)):
+        d = np.array([1.0 + 0j])
+        for k, (s, q) in enumerate(zip(v_roots, lam)):
+            d = P.polymul(d, P.polypow([-s, 1.0], q - 1 if k == j else q))
+        vectors.append(P.polymul(d, [-m, 0.0]))  # d/dr (x - r)^m = -m (x - r)^(m-1)
+    return [np.pad(w, (0, len(base) - len(w))) for w in vectors]
+
+
+@pytest.mark.parametrize("lam", [(2, 1), (3, 1), (2, 2), pytest.param((2, 1, 1), marks=pytest.mark.slow), (3, 2)],
+                         ids=str)
+def test_critical_points_are_critical_on_their_stratum(lam):
+    """Independent check: at every point found, grad l is orthogonal to the stratum's tangent
+    space, and v has the stratum's root multiplicities."""
+    D = sum(lam)
+    G = _generic_G(D, 7)
+    u = np.random.default_rng(3).standard_normal(D + 1)
+    found = lcnfast.stratum_critical_points(lam, G, u)
+    assert found.n_complex > 0
+    for v in found.v:
+        roots = np.roots(v[::-1])
+        # cluster the roots into the parts of lambda (multiple roots are numerically spread)
+        centres, parts = [], []
+        for r in sorted(roots, key=lambda z: (z.real, z.imag)):
+            for i, c in enumerate(centres):
+                if abs(r - c) < 1e-3 * (1 + abs(c)):
+                    parts[i].append(r)
+                    break
+            else:
+                centres.append(r)
+                parts.append([r])
+        assert sorted((len(p) for p in parts), reverse=True) == list(lam)
+        means = [np.mean(p) for p in parts]
+        gradient = 2 * G @ (v - u)
+        for t in _tangent_space(means, [len(p) for p in parts]):
+            assert abs(gradient @ t) <= 1e-6 * np.linalg.norm(gradient) * np.linalg.norm(t) + 1e-9
+
+
+@pytest.mark.slow
+def test_the_open_stratum_has_the_unconstrained_optimum_only():
+    D = 3
+    G = _generic_G(D, 1)
+    u = P.polyfromroots([0.5, -1.0, 2.0])  # distinct roots: u itself lies on (1, 1, 1)
+    found = lcnfast.stratum_critical_points((1, 1, 1), G, u)
+    assert found.n_complex == 1 and found.n_real == 1
+    np.testing.assert_allclose(found.v[0].real, u, atol=1e-9)
+    assert found.loss[0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_homotopy_solves_a_known_system():
+    # x^2 + y^2 = 5, x y = 2: (1, 2), (2, 1), (-1, -2), (-2, -1)
+    z, status, _, _ = _core.solve_total_degree(2, [0, 3, 5], [2, 0, 0, 2, 0, 0, 1, 1, 0, 0],
+                                               np.array([1, 1, -5, 1, -2], dtype=complex), [2, 2], 0.3 + 0.8j, 2)
+    assert list(status) == [0, 0, 0, 0]
+    got = sorted((round(a.real, 9), round(b.real, 9)) for a, b in z)
+    assert got == [(-2.0, -1.0), (-1.0, -2.0), (1.0, 2.0), (2.0, 1.0)]
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="G: expected shape"):
+        lcnfast.stratum_critical_points((2,), np.eye(4), np.zeros(3))
+    with pytest.raises(ValueError, match="partition: must be >= 1"):
+        lcnfast.stratum_critical_points((2, 0), np.eye(3), np.zeros(3))
