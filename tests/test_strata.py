@@ -96,3 +96,42 @@ def test_bad_input():
         lcnfast.stratum_critical_points((2,), np.eye(4), np.zeros(3))
     with pytest.raises(ValueError, match="partition: must be >= 1"):
         lcnfast.stratum_critical_points((2, 0), np.eye(3), np.zeros(3))
+
+
+def _brute_force_boundary(u, D, n):
+    """min over c (x - r)^2 (x - s)^(D-2) of ||v - u||, the roots on a grid of the whole
+    projective line (r = tan(angle), and infinity), D <= 3."""
+    line = [np.array([-np.tan(a), 1.0]) for a in np.linspace(-1.5707, 1.5707, n)] + [np.array([1.0, 0.0])]
+    best = np.inf
+    for f1 in line:
+        for f2 in (line if D == 3 else [np.array([1.0])]):
+            f = P.polymul(P.polymul(f1, f1), f2)
+            f = np.pad(f, (0, D + 1 - len(f)))
+            c = float(f @ u) / float(f @ f)
+            best = min(best, float(np.linalg.norm(c * f - u)))
+    return best
+
+
+@pytest.mark.parametrize(("k", "u"), [([2, 2], [2.0, -1.0, 3.0]), ([2, 2], [1.0, 0.3, 1.0]),
+                                      ([2, 2, 2], [1.0, 0.5, 0.0, 1.0])], ids=str)
+def test_nearest_point_beats_brute_force_and_gradient_descent(k, u):
+    arch = lcnfast.Architecture(k)
+    fs = lcnfast.FunctionSpace(arch)
+    u = np.array(u)
+    assert not fs.contains(u)
+    v, distance = fs.nearest(u)
+    assert fs.contains(v) or fs.locate(v, 1e-3) == "boundary"
+    assert distance == pytest.approx(np.linalg.norm(v - u), rel=1e-12)
+    brute = _brute_force_boundary(u, len(u) - 1, 2001 if len(u) == 3 else 301)
+    assert distance <= brute + 1e-9
+    assert distance >= brute - 2e-2  # the grid is coarse, but not that coarse
+    gd = lcnfast.train(arch, lcnfast.QuadraticLoss(np.eye(len(u)), u), batch=100, lr=0.02, steps=20000, tol=1e-10,
+                       seed=2)
+    assert distance <= np.sqrt(gd.loss.min()) + 1e-7
+
+
+def test_nearest_of_a_point_inside_is_itself():
+    fs = lcnfast.FunctionSpace(lcnfast.Architecture([2, 2]))
+    v, distance = fs.nearest([2.0, 3.0, 1.0])
+    np.testing.assert_array_equal(v, [2.0, 3.0, 1.0])
+    assert distance == 0.0

@@ -719,6 +719,54 @@ class FunctionSpace:
         theta = balance(arch, best_theta) * norm ** (1.0 / arch.L)
         return Factorization(theta=theta, residual=best_residual, found=best_residual <= tol)
 
+    def nearest(self, u: ArrayLike, G: ArrayLike | None = None, *, tol: float = 1e-6,
+                seed: int = 0) -> tuple[NDArray[np.float64], float]:
+        """The point of the function space nearest to ``u`` in the ``G``-norm (stride-one 1D).
+
+        If ``u`` is in the space it is its own nearest point. Otherwise the nearest point
+        lies on the boundary, hence on a multiple-root stratum, where it is a critical point
+        of the distance restricted to that stratum: every real critical point of every
+        stratum (:func:`lcnfast.stratum_critical_points`, homotopy continuation) that lies
+        in the space (by the stratum's multiplicities and the reality of its roots), and
+        ``v = 0``, are compared, which certifies the global minimum as far as the homotopy
+        found every critical point (``tol`` is unused and kept for symmetry with locate).
+
+        Returns
+        -------
+        (v, distance) with ``distance = sqrt((v-u)^T G (v-u))``.
+        """
+        from .strata import stratum_critical_points
+
+        self._require_stride_one("nearest")
+        target = as_real_array(u, "u")
+        K = int(self._arch.filter_shape[0])
+        if target.shape != (K,):
+            raise ValueError(f"u: expected shape ({K},), got {target.shape}")
+        Gm = np.eye(K) if G is None else as_real_array(G, "G")
+        if Gm.shape != (K, K):
+            raise ValueError(f"G: expected shape ({K}, {K}), got {Gm.shape}")
+
+        def distance(v: NDArray[np.float64]) -> float:
+            d = v - target
+            return math.sqrt(max(float(d @ Gm @ d), 0.0))
+
+        if self.contains(target):
+            return target.copy(), 0.0
+        best, best_distance = np.zeros(K), distance(np.zeros(K))
+        D = K - 1
+        for partition in _partitions(D):
+            if max(partition) == 1:
+                continue  # the open stratum: its only critical point is u itself, outside
+            found = stratum_critical_points(partition, Gm, target, seed=seed)
+            # membership from the stratum's exact multiplicities, not from re-rooting v
+            for v, real, n_real in zip(found.v, found.is_real, found.real_root_counts()):
+                if not real or n_real < (self.n_even or 0):
+                    continue
+                candidate = np.ascontiguousarray(v.real)
+                if distance(candidate) < best_distance:
+                    best, best_distance = candidate, distance(candidate)
+        return best, best_distance
+
     def distance_to_boundary(self, v: ArrayLike, *, tol: float = 1e-6) -> tuple[float, float]:
         """Lower and upper bounds on the Euclidean distance from ``v`` to the boundary of
         ``M`` (stride-one 1D), from the numerical roots of ``v``.
@@ -915,3 +963,11 @@ def _rouche_lower_bound(v: NDArray[np.float64], rs: RootStructure, samples: int 
         growth = float(np.sum(reach ** np.arange(k)))  # max over the circle of sum_j |x|^j
         best = min(best, low / growth / math.sqrt(k))
     return 0.0 if math.isinf(best) else best
+
+
+def _partitions(n: int, largest: int | None = None) -> list[tuple[int, ...]]:
+    """The partitions of n, parts in decreasing order."""
+    largest = n if largest is None else largest
+    if n == 0:
+        return [()]
+    return [(first,) + rest for first in range(min(n, largest), 0, -1) for rest in _partitions(n - first, first)]

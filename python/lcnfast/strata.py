@@ -82,6 +82,10 @@ class StratumCriticalPoints:
     ----------
     v : ndarray, shape (m, D+1), complex
         The critical forms (coefficients in the original basis).
+    roots : ndarray, shape (m, r), complex
+        The distinct roots ``x/y`` of each form, one per part of ``lambda`` (``inf`` for a
+        root at infinity), in the order of :attr:`partition`.
+    partition : tuple of int
     is_real : ndarray of bool, shape (m,)
         Real critical points (``v`` real up to ``1e-8`` relative).
     loss : ndarray, shape (m,)
@@ -91,6 +95,8 @@ class StratumCriticalPoints:
     """
 
     v: NDArray[np.complex128]
+    roots: NDArray[np.complex128]
+    partition: tuple[int, ...]
     is_real: NDArray[np.bool_]
     loss: NDArray[np.float64]
     paths: int
@@ -104,6 +110,14 @@ class StratumCriticalPoints:
     def n_real(self) -> int:
         """The number of real ones."""
         return int(self.is_real.sum())
+
+    def real_root_counts(self) -> NDArray[np.int64]:
+        """For each critical form, its real roots with multiplicity (from the stratum's
+        structure, so exact multiplicities rather than numerically split clusters)."""
+        lam = np.array(self.partition)
+        tol = 1e-8 * (1.0 + np.abs(np.where(np.isfinite(self.roots), self.roots, 0)))
+        real = np.isinf(self.roots.real) | (np.abs(self.roots.imag) <= tol)
+        return np.asarray((real * lam).sum(axis=1), dtype=np.int64)
 
 
 def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed: int = 0, runs: int = 2,
@@ -134,20 +148,22 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     if target.shape != (K,):
         raise ValueError(f"u: expected shape ({K},), got {target.shape}")
     rng = np.random.default_rng(seed)
-    found: list[NDArray[np.complex128]] = []
+    found: list[tuple[NDArray[np.complex128], NDArray[np.complex128]]] = []
     paths = 0
     for _ in range(max(1, as_int(runs, "runs", minimum=1))):
         phi = float(rng.uniform(0.1, 1.4))
         gamma = complex(np.exp(1j * rng.uniform(0, 2 * np.pi)))
         paths = _solve_stratum(lam, Gm, target, phi, gamma, resolve_threads(threads), found)
-    V = np.array(found, dtype=complex).reshape(-1, K)
+    V = np.array([v for v, _ in found], dtype=complex).reshape(-1, K)
+    roots = np.array([r for _, r in found], dtype=complex).reshape(-1, len(lam))
     real = np.array([np.abs(v.imag).max() <= 1e-8 * (1 + np.abs(v).max()) for v in V], dtype=bool)
     values = np.array([float(np.real((v - target) @ Gm @ (v - target))) for v in V])
-    return StratumCriticalPoints(v=V, is_real=real, loss=values, paths=paths)
+    return StratumCriticalPoints(v=V, roots=roots, partition=lam, is_real=real, loss=values, paths=paths)
 
 
 def _solve_stratum(lam: tuple[int, ...], Gm: NDArray[np.float64], target: NDArray[np.float64], phi: float,
-                   gamma: complex, threads: int, found: list[NDArray[np.complex128]]) -> int:
+                   gamma: complex, threads: int,
+                   found: list[tuple[NDArray[np.complex128], NDArray[np.complex128]]]) -> int:
     """One homotopy run in the chart rotated by phi; new critical forms are appended to found."""
     D = sum(lam)
     K = D + 1
@@ -183,9 +199,13 @@ def _solve_stratum(lam: tuple[int, ...], Gm: NDArray[np.float64], target: NDArra
                                for i, a in enumerate(ts) for b in ts[i + 1:]) < 1e-7:
             continue  # colliding roots: a smaller stratum
         v = np.array([sum(coef * np.prod([zi[k] ** e[k] for k in range(n)]) for e, coef in f.items()) for f in form])
-        if any(np.linalg.norm(v - w) <= 1e-7 * (1 + np.linalg.norm(v)) for w in found):
+        if any(np.linalg.norm(v - w) <= 1e-7 * (1 + np.linalg.norm(v)) for w, _ in found):
             continue  # the same form: a permutation of equal parts of lambda, or another run
-        found.append(v)
+        # root of l_j = (cos + t sin) x + (sin - t cos) y in the original coordinates
+        with np.errstate(divide="ignore", invalid="ignore"):
+            denom = math.cos(phi) + ts * math.sin(phi)
+            roots = np.where(np.abs(denom) > 1e-300, -(math.sin(phi) - ts * math.cos(phi)) / denom, complex(np.inf))
+        found.append((v, roots))
     return int(np.prod(degree))
 
 
