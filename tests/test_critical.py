@@ -89,3 +89,27 @@ def test_batched_and_bad_input():
         lcnfast.classify(arch, loss, np.ones(5))
     with pytest.raises(ValueError, match="loss: its filters have shape"):
         lcnfast.classify(arch, QuadraticLoss(np.eye(4), np.ones(4)), np.ones(4))
+
+
+@pytest.mark.parametrize(("k", "u"), [([2, 2], [1.0, 0.3, 1.0]), ([2, 2, 2], [1.0, 0.5, 0.0, 1.0]),
+                                      ([2, 3], [1.0, 0.2, 0.3, 1.0])], ids=str)
+def test_landscape_contains_every_limit_of_gradient_descent(k, u):
+    arch = Architecture(k)
+    loss = QuadraticLoss(np.eye(len(u)), u)
+    landscape = lcnfast.critical_points(arch, loss)
+    assert landscape.points
+    best = landscape.points[0]
+    assert best.verdict in ("minimum", "degenerate")
+    for point in landscape.points:
+        for theta in point.lifts:
+            np.testing.assert_allclose(lcnfast.end_to_end(arch, theta), point.v, atol=1e-8)
+            grad = lcnfast.vjp(arch, theta, loss.grad(point.v))
+            assert np.linalg.norm(grad) < 1e-6
+    for row in landscape.counts:
+        assert row["complex"] >= row["real"] >= row["in_space"] >= 0
+    result = lcnfast.train(arch, loss, batch=100, lr=0.02, steps=30000, tol=1e-9, seed=4)
+    assert result.converged.mean() > 0.3  # some runs crawl towards a far triple root
+    assert result.loss.min() >= best.loss - 1e-8  # no run beats the global minimum
+    found = np.array([p.v for p in landscape.points])
+    for v in result.v[result.converged]:  # every limit is one of the enumerated critical points
+        assert np.min(np.linalg.norm(found - v, axis=1)) < 1e-4 * (1 + np.linalg.norm(v))

@@ -27,7 +27,7 @@ except ImportError as exc:  # pragma: no cover - depends on how the package was 
 
 from .architecture import MAX_FILTER_ENTRIES, MAX_PARAMS, Architecture
 from .matrices import conv_matrix, network_matrix
-from .critical import Classification, classify, hessian
+from .critical import Classification, Landscape, LandscapePoint, classify, critical_points, hessian
 from .geometry import (
     Factorization,
     FunctionSpace,
@@ -52,6 +52,8 @@ __all__ = [
     "Factorization",
     "FunctionSpace",
     "Invariants",
+    "Landscape",
+    "LandscapePoint",
     "MAX_FILTER_ENTRIES",
     "MAX_PARAMS",
     "QuadraticLoss",
@@ -65,6 +67,7 @@ __all__ = [
     "balance",
     "classify",
     "conv_matrix",
+    "critical_points",
     "discriminant",
     "ed_degree",
     "end_to_end",

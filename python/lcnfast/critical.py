@@ -27,7 +27,7 @@ from .geometry import FunctionSpace, _structure, jacobian_rank
 from .losses import QuadraticLoss
 from .parameterisation import end_to_end, jacobian, vjp
 
-__all__ = ["Classification", "classify", "hessian"]
+__all__ = ["Classification", "Landscape", "LandscapePoint", "classify", "critical_points", "hessian"]
 
 
 def _rows(arch: Architecture, theta: ArrayLike) -> tuple[NDArray[np.float64], bool]:
@@ -217,3 +217,116 @@ def classify(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike, tol: flo
             jacobian_rank=int(jacobian_rank(arch, row, rtol=tolerance)), shared_roots=_shared_roots(arch, row, tolerance),
             hessian=H, eigenvalues=eig, index=negative, verdict=verdict))
     return out[0] if single else out
+
+
+@dataclass(frozen=True)
+class LandscapePoint:
+    """One critical point of the training loss, seen in function space.
+
+    Attributes
+    ----------
+    v : ndarray
+        The end-to-end filter.
+    lifts : list of ndarray
+        Parameters ``theta`` with ``mu(theta) = v`` that are critical for ``L`` (gradient
+        below the tolerance), one per factorisation up to scaling.
+    loss : float
+    partition : tuple of int
+    location : str
+    verdict : str
+        Of the first lift (:func:`classify`).
+    """
+
+    v: NDArray[np.float64]
+    lifts: list[NDArray[np.float64]]
+    loss: float
+    partition: tuple[int, ...]
+    location: str
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Landscape:
+    """All critical points of a training loss of a stratum-one 1D architecture.
+
+    Attributes
+    ----------
+    points : list of LandscapePoint
+        Sorted by loss.
+    counts : list of dict
+        Per stratum: partition, complex and real critical points, how many lie in the
+        function space, and how many lift to critical parameters.
+    """
+
+    points: list[LandscapePoint]
+    counts: list[dict[str, Any]]
+
+
+def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-7, seed: int = 0) -> Landscape:
+    """The landscape of a stride-one 1D architecture: every critical point of ``L``.
+
+    In function space (DESIGN.md 3): the unconstrained optimum if it lies in the space, and
+    on every multiple-root stratum every real critical point of ``l`` that lies in the space
+    (:func:`lcnfast.stratum_critical_points`, homotopy continuation); each is lifted to
+    parameters through all its factorisations, keeping the lifts where the gradient of ``L``
+    vanishes (multiple roots spread over different layers), and ``theta = 0`` is added
+    when it is critical. Each point gets its loss, partition, location and the verdict of
+    :func:`classify`.
+    """
+    from .geometry import _partitions
+    from .strata import stratum_critical_points
+
+    _check(arch, loss)
+    if not (arch.ndim == 1 and not arch.is_circular and all(s == 1 for s in arch.s)):
+        raise NotImplementedError("critical_points: the landscape is implemented for stride-one 1D architectures")
+    tolerance = as_real(tol, "tol", positive=True)
+    fs = FunctionSpace(arch)
+    K = int(arch.filter_shape[0])
+    D = K - 1
+    # l(v) = (v - u)^T G (v - u) + const with u a least-squares minimiser
+    u = loss.minimizer().ravel()
+    e = fs.n_even or 0
+    candidates: list[tuple[NDArray[np.float64], tuple[int, ...]]] = []
+    counts: list[dict[str, Any]] = []
+    for partition in _partitions(D):
+        if max(partition) == 1:
+            inside = bool(fs.contains(u))
+            rs_partition = _structure(u, 1e-9).partition if np.any(u) else ()
+            if rs_partition == partition and inside:
+                candidates.append((u.copy(), partition))
+            counts.append({"partition": partition, "complex": 1, "real": 1, "in_space": int(inside),
+                           "lifted": 0})
+            continue
+        found = stratum_critical_points(partition, loss.G, u, seed=seed)
+        n_real_roots = found.real_root_counts()
+        in_space = [i for i in range(found.n_complex) if found.is_real[i] and n_real_roots[i] >= e]
+        for i in in_space:
+            candidates.append((np.ascontiguousarray(found.v[i].real), partition))
+        counts.append({"partition": partition, "complex": found.n_complex, "real": found.n_real,
+                       "in_space": len(in_space), "lifted": 0})
+    points = []
+    scale = max(float(np.linalg.norm(loss.b)), 1e-300)
+    for v, partition in candidates:
+        lifts = []
+        for theta in fs.factorizations(v, tol=1e-5, exact=False):
+            grad = vjp(arch, theta, loss.grad(end_to_end(arch, theta)))
+            if np.linalg.norm(grad) <= tolerance * scale * max(1.0, float(np.linalg.norm(theta)) ** (2 * arch.L)):
+                lifts.append(theta)
+        if lifts:
+            c = classify(arch, loss, lifts[0], tol=1e-6)
+            # a root of multiplicity m computed in floating point spreads by ~eps^(1/m): locate
+            # with a tolerance fit for triple roots
+            location = str(fs.locate(v, 1e-4))
+            points.append(LandscapePoint(v=v, lifts=lifts, loss=float(loss.value(v)), partition=partition,
+                                         location=location, verdict=c.verdict))
+            for row in counts:
+                if row["partition"] == partition:
+                    row["lifted"] += 1
+    if arch.L >= 2:
+        zero = np.zeros(arch.n_params)
+        c = classify(arch, loss, zero)
+        if c.grad_norm <= tolerance * scale:
+            points.append(LandscapePoint(v=np.zeros(K), lifts=[zero], loss=float(loss.value(np.zeros(K))),
+                                         partition=(), location=c.location, verdict=c.verdict))
+    points.sort(key=lambda p: p.loss)
+    return Landscape(points=points, counts=counts)

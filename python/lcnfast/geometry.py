@@ -607,7 +607,8 @@ class FunctionSpace:
         return out[0] if single else np.array(out)
 
     # -- factorisations --------------------------------------------------------------------
-    def factorizations(self, v: ArrayLike, *, tol: float = 1e-6, limit: int = 100000) -> list[NDArray[np.float64]]:
+    def factorizations(self, v: ArrayLike, *, tol: float = 1e-6, limit: int = 100000,
+                       exact: bool = True) -> list[NDArray[np.float64]]:
         """Every way to write ``v = mu(theta)``, up to the scaling symmetry (stride-one 1D).
 
         The roots of the form (:func:`root_structure`, clustered with ``tol``) are split
@@ -617,6 +618,10 @@ class FunctionSpace:
         equal roots are listed once. Each ``theta`` is polished by Gauss-Newton on
         ``mu(theta) = v`` and normalised: equal filter norms, the sign carried by the first
         layer, every other layer's first nonzero coefficient positive.
+
+        With ``exact=False`` the exact membership test is skipped and the clustered roots
+        decide, for floating points that lie on the boundary only up to rounding (a computed
+        double root whose float coefficients have two complex roots 1e-9 apart).
 
         Returns
         -------
@@ -633,7 +638,7 @@ class FunctionSpace:
             raise ValueError(f"v: expected a filter of size {self._arch.filter_size}, got {row.size}")
         if not np.any(row):
             return [np.zeros(self._arch.n_params)]
-        if not self.contains(row):
+        if exact and not self.contains(row):
             return []
         rs = _structure(row, as_real(tol, "tol", positive=True))
         units: list[tuple[int, list[float]]] = []  # (cluster id, binary form coefficients, ascending)
