@@ -113,3 +113,33 @@ def test_landscape_contains_every_limit_of_gradient_descent(k, u):
     found = np.array([p.v for p in landscape.points])
     for v in result.v[result.converged]:  # every limit is one of the enumerated critical points
         assert np.min(np.linalg.norm(found - v, axis=1)) < 1e-4 * (1 + np.linalg.norm(v))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("k", [[2, 2], [2, 2, 2], [3, 3]], ids=str)
+def test_every_gd_limit_from_1000_starts_on_random_data_is_a_critical_point(k):
+    arch = Architecture(k, d0=sum(k) + 6)
+    rng = np.random.default_rng(sum(k))
+    X = rng.standard_normal((40, arch.d0))
+    Y = rng.standard_normal((40, arch.widths()[-1]))  # random data, no teacher
+    loss = SquaredLoss.from_data(arch, X, Y)
+    landscape = lcnfast.critical_points(arch, loss)
+    lr = 0.05 / float(np.linalg.eigvalsh(loss.G)[-1])
+    result = lcnfast.train(arch, loss, batch=1000, lr=lr, steps=40000, tol=1e-6 * np.linalg.norm(loss.b), seed=1)
+    done = result.converged
+    assert done.mean() > 0.5
+    assert result.loss[done].min() >= landscape.points[0].loss - 1e-8 * (1 + abs(landscape.points[0].loss))
+    found = np.array([p.v for p in landscape.points])
+    for v in result.v[done]:
+        assert np.min(np.linalg.norm(found - v, axis=1)) < 1e-3 * (1 + np.linalg.norm(v))
+
+
+def test_k22_outside_target_minimum_on_the_boundary_with_proportional_filters():
+    arch = Architecture([2, 2])
+    loss = QuadraticLoss(np.eye(3), [2.0, 0.5, 1.0])  # 2 + x/2 + x^2: no real root
+    landscape = lcnfast.critical_points(arch, loss)
+    best = landscape.points[0]
+    assert best.location == "boundary" and best.partition == (2,)
+    for theta in best.lifts:
+        w1, w2 = arch.split(theta)
+        assert abs(w1[0] * w2[1] - w1[1] * w2[0]) < 1e-8 * np.linalg.norm(w1) * np.linalg.norm(w2)
