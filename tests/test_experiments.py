@@ -29,7 +29,7 @@ def test_every_experiment_ran_and_wrote_its_files(results):
     summary = (out / "summary.md").read_text()
     for result in by_name.values():
         assert result.title in summary
-    assert summary.count("![") == 3
+    assert summary.count("![") == 4
 
 
 def test_function_spaces_invariants(results):
@@ -92,3 +92,16 @@ def test_resume_only_force_and_cli(tmp_path, capsys):
     assert path.stat().st_mtime_ns != stamp
     with pytest.raises(ValueError, match="only: unknown experiment"):
         reproduce(tmp_path, only=["landscape-of-dreams"], echo=None)
+
+
+def test_landscape_table(results):
+    _, by_name = results
+    points = by_name["landscape"].tables["critical points"]
+    for k in {tuple(r["k"]) for r in points}:
+        rows = [r for r in points if tuple(r["k"]) == k]
+        shares = [r["gd_fraction"] for r in rows if r["partition"] != "GD not converged / unmatched"]
+        assert all(0.0 <= x <= 1.0 for x in shares)
+        assert abs(sum(shares) - 1.0) < 1e-9 or sum(shares) == 0.0  # shares of the converged runs
+        assert all(r["lifts"] >= 1 for r in rows if r["partition"] != "GD not converged / unmatched")
+    for row in by_name["landscape"].tables["critical points per stratum"]:
+        assert row["complex"] >= row["real"] >= row["in_space"] >= 0

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_k22_space", "plot_drift_vs_lr", "plot_boundary_distances"]
+__all__ = ["plot_boundary_distances", "plot_drift_vs_lr", "plot_k22_space", "plot_landscape"]
 
 
 def _pyplot() -> Any:
@@ -114,6 +114,31 @@ def plot_boundary_distances(distances: dict[str, list[float]], path: Path) -> Pa
     ax.set_xlabel("log10 (distance to boundary / ||v||)")
     ax.set_title("GD limits: distance to the boundary of the function space", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_landscape(reach: dict[str, list[tuple[float, float, str]]], path: Path) -> Path:
+    """For each architecture, its critical points by loss (relative to the global minimum),
+    coloured by verdict, with the share of GD runs that end at each."""
+    plt = _pyplot()
+    colours = {"minimum": "#2e7d32", "saddle": "#c0504d", "maximum": "#7030a0", "degenerate": "#7f7f7f"}
+    fig, axes = plt.subplots(1, len(reach), figsize=(3.0 * len(reach), 3.6), squeeze=False)
+    for ax, (name, points) in zip(axes[0], reach.items()):
+        losses = np.array([p[0] for p in points])
+        base = losses.min()
+        for i, (loss, share, verdict) in enumerate(points):
+            ax.bar(i, share, color=colours.get(verdict, "black"))
+            ax.text(i, share + 0.02, f"{loss - base:.2g}", ha="center", fontsize=6, rotation=90)
+        ax.set_title(f"k = {name}", fontsize=9)
+        ax.set_xticks(range(len(points)))
+        ax.set_xticklabels([p[2][:3] for p in points], fontsize=6, rotation=90)
+        ax.set_ylim(0, 1.15)
+    axes[0, 0].set_ylabel("share of converged GD runs")
+    fig.suptitle("Critical points (by increasing loss; label: loss above the minimum) and where GD ends",
+                 fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

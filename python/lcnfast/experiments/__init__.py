@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ._common import ExperimentResult, markdown_table, write_json
+from .landscape import landscape
 from .spaces import function_spaces, strides
 from .training import invariants_experiment, repeated_filters, shared_roots
 
@@ -23,6 +24,7 @@ __all__ = [
     "ExperimentResult",
     "function_spaces",
     "invariants_experiment",
+    "landscape",
     "markdown_table",
     "repeated_filters",
     "reproduce",
@@ -36,6 +38,7 @@ EXPERIMENTS: dict[str, Callable[..., ExperimentResult]] = {
     "strides": strides,
     "invariants": invariants_experiment,
     "repeated-filters": repeated_filters,
+    "landscape": landscape,
 }
 
 
@@ -51,6 +54,8 @@ def _figures(result: ExperimentResult, folder: Path, seed: int) -> None:
             result.figures.append(str(plotting.plot_k22_space(folder / "k22_function_space.png", seed=seed)))
             result.figures.append(str(plotting.plot_boundary_distances(result.parameters["distances"],
                                                                         folder / "distance_to_boundary.png")))
+        elif result.name == "landscape":
+            result.figures.append(str(plotting.plot_landscape(result.parameters["reach"], folder / "landscape.png")))
     except ImportError as exc:
         result.notes.append(f"(figures skipped: {exc})")
 
