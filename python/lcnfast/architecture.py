@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _core
 from ._validation import as_int, as_real_array
 
-__all__ = ["Architecture", "MAX_FILTER_ENTRIES", "MAX_PARAMS"]
+__all__ = ["Architecture", "MAX_FILTER_ENTRIES", "MAX_PARAMS", "require_architecture"]
 
 #: Largest end-to-end filter (number of entries, before circular reduction) lcnfast accepts.
 MAX_FILTER_ENTRIES = 2**20
@@ -386,6 +386,13 @@ class Architecture:
     def __reduce__(self) -> tuple[Any, ...]:
         # The compiled plan is rebuilt on unpickling (needed for multiprocessing and Dask).
         return (_rebuild, (list(self.k), list(self.s), self.kind, self.d0))
+
+
+def require_architecture(arch: Any, name: str = "arch") -> Architecture:
+    """``arch`` itself if it is an :class:`Architecture`, else ``TypeError`` naming it."""
+    if not isinstance(arch, Architecture):
+        raise TypeError(f"{name}: expected an lcnfast.Architecture, got {type(arch).__name__}")
+    return arch
 
 
 def _rebuild(k: list[Any], s: list[Any], kind: str, d0: Size | None) -> Architecture:

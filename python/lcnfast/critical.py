@@ -14,38 +14,23 @@ before counting negative eigenvalues (the index).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_real, as_real_array
-from .architecture import Architecture
-from .geometry import FunctionSpace, _structure, jacobian_rank
-from .losses import QuadraticLoss
-from .parameterisation import end_to_end, jacobian, vjp
+from ._validation import as_real
+from .architecture import Architecture, require_architecture
+from .geometry import FunctionSpace, _chordal, _structure, jacobian_rank
+from .losses import QuadraticLoss, require_loss
+from .parameterisation import _theta_rows, end_to_end, jacobian, vjp
 
 __all__ = ["Classification", "Landscape", "LandscapePoint", "classify", "critical_points", "hessian"]
 
 
-def _rows(arch: Architecture, theta: ArrayLike) -> tuple[NDArray[np.float64], bool]:
-    params = as_real_array(theta, "theta")
-    if params.ndim == 1 and params.shape[0] == arch.n_params:
-        return params.reshape(1, -1), True
-    if params.ndim == 2 and params.shape[1] == arch.n_params:
-        return params, False
-    raise ValueError(f"theta: expected shape ({arch.n_params},) or (B, {arch.n_params}), got {params.shape}")
-
-
 def _check(arch: Any, loss: Any) -> None:
-    if not isinstance(arch, Architecture):
-        raise TypeError(f"arch: expected an lcnfast.Architecture, got {type(arch).__name__}")
-    if not isinstance(loss, QuadraticLoss):
-        raise TypeError(f"loss: expected an lcnfast.QuadraticLoss or SquaredLoss, got {type(loss).__name__}")
-    if loss.filter_shape != arch.filter_shape:
-        raise ValueError(f"loss: its filters have shape {loss.filter_shape}, the architecture's have {arch.filter_shape}")
+    require_loss(require_architecture(arch), loss)
 
 
 def _hessian_one(arch: Architecture, loss: QuadraticLoss, theta: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -73,7 +58,7 @@ def _hessian_one(arch: Architecture, loss: QuadraticLoss, theta: NDArray[np.floa
 def hessian(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike) -> NDArray[np.float64]:
     """Exact Hessian of ``L = loss o mu`` at ``theta``: ``(P, P)`` or ``(B, P, P)``."""
     _check(arch, loss)
-    rows, single = _rows(arch, theta)
+    rows, single = _theta_rows(arch, theta)
     H = np.stack([_hessian_one(arch, loss, row) for row in rows])
     return H[0] if single else H
 
@@ -151,18 +136,12 @@ def _shared_roots(arch: Architecture, theta: NDArray[np.float64], tol: float) ->
     found: list[tuple[complex, tuple[int, ...]]] = []
     for layer, roots in enumerate(per_layer):
         for r in roots:
-            if any(_same(r, q, tol) for q, _ in found):
+            if any(_chordal(r, q) <= tol for q, _ in found):
                 continue
-            layers = tuple(m for m, others in enumerate(per_layer) if any(_same(r, o, tol) for o in others))
+            layers = tuple(m for m, others in enumerate(per_layer) if any(_chordal(r, o) <= tol for o in others))
             if len(layers) > 1:
                 found.append((r, layers))
     return found
-
-
-def _same(a: complex, b: complex, tol: float = 1e-6) -> bool:
-    if math.isinf(abs(a)) or math.isinf(abs(b)):
-        return math.isinf(abs(a)) and math.isinf(abs(b))
-    return abs(a - b) / math.sqrt((1 + abs(a) ** 2) * (1 + abs(b) ** 2)) <= tol
 
 
 def classify(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike, tol: float = 1e-6) -> Any:
@@ -183,7 +162,7 @@ def classify(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike, tol: flo
     Classification, or a list of them for a batch
     """
     _check(arch, loss)
-    rows, single = _rows(arch, theta)
+    rows, single = _theta_rows(arch, theta)
     tolerance = as_real(tol, "tol", positive=True)
     fs = FunctionSpace(arch)
     stride_one = arch.ndim == 1 and not arch.is_circular and all(s == 1 for s in arch.s)
@@ -247,7 +226,7 @@ class LandscapePoint:
 
 @dataclass(frozen=True)
 class Landscape:
-    """All critical points of a training loss of a stratum-one 1D architecture.
+    """All critical points of a training loss of a stride-one 1D architecture.
 
     Attributes
     ----------

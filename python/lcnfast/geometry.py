@@ -13,7 +13,6 @@ The function space ``M`` of an architecture is the image of the parameterisation
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -24,7 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from ._validation import as_real, as_real_array, resolve_threads
-from .architecture import Architecture
+from .architecture import Architecture, require_architecture
 from .parameterisation import end_to_end, jacobian
 
 __all__ = [
@@ -100,8 +99,7 @@ def generic_jacobian_rank(arch: Architecture, *, trials: int = 3, seed: int = 0)
     a proper algebraic subset, so the maximum over a few random points is the generic
     rank with overwhelming probability (Schwartz-Zippel).
     """
-    if not isinstance(arch, Architecture):
-        raise TypeError(f"arch: expected an lcnfast.Architecture, got {type(arch).__name__}")
+    require_architecture(arch)
     rng = np.random.default_rng(seed)
     best = 0
     bound = arch.filter_size if arch.ndim == 1 else int(np.prod(arch.filter_shape))
@@ -471,8 +469,7 @@ class FunctionSpace:
     """
 
     def __init__(self, arch: Architecture) -> None:
-        if not isinstance(arch, Architecture):
-            raise TypeError(f"arch: expected an lcnfast.Architecture, got {type(arch).__name__}")
+        require_architecture(arch)
         self._arch = arch
         self._dim: int | None = None
 
@@ -724,7 +721,7 @@ class FunctionSpace:
         theta = balance(arch, best_theta) * norm ** (1.0 / arch.L)
         return Factorization(theta=theta, residual=best_residual, found=best_residual <= tol)
 
-    def nearest(self, u: ArrayLike, G: ArrayLike | None = None, *, tol: float = 1e-6,
+    def nearest(self, u: ArrayLike, G: ArrayLike | None = None, *,
                 seed: int = 0) -> tuple[NDArray[np.float64], float]:
         """The point of the function space nearest to ``u`` in the ``G``-norm (stride-one 1D).
 
@@ -734,7 +731,7 @@ class FunctionSpace:
         stratum (:func:`lcnfast.stratum_critical_points`, homotopy continuation) that lies
         in the space (by the stratum's multiplicities and the reality of its roots), and
         ``v = 0``, are compared, which certifies the global minimum as far as the homotopy
-        found every critical point (``tol`` is unused and kept for symmetry with locate).
+        found every critical point. ``seed`` seeds the homotopies.
 
         Returns
         -------

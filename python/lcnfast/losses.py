@@ -18,9 +18,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from ._validation import as_int, as_real, as_real_array, resolve_threads
-from .architecture import Architecture
+from .architecture import Architecture, require_architecture
 
-__all__ = ["QuadraticLoss", "SquaredLoss", "teacher_data"]
+__all__ = ["QuadraticLoss", "SquaredLoss", "require_loss", "teacher_data"]
 
 
 class QuadraticLoss:
@@ -124,6 +124,17 @@ class QuadraticLoss:
         return f"{type(self).__name__}(k={self._b.size}, filter_shape={self._shape})"
 
 
+def require_loss(arch: Architecture, loss: Any) -> QuadraticLoss:
+    """``loss`` if it is a :class:`QuadraticLoss` on the architecture's filters; else
+    ``TypeError``/``ValueError`` naming ``loss``."""
+    if not isinstance(loss, QuadraticLoss):
+        raise TypeError(f"loss: expected an lcnfast.QuadraticLoss or SquaredLoss, got {type(loss).__name__}")
+    if loss.filter_shape != arch.filter_shape:
+        raise ValueError(f"loss: its filters have shape {loss.filter_shape}, the architecture's have "
+                         f"{arch.filter_shape}")
+    return loss
+
+
 def _check_gram(G: ArrayLike, k: int) -> NDArray[np.float64]:
     matrix = as_real_array(G, "G")
     if matrix.shape != (k, k):
@@ -199,8 +210,7 @@ class SquaredLoss(QuadraticLoss):
             Targets, with ``d_L = arch.widths(d0)[-1]``.
         threads : int, optional
         """
-        if not isinstance(arch, Architecture):
-            raise TypeError(f"arch: expected an lcnfast.Architecture, got {type(arch).__name__}")
+        require_architecture(arch)
         pm, data, targets, _ = _data_arrays(arch, X, Y, None)
         assert targets is not None
         N = data.shape[0]
@@ -234,8 +244,7 @@ def teacher_data(arch: Architecture, v_star: ArrayLike, N: int, noise: float = 0
     X : ndarray, shape (N, d0) (2D: (N, H, W))
     Y : ndarray, shape (N, d_L) (2D: (N, h, w))
     """
-    if not isinstance(arch, Architecture):
-        raise TypeError(f"arch: expected an lcnfast.Architecture, got {type(arch).__name__}")
+    require_architecture(arch)
     n = as_int(N, "N", minimum=1)
     sigma = as_real(noise, "noise", nonnegative=True)
     width = d0 if d0 is not None else arch.d0

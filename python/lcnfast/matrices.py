@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_int, as_real_array
-from .architecture import Architecture
+from .architecture import Architecture, require_architecture
 
 __all__ = ["conv_matrix", "network_matrix"]
 
@@ -100,8 +100,7 @@ def network_matrix(arch: Architecture, theta: ArrayLike, d0: Any = None) -> NDAr
     -------
     ndarray, shape (d_L, d_0) (2D: ``(d_L d_L', d_0 d_0')``)
     """
-    if not isinstance(arch, Architecture):
-        raise TypeError(f"arch: expected an lcnfast.Architecture, got {type(arch).__name__}")
+    require_architecture(arch)
     filters = arch.split(theta)
     if filters[0].ndim != len(arch.layer_shapes[0]):
         raise ValueError(f"theta: expected a single parameter vector of shape ({arch.n_params},)")

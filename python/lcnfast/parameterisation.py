@@ -8,21 +8,14 @@ results do not depend on ``threads``. Long calls release the GIL and stop on Ctr
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_real_array, resolve_threads
-from .architecture import Architecture
+from .architecture import Architecture, require_architecture
 
 __all__ = ["end_to_end", "vjp", "jacobian"]
-
-
-def _check_arch(arch: Any) -> Architecture:
-    if not isinstance(arch, Architecture):
-        raise TypeError(f"arch: expected an lcnfast.Architecture, got {type(arch).__name__}")
-    return arch
 
 
 def _theta_rows(arch: Architecture, theta: ArrayLike) -> tuple[NDArray[np.float64], bool]:
@@ -56,7 +49,7 @@ def end_to_end(arch: Architecture, theta: ArrayLike, *, threads: int | None = No
         ``arch.filter_shape`` for a single ``theta``, else ``(B, *arch.filter_shape)``:
         ``(k,)``/``(B, k)`` in 1D, ``(K, K')``/``(B, K, K')`` in 2D.
     """
-    arch = _check_arch(arch)
+    arch = require_architecture(arch)
     rows, single = _theta_rows(arch, theta)
     n_threads = resolve_threads(threads)
     shape = (arch.filter_shape if single else (rows.shape[0],) + arch.filter_shape)
@@ -93,7 +86,7 @@ def vjp(arch: Architecture, theta: ArrayLike, g: ArrayLike, *, threads: int | No
     -------
     ndarray, shape (P,) or (B, P)
     """
-    arch = _check_arch(arch)
+    arch = require_architecture(arch)
     rows, single = _theta_rows(arch, theta)
     cot = as_real_array(g, "g", check_finite=False)  # checked in C++
     expected = arch.filter_shape if single else (rows.shape[0],) + arch.filter_shape
@@ -118,7 +111,7 @@ def jacobian(arch: Architecture, theta: ArrayLike, *, threads: int | None = None
         ``(*arch.filter_shape, P)`` for a single ``theta`` (``(k, P)`` in 1D), else
         ``(B, *arch.filter_shape, P)``.
     """
-    arch = _check_arch(arch)
+    arch = require_architecture(arch)
     rows, single = _theta_rows(arch, theta)
     jac = arch._plan.jacobian(rows, resolve_threads(threads))
     shape = arch.filter_shape + (arch.n_params,)

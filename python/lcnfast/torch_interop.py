@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .architecture import Architecture
+from .architecture import Architecture, require_architecture
 
 __all__ = ["from_torch", "to_torch"]
 
@@ -33,8 +33,7 @@ def to_torch(arch: Architecture, theta: ArrayLike, *, dtype: Any = None) -> Any:
     Inputs are ``(N, 1, d0)`` (2D: ``(N, 1, H, W)``); ``dtype`` defaults to ``torch.float64``.
     """
     torch = _torch()
-    if not isinstance(arch, Architecture):
-        raise TypeError(f"arch: expected an lcnfast.Architecture, got {type(arch).__name__}")
+    require_architecture(arch)
     filters = arch.split(theta)
     if filters[0].ndim != len(arch.layer_shapes[0]):
         raise ValueError(f"theta: expected a single parameter vector of shape ({arch.n_params},)")

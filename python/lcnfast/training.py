@@ -23,8 +23,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from ._validation import as_int, as_real, as_real_array, resolve_threads
-from .architecture import Architecture
-from .losses import QuadraticLoss
+from .architecture import Architecture, require_architecture
+from .losses import QuadraticLoss, require_loss
 
 __all__ = ["STATUSES", "Invariants", "TrainResult", "Trajectory", "balance", "invariants", "train"]
 
@@ -32,12 +32,6 @@ __all__ = ["STATUSES", "Invariants", "TrainResult", "Trajectory", "balance", "in
 STATUSES = ("converged", "max_steps", "diverged")
 
 Progress = Union[bool, Callable[[int, int], Any]]
-
-
-def _check_arch(arch: Any) -> Architecture:
-    if not isinstance(arch, Architecture):
-        raise TypeError(f"arch: expected an lcnfast.Architecture, got {type(arch).__name__}")
-    return arch
 
 
 def _layer_norms(arch: Architecture, theta: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -58,7 +52,7 @@ def invariants(arch: Architecture, theta: ArrayLike) -> NDArray[np.float64]:
     -------
     ndarray, shape (L-1,) or (B, L-1)
     """
-    arch = _check_arch(arch)
+    arch = require_architecture(arch)
     params = as_real_array(theta, "theta")
     if params.ndim not in (1, 2) or params.shape[-1] != arch.n_params:
         raise ValueError(f"theta: expected shape ({arch.n_params},) or (B, {arch.n_params}), got {params.shape}")
@@ -194,7 +188,7 @@ def balance(arch: Architecture, theta: ArrayLike) -> NDArray[np.float64]:
     multiply to one. Runs with a zero filter are returned unchanged. Shape ``(P,)`` or
     ``(B, P)``, like ``theta``.
     """
-    arch = _check_arch(arch)
+    arch = require_architecture(arch)
     params = as_real_array(theta, "theta")
     single = params.ndim == 1
     rows = np.atleast_2d(params)
@@ -301,12 +295,8 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
     The GIL is released while the engine runs; Ctrl-C stops it within about a second and
     raises ``KeyboardInterrupt``.
     """
-    arch = _check_arch(arch)
-    if not isinstance(loss, QuadraticLoss):
-        raise TypeError(f"loss: expected an lcnfast.QuadraticLoss or SquaredLoss, got {type(loss).__name__}")
-    if loss.filter_shape != arch.filter_shape:
-        raise ValueError(f"loss: its filters have shape {loss.filter_shape}, the architecture's have "
-                         f"{arch.filter_shape}")
+    arch = require_architecture(arch)
+    loss = require_loss(arch, loss)
     if method not in ("gd", "flow"):
         raise ValueError(f"method: expected 'gd' or 'flow', got {method!r}")
     scale_f = as_real(scale, "scale", positive=True)

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..architecture import Architecture
+from ..critical import _shared_roots
 from ..geometry import FunctionSpace, _merge_upper_bound, _structure
 from ..losses import SquaredLoss, teacher_data
 from ..parameterisation import end_to_end
@@ -26,39 +27,23 @@ def _safe_lr(loss: SquaredLoss, scale: float = 0.05) -> float:
 
 
 def shared_roots(arch: Architecture, theta: NDArray[np.float64], tol: float = 1e-4) -> tuple[bool, bool]:
-    """(some two layers share a root, every such pair of equal-size layers is equal up to sign).
+    """(some two layers share a root, every two equal-size layers sharing one are equal up
+    to sign), with the shared-root pattern of :func:`lcnfast.classify` (chordal ``tol``).
 
-    Roots are compared in the chordal metric with ``tol`` (DESIGN.md 3: at a critical point
-    with a multiple root, that root appears as a simple root in several filters).
+    DESIGN.md 3: at a critical point with a multiple root, that root appears as a simple
+    root in several filters.
     """
-    filters = [np.asarray(w, dtype=float) for w in arch.split(theta)]
-    roots = []
-    for w in filters:
-        if w.size < 2 or not np.any(w):
-            roots.append(np.zeros(0, dtype=complex))
-            continue
-        rs = _structure(w, tol)
-        roots.append(np.repeat(rs.roots, rs.multiplicities))
-    shared = False
+    filters = [np.asarray(w, dtype=float).ravel() for w in arch.split(theta)]
+    pattern = _shared_roots(arch, theta, tol)
     equal = True
-    for i in range(len(filters)):
-        for j in range(i + 1, len(filters)):
-            if roots[i].size == 0 or roots[j].size == 0:
-                continue
-            close = any(_close(a, b, tol) for a in roots[i] for b in roots[j])
-            if close:
-                shared = True
-                if filters[i].size == filters[j].size:
+    for _, layers in pattern:
+        for i in layers:
+            for j in layers:
+                if i < j and filters[i].size == filters[j].size:
                     a = filters[i] / np.linalg.norm(filters[i])
                     b = filters[j] / np.linalg.norm(filters[j])
                     equal &= bool(min(np.linalg.norm(a - b), np.linalg.norm(a + b)) < 1e-3)
-    return shared, shared and equal
-
-
-def _close(a: complex, b: complex, tol: float) -> bool:
-    if math.isinf(abs(a)) or math.isinf(abs(b)):
-        return math.isinf(abs(a)) and math.isinf(abs(b))
-    return abs(a - b) / math.sqrt((1 + abs(a) ** 2) * (1 + abs(b) ** 2)) <= tol
+    return bool(pattern), bool(pattern) and equal
 
 
 def _targets(arch: Architecture, kind: str, rng: np.random.Generator) -> NDArray[np.float64] | None:
