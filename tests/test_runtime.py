@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -93,3 +94,17 @@ def test_public_names_are_documented():
     for name in dir(lcnfast.Architecture):
         if not name.startswith("_"):
             assert getattr(lcnfast.Architecture, name).__doc__, name
+
+
+def test_benchmark_module_run_survives_the_openblas_reexec(tmp_path):
+    # With OPENBLAS_* set, a benchmark re-executes itself without them; started as
+    # ``python -m`` it must re-run as a module (a file path breaks its relative imports).
+    env = dict(os.environ, OPENBLAS_CORETYPE="Haswell")
+    out = tmp_path / "roots.json"
+    result = subprocess.run([sys.executable, "-m", "lcnfast.benchmarks.roots", "--batch", "200", "--degree", "4",
+                             "--repeat", "1", "--sympy-sample", "5", "--json", str(out)],
+                            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout.strip().splitlines()[-1])
+    assert printed == json.loads(out.read_text())
+    assert printed["case"].startswith("B=200 ")

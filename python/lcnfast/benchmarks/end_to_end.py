@@ -35,7 +35,7 @@ import json
 import sys
 from typing import Any
 
-from ._common import best_time, cpu_model, reexec_without_openblas_overrides, save_json
+from ._common import add_output_options, best_time, cpu_model, reexec_without_openblas_overrides, save_json
 
 CASES: list[tuple[str, list[int], list[int] | None]] = [
     ("k=(3,3,3,3) s=1", [3, 3, 3, 3], None),
@@ -185,9 +185,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--repeat", type=int, default=7, help="timed repetitions, best kept")
     parser.add_argument("--subsample", type=int, default=20000, help="rows for the np.convolve loop")
     parser.add_argument("--threads", type=int, default=None, help="lcnfast threads (default: all)")
-    parser.add_argument("--json", metavar="PATH", help="also save the results as a JSON list")
-    parser.add_argument("--keep-openblas-env", action="store_true",
-                        help="do not drop OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for the numpy baseline")
+    add_output_options(parser)
     args = parser.parse_args(argv)
     results = []
     for name, k, s in CASES:

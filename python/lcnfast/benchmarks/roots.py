@@ -22,13 +22,12 @@ Usage: ``python bench/bench_roots.py [--batch 100000] [--sympy-sample 500] [--js
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from fractions import Fraction
 from typing import Any
 
-from ._common import best_time, cpu_model, reexec_without_openblas_overrides, save_json
+from ._common import add_output_options, best_time, cpu_model, emit, reexec_without_openblas_overrides
 
 
 def constructed(rng: Any, degree: int) -> Any:
@@ -108,13 +107,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--degree", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sympy-sample", type=int, default=500)
-    parser.add_argument("--json", metavar="PATH")
-    parser.add_argument("--keep-openblas-env", action="store_true")
+    add_output_options(parser)
     args = parser.parse_args(argv)
-    out = run(args)
-    print(json.dumps(out), flush=True)
-    save_json(args.json, out)
-    return out
+    return emit(args, run(args))
 
 
 if __name__ == "__main__":

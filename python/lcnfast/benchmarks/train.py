@@ -28,12 +28,11 @@ Usage: ``python bench/bench_train.py [--runs 4096] [--steps 2000] [--json out.js
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from typing import Any
 
-from ._common import best_time, cpu_model, reexec_without_openblas_overrides, save_json
+from ._common import add_output_options, best_time, cpu_model, emit, reexec_without_openblas_overrides
 
 
 def flops_per_step(k: list[int]) -> int:
@@ -220,13 +219,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--baseline-steps", type=int, default=200, help="steps timed for the batched baselines")
     parser.add_argument("--torch-runs", type=int, default=4, help="runs timed for the per-run PyTorch baseline")
     parser.add_argument("--torch-steps", type=int, default=300, help="steps timed for the per-run baseline")
-    parser.add_argument("--json", metavar="PATH", help="also save the result as JSON")
-    parser.add_argument("--keep-openblas-env", action="store_true")
+    add_output_options(parser)
     args = parser.parse_args(argv)
-    out = run(args)
-    print(json.dumps(out), flush=True)
-    save_json(args.json, out)
-    return out
+    return emit(args, run(args))
 
 
 if __name__ == "__main__":
