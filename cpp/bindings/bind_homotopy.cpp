@@ -43,5 +43,6 @@ void bind_homotopy(py::module_& m) {
       py::arg("n"), py::arg("term_begin"), py::arg("exps"), py::arg("coeff"), py::arg("degree"), py::arg("gamma"),
       py::arg("threads"),
       "Total-degree homotopy for a sparse square polynomial system: (z, status, residual, condition) per path "
-      "(status 0 finite regular, 1 at infinity, 2 singular, 3 failed).");
+      "(status 0 finite regular, 1 at infinity, 2 singular, 3 failed; residual: max_i |F_i(z)| / sum of |terms of "
+      "F_i| at z; condition: of the Jacobian of F at z).");
 }

@@ -1,15 +1,21 @@
 """Critical points of a quadratic loss on the multiple-root strata of binary forms.
 
 The stratum ``Delta_lambda`` of a partition ``lambda`` of ``D`` is the set of forms
-``c prod_j l_j^{lambda_j}`` with distinct linear forms ``l_j``. For ``l(v) = (v-u)^T G (v-u)``
-its complex critical points solve a square polynomial system in ``(c, t_1, ..., t_r)``,
-``l_j = (cos phi + t_j sin phi) x + (sin phi - t_j cos phi) y``: the roots ``t_j`` live in a
-randomly rotated chart, so that a root at infinity of the original coordinates is an
-ordinary point of the chart (with probability one). The system is solved by total-degree
-homotopy continuation in C++ (``lcnfast._core.solve_total_degree``); spurious solutions
-(``c = 0``, colliding roots, points at infinity, singular endpoints) are removed, and
-solutions that differ only by permuting equal parts of ``lambda`` are identified through
-their form ``v``.
+``v = c p`` with ``p = prod_j l_j^{lambda_j}`` a product of distinct linear forms. The roots
+live in a randomly rotated chart, ``l_j = X + t_j Y`` with ``X = cos(phi) x + sin(phi) y``,
+``Y = sin(phi) x - cos(phi) y``, so that a root at infinity of the original coordinates is
+an ordinary point of the chart (with probability one). Equal parts of ``lambda`` are
+interchangeable: each group of ``m`` equal parts is written through the elementary
+symmetric functions ``e_1..e_m`` of its ``t_j``, so that the system has one solution per
+critical form rather than ``prod m!``.
+
+For ``l(v) = (v-u)^T G (v-u)`` the optimal scale is ``c = a / b`` with ``a = p^T G u`` and
+``b = p^T G p``; the critical points are then the solutions of the square system
+``2 a_j b - a b_j = 0`` (``_j`` the derivative in the ``j``-th unknown), whose total degree is
+far below that of the system in ``(c, e)``. It is solved by total-degree homotopy
+continuation in C++ (``lcnfast._core.solve_total_degree``); spurious solutions (``a = 0``,
+i.e. ``v = 0``; ``b = 0``; colliding roots; points at infinity; singular endpoints) are
+removed.
 """
 
 from __future__ import annotations
@@ -55,23 +61,65 @@ def _diff(a: Poly, var: int) -> Poly:
     return out
 
 
-def _form_coefficients(lam: tuple[int, ...], phi: float) -> list[Poly]:
-    """Coefficients (x^0 y^D .. x^D y^0) of c * prod_j l_j^{lambda_j} as polynomials in (c, t)."""
-    n = len(lam) + 1
-    unit = (0,) * n
-    form: list[Poly] = [{(1,) + (0,) * (n - 1): 1.0}]  # c
+def _form_coefficients(lam: tuple[int, ...], phi: float) -> tuple[list[Poly], list[tuple[int, int]]]:
+    """The form ``p = prod_j l_j^{lambda_j}`` as polynomials in the unknowns, with the groups of equal parts.
+
+    Each group of ``m`` parts equal to ``a`` is ``q^a`` with ``q = prod_j (X + t_j Y) =
+    sum_i e_i X^(m-i) Y^i`` (``e_0 = 1``); the unknowns are the ``e_1..e_m`` of every group.
+    Returns the coefficients of ``x^0 y^D .. x^D y^0`` and the groups ``(a, m)``, largest
+    part first (the order of ``lambda``).
+    """
+    groups = [(a, lam.count(a)) for a in sorted(set(lam), reverse=True)]
+    n = sum(m for _, m in groups)
+    D = sum(lam)
+    # coefficients of Y^0 .. Y^deg of the form in the chart, as polynomials in e
+    chart: list[Poly] = [{(0,) * n: 1.0}]
+    offset = 0
+    for a, m in groups:
+        q: list[Poly] = [{(0,) * n: 1.0}]
+        q += [{tuple(1 if k == offset + i else 0 for k in range(n)): 1.0} for i in range(m)]
+        offset += m
+        for _ in range(a):
+            new: list[Poly] = [{} for _ in range(len(chart) + m)]
+            for i, f in enumerate(chart):
+                for k, g in enumerate(q):
+                    new[i + k] = _add(new[i + k], _mul(f, g))
+            chart = new
+    # X^(D-i) Y^i in the original basis: column i of the change of coordinates
     cos, sin = math.cos(phi), math.sin(phi)
-    for j, power in enumerate(lam):
-        t = tuple(1 if i == j + 1 else 0 for i in range(n))
-        # l_j = (sin phi - t cos phi) y + (cos phi + t sin phi) x : [coef of x^0, coef of x^1]
-        linear: list[Poly] = [{unit: complex(sin), t: complex(-cos)}, {unit: complex(cos), t: complex(sin)}]
-        for _ in range(power):
-            new: list[Poly] = [{} for _ in range(len(form) + 1)]
-            for i, a in enumerate(form):
-                for k, b in enumerate(linear):
-                    new[i + k] = _add(new[i + k], _mul(a, b))
-            form = new
-    return form
+    change = np.zeros((D + 1, D + 1))
+    for i in range(D + 1):
+        column = np.ones(1)
+        for _ in range(D - i):
+            column = np.convolve(column, [sin, cos])  # X = sin y + cos x (index = power of x)
+        for _ in range(i):
+            column = np.convolve(column, [-cos, sin])  # Y = -cos y + sin x
+        change[:, i] = column
+    form: list[Poly] = []
+    for row in change:
+        entry: Poly = {}
+        for i, f in enumerate(chart):
+            if row[i] != 0:
+                entry = _add(entry, f, float(row[i]))
+        form.append(entry)
+    return form, groups
+
+
+def _linear_combination(polys: list[Poly], weights: Any) -> Poly:
+    out: Poly = {}
+    for f, w in zip(polys, weights):
+        if w != 0:
+            out = _add(out, f, complex(w))
+    return out
+
+
+def _evaluate(polys: list[Poly], n: int) -> Any:
+    """A vectorised evaluator z -> [f(z) for f in polys]."""
+    tables = []
+    for f in polys:
+        exps = np.array(list(f.keys()), dtype=np.int64).reshape(-1, n)
+        tables.append((exps, np.array(list(f.values()), dtype=complex)))
+    return lambda z: np.array([coef @ np.prod(z[None, :] ** exps, axis=1) for exps, coef in tables])
 
 
 @dataclass(frozen=True)
@@ -165,23 +213,22 @@ def _solve_stratum(lam: tuple[int, ...], Gm: NDArray[np.float64], target: NDArra
                    gamma: complex, threads: int,
                    found: list[tuple[NDArray[np.complex128], NDArray[np.complex128]]]) -> int:
     """One homotopy run in the chart rotated by phi; new critical forms are appended to found."""
-    D = sum(lam)
-    K = D + 1
-    n = len(lam) + 1
-    form = _form_coefficients(lam, phi)
-    residual = [_add(f, {(0,) * n: -float(target[i])}) for i, f in enumerate(form)]
-    loss: Poly = {}
-    for i in range(K):
-        for k in range(K):
-            if Gm[i, k] != 0:
-                loss = _add(loss, _mul(residual[i], residual[k]), Gm[i, k])
-    equations = [_diff(loss, var) for var in range(n)]
+    form, groups = _form_coefficients(lam, phi)
+    n = sum(m for _, m in groups)
+    Gu = Gm @ target
+    a = _linear_combination(form, Gu)  # p^T G u
+    b: Poly = {}  # p^T G p
+    for i, row in enumerate(Gm):
+        b = _add(b, _mul(form[i], _linear_combination(form, row)))
+    # l(c p) at the best c is u^T G u - a^2 / b; its derivatives vanish where 2 a_j b = a b_j
+    equations = [_add(_mul(_diff(a, j), b), _mul(a, _diff(b, j)), -0.5) for j in range(n)]
     term_begin: list[int] = [0]
     exps: list[int] = []
     coeff: list[complex] = []
     degree: list[int] = []
     for eq in equations:
-        terms = [(e, c) for e, c in eq.items() if abs(c) > 0]
+        scale = max(abs(c) for c in eq.values())
+        terms = [(e, c) for e, c in eq.items() if abs(c) > 1e-14 * scale]  # cancellations leave rounding
         for e, c in terms:
             exps.extend(e)
             coeff.append(c)
@@ -189,18 +236,28 @@ def _solve_stratum(lam: tuple[int, ...], Gm: NDArray[np.float64], target: NDArra
         degree.append(max(sum(e) for e, _ in terms))
     z, status, _, _ = _core.solve_total_degree(n, term_begin, exps, np.array(coeff, dtype=complex), degree, gamma,
                                                threads)
+    p_at = _evaluate(form, n)
+    norm_Gu = float(np.linalg.norm(Gu))
     for zi, st in zip(z, status):
         if st != 0:
             continue
-        c, ts = zi[0], zi[1:]
-        if abs(c) < 1e-8 * (1 + np.abs(ts).max(initial=0.0)) ** D:
-            continue  # c = 0: not on the stratum
-        if len(ts) > 1 and min(abs(a - b) / math.sqrt((1 + abs(a) ** 2) * (1 + abs(b) ** 2))
-                               for i, a in enumerate(ts) for b in ts[i + 1:]) < 1e-7:
+        p = p_at(zi)
+        pa, pb = complex(p @ Gu), complex(p @ Gm @ p)
+        if abs(pa) <= 1e-10 * norm_Gu * np.linalg.norm(p) or abs(pb) <= 1e-12 * np.linalg.norm(Gm) * np.linalg.norm(p) ** 2:
+            continue  # v = 0 or no finite optimal scale: not a point of the stratum
+        v = (pa / pb) * p
+        # the roots t_j of each group: prod_j (z - t_j) = sum_i (-1)^i e_i z^(m-i)
+        ts_parts = []
+        k = 0
+        for _, m in groups:
+            ts_parts.append(np.roots(np.concatenate(([1.0], zi[k:k + m] * (-1.0) ** np.arange(1, m + 1)))))
+            k += m
+        ts = np.concatenate(ts_parts)
+        if len(ts) > 1 and min(abs(x - y) / math.sqrt((1 + abs(x) ** 2) * (1 + abs(y) ** 2))
+                               for i, x in enumerate(ts) for y in ts[i + 1:]) < 1e-7:
             continue  # colliding roots: a smaller stratum
-        v = np.array([sum(coef * np.prod([zi[k] ** e[k] for k in range(n)]) for e, coef in f.items()) for f in form])
         if any(np.linalg.norm(v - w) <= 1e-7 * (1 + np.linalg.norm(v)) for w, _ in found):
-            continue  # the same form: a permutation of equal parts of lambda, or another run
+            continue  # the same form, found by another run
         # root of l_j = (cos + t sin) x + (sin - t cos) y in the original coordinates
         with np.errstate(divide="ignore", invalid="ignore"):
             denom = math.cos(phi) + ts * math.sin(phi)

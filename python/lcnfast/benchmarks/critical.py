@@ -1,0 +1,213 @@
+"""Benchmark of the stratified critical-point enumeration ``lcnfast.stratum_critical_points``.
+
+Input (issue 5): every partition ``lambda`` of ``D = 6`` (the 11 multiple-root strata of
+binary sextics) with a generic positive definite ``G = A A^T + I`` (``A`` with small random
+integer entries, so that the same data is exact for sympy) and an integer target ``u``.
+
+In one run it times lcnfast's homotopy continuation on every stratum (total time and paths
+per second over all strata), then, as the reference, sympy's Groebner basis of the same
+critical equations (unknowns ``c, t_1..t_r`` with the Rabinowitsch variable for ``c != 0``
+and distinct roots; the number of critical forms is the number of standard monomials
+divided by the relabellings ``prod m!`` of equal parts). Each sympy computation runs in its
+own process with a time limit (``--sympy-timeout``, 10 minutes by default); once a stratum
+times out, the strata with more unknowns are not attempted. Where sympy finishes the two
+counts must agree, and the ratio of times is printed. Target: at least 100x faster than
+sympy where sympy finishes.
+
+Prints one JSON line per stratum, then a summary line.
+
+Usage: ``python bench/bench_critical.py [--degree 6] [--sympy-timeout 600] [--sympy-jobs 2] [--json out.json]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing
+import os
+import sys
+import time
+from collections import Counter
+from typing import Any
+
+from ._common import add_output_options, cpu_model, reexec_without_openblas_overrides, save_json
+
+__all__ = ["generic_data", "groebner_form_count", "main", "partitions"]
+
+
+def partitions(D: int, largest: int | None = None) -> list[tuple[int, ...]]:
+    """The partitions of ``D`` as non-increasing tuples, coarsest first."""
+    largest = D if largest is None else largest
+    if D == 0:
+        return [()]
+    return [(p, *rest) for p in range(min(D, largest), 0, -1) for rest in partitions(D - p, p)]
+
+
+def generic_data(D: int, seed: int) -> tuple[Any, Any]:
+    """A positive definite ``G = A A^T + I`` with small integer ``A`` and an integer ``u``."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    A = rng.integers(-2, 3, size=(D + 1, D + 1))
+    return (A @ A.T + np.eye(D + 1)).astype(float), rng.integers(-3, 4, size=D + 1).astype(float)
+
+
+def groebner_form_count(lam: tuple[int, ...], G: Any, u: Any) -> int:
+    """The number of complex critical forms of ``(v-u)^T G (v-u)`` on ``Delta_lambda``, from a
+    Groebner basis in sympy (independent of lcnfast's homotopy).
+
+    The form is ``c prod_j (x - t_j)^{lambda_j}`` with unknowns ``c, t_j`` and a Rabinowitsch
+    variable ``w`` for ``w c prod_{i<j} (t_i - t_j) = 1``; the ideal is zero-dimensional and, for
+    generic data, radical, so its solutions are counted by the standard monomials of a
+    grevlex basis. Relabelling equal parts of ``lambda`` gives the same form: the count is
+    divided by ``prod m!`` over the multiplicities ``m`` of the parts. (A root at infinity of
+    ``x`` is not in this chart, which generic data avoids.)
+    """
+    import sympy
+
+    x, c, w = sympy.symbols("x c w")
+    ts = sympy.symbols(f"t0:{len(lam)}")
+    form = c
+    for t, m in zip(ts, lam):
+        form *= (x - t) ** m
+    poly = sympy.Poly(sympy.expand(form), x)
+    v = sympy.Matrix([poly.coeff_monomial(x**i) for i in range(sum(lam) + 1)])
+    Gs = sympy.Matrix(G.tolist()).applyfunc(sympy.nsimplify)
+    us = sympy.Matrix([sympy.nsimplify(a) for a in u])
+    loss = sympy.expand(((v - us).T * Gs * (v - us))[0])
+    distinct = c
+    for i in range(len(ts)):
+        for j in range(i + 1, len(ts)):
+            distinct *= ts[i] - ts[j]
+    variables = (c, *ts, w)
+    equations = [sympy.diff(loss, s) for s in (c, *ts)] + [w * distinct - 1]
+    basis = sympy.groebner(equations, *variables, order="grevlex")
+    leading = [sympy.Poly(g, *variables).monoms(order="grevlex")[0] for g in basis.exprs]
+    # standard monomials: those divisible by no leading monomial (finitely many)
+    seen = {(0,) * len(variables)}
+    frontier = list(seen)
+    while frontier:
+        grown = []
+        for m in frontier:
+            for k in range(len(variables)):
+                nxt = tuple(e + (i == k) for i, e in enumerate(m))
+                if nxt not in seen and not any(all(a >= b for a, b in zip(nxt, lm)) for lm in leading):
+                    seen.add(nxt)
+                    grown.append(nxt)
+        frontier = grown
+    relabellings = math.prod(math.factorial(m) for m in Counter(lam).values())
+    return len(seen) // relabellings
+
+
+def _sympy_worker(lam: tuple[int, ...], G: Any, u: Any, pipe: Any) -> None:
+    start = time.perf_counter()
+    count = groebner_form_count(lam, G, u)
+    pipe.send((count, time.perf_counter() - start))
+
+
+def _run_sympy(strata: list[tuple[int, ...]], G: Any, u: Any, timeout: float, jobs: int,
+               echo: Any) -> dict[tuple[int, ...], dict[str, Any]]:
+    """Groebner counts in separate processes (``jobs`` at a time), each stopped after ``timeout``."""
+    context = multiprocessing.get_context("spawn")
+    results: dict[tuple[int, ...], dict[str, Any]] = {}
+    pending = sorted(strata, key=lambda lam: (len(lam), lam))
+    running: list[tuple[tuple[int, ...], Any, Any, float]] = []
+    too_big = math.inf  # unknowns of the smallest system that timed out
+    while pending or running:
+        while pending and len(running) < jobs:
+            lam = pending.pop(0)
+            if len(lam) > too_big:
+                results[lam] = {"sympy": "not attempted (a smaller system timed out)"}
+                continue
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=_sympy_worker, args=(lam, G, u, send), daemon=True)
+            process.start()
+            running.append((lam, process, receive, time.perf_counter()))
+        time.sleep(0.2)
+        for item in list(running):
+            lam, process, receive, started = item
+            if receive.poll():
+                count, seconds = receive.recv()
+                results[lam] = {"sympy": "finished", "sympy_forms": count, "sympy_s": seconds}
+            elif process.is_alive() and time.perf_counter() - started < timeout:
+                continue
+            elif process.is_alive():
+                process.kill()
+                results[lam] = {"sympy": f"timed out after {timeout:g} s"}
+                too_big = min(too_big, len(lam))
+            else:
+                results[lam] = {"sympy": f"failed (exit code {process.exitcode})"}
+            process.join()
+            running.remove(item)
+            echo(f"sympy {lam}: {results[lam]['sympy']}")
+    return results
+
+
+def run(args: argparse.Namespace) -> list[dict[str, Any]]:
+    import lcnfast
+
+    D = args.degree
+    G, u = generic_data(D, args.seed)
+    strata = partitions(D)
+    echo = (lambda s: print(s, file=sys.stderr, flush=True)) if args.verbose else (lambda s: None)
+    rows: list[dict[str, Any]] = []
+    for lam in strata:
+        start = time.perf_counter()
+        found = lcnfast.stratum_critical_points(lam, G, u, seed=args.seed, runs=args.runs)
+        seconds = time.perf_counter() - start
+        rows.append({"case": f"D={D} lambda={lam}", "partition": list(lam), "lcnfast_s": seconds,
+                     "paths": found.paths * args.runs, "paths_per_s": found.paths * args.runs / seconds,
+                     "complex": found.n_complex, "real": found.n_real})
+        echo(f"lcnfast {lam}: {found.n_complex} complex, {found.n_real} real, {seconds:.2f} s")
+    reference = {} if args.sympy_timeout <= 0 else _run_sympy(strata, G, u, args.sympy_timeout, args.sympy_jobs, echo)
+    for lam, row in zip(strata, rows):
+        ref = reference.get(lam, {"sympy": "not run"})
+        row.update(ref)
+        if "sympy_s" in ref:
+            row["agrees_with_sympy"] = ref["sympy_forms"] == row["complex"]
+            row["speedup_vs_sympy"] = ref["sympy_s"] / row["lcnfast_s"]
+    finished = [r for r in rows if "sympy_s" in r]
+    total_s = sum(r["lcnfast_s"] for r in rows)
+    total_paths = sum(r["paths"] for r in rows)
+    summary = {
+        "case": f"all {len(rows)} strata of D={D}, generic G",
+        "cpu": cpu_model(),
+        "threads": os.cpu_count(),
+        "lcnfast_total_s": total_s,
+        "paths": total_paths,
+        "paths_per_s": total_paths / total_s,
+        "critical_points_complex": sum(r["complex"] for r in rows),
+        "critical_points_real": sum(r["real"] for r in rows),
+        "sympy_finished": len(finished),
+        "disagreements_with_sympy": sum(not r["agrees_with_sympy"] for r in finished),
+        "min_speedup_vs_sympy": min((r["speedup_vs_sympy"] for r in finished), default=None),
+        "speedup_vs_sympy_on_finished": (sum(r["sympy_s"] for r in finished) / sum(r["lcnfast_s"] for r in finished)
+                                         if finished else None),
+    }
+    return [*rows, summary]
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    import json
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--degree", type=int, default=6, help="D (strata of binary forms of degree D)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--runs", type=int, default=2, help="homotopy runs per stratum (stratum_critical_points)")
+    parser.add_argument("--sympy-timeout", type=float, default=600.0,
+                        help="seconds per stratum for sympy (0: do not run sympy)")
+    parser.add_argument("--sympy-jobs", type=int, default=max(1, min(2, os.cpu_count() or 1)),
+                        help="sympy computations run at the same time")
+    parser.add_argument("--verbose", action="store_true", help="progress on stderr")
+    add_output_options(parser)
+    args = parser.parse_args(argv)
+    rows = run(args)
+    for row in rows:
+        print(json.dumps(row), flush=True)
+    save_json(args.json, rows)
+    return rows
+
+
+if __name__ == "__main__":
+    reexec_without_openblas_overrides(sys.argv)
+    main()
