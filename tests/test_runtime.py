@@ -108,3 +108,20 @@ def test_benchmark_module_run_survives_the_openblas_reexec(tmp_path):
     printed = json.loads(result.stdout.strip().splitlines()[-1])
     assert printed == json.loads(out.read_text())
     assert printed["case"].startswith("B=200 ")
+
+
+def test_critical_point_benchmark_agrees_with_sympy_at_a_small_degree(tmp_path):
+    out = tmp_path / "critical.json"
+    result = subprocess.run([sys.executable, "-m", "lcnfast.benchmarks.critical", "--degree", "3", "--sympy-timeout",
+                             "120", "--json", str(out)], capture_output=True, text=True, cwd=tmp_path, timeout=900)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert rows == json.loads(out.read_text())
+    strata = rows[:-1]
+    assert [tuple(r["partition"]) for r in strata] == [(3,), (2, 1), (1, 1, 1)]
+    # the rational normal curve has ED degree 3D - 2 for generic weights; the open stratum
+    # has the unconstrained optimum only
+    assert strata[0]["complex"] == 7 and strata[-1]["complex"] == 1
+    finished = [r for r in strata if r["sympy"] == "finished"]
+    assert finished and all(r["agrees_with_sympy"] for r in finished)
+    assert rows[-1]["disagreements_with_sympy"] == 0

@@ -115,6 +115,14 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from .experiments import sweep
+
+    sweep(args.config, args.scheduler, out=args.out, serial=args.serial, workers=args.workers,
+          show_progress=not args.no_progress)
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     import os
     import subprocess
@@ -160,6 +168,20 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--force", action="store_true", help="recompute finished experiments")
     rep.add_argument("--no-progress", action="store_true", help="no progress bars")
     rep.set_defaults(func=_cmd_reproduce)
+    swp = sub.add_parser("sweep", help="run a landscape sweep from a TOML config on Dask (resumable)",
+                         description="Run a landscape sweep (architectures x data sets x chunks of GD starts, "
+                                     "critical points per data set) on dask.distributed: a LocalCluster by default, "
+                                     "or the scheduler at --scheduler. Each finished task is appended to "
+                                     "OUT/tasks.jsonl; running again resumes. Tables go to OUT/summary.md.")
+    swp.add_argument("config", help="the sweep's TOML file (see the README)")
+    swp.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="address of a running Dask scheduler, e.g. tcp://10.0.0.1:8786")
+    swp.add_argument("--out", default="lcnfast-sweep", help="output folder (default ./lcnfast-sweep)")
+    swp.add_argument("--workers", type=int, default=None,
+                     help="worker processes of the local cluster (default: one per core)")
+    swp.add_argument("--serial", action="store_true", help="run in this process without Dask (same numbers)")
+    swp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    swp.set_defaults(func=_cmd_sweep)
     bench = sub.add_parser("bench", help="run the benchmarks at a small size and print their ratios",
                            description="Run the bench/ suite (lcnfast.benchmarks) at a small size: ratios "
                                        "against numpy, PyTorch (when installed) and sympy baselines.")

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["OPENBLAS_VARS", "add_output_options", "best_time", "cpu_model", "emit",
+__all__ = ["OPENBLAS_VARS", "add_output_options", "best_time", "cpu_model", "emit", "parse_and_run",
            "reexec_without_openblas_overrides", "save_json"]
 
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -62,6 +62,14 @@ def emit(args: argparse.Namespace, out: dict[str, Any]) -> dict[str, Any]:
     print(json.dumps(out), flush=True)
     save_json(args.json, out)
     return out
+
+
+def parse_and_run(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], dict[str, Any]],
+                  argv: list[str] | None) -> dict[str, Any]:
+    """Add the shared options, parse ``argv``, run the benchmark and emit its JSON line."""
+    add_output_options(parser)
+    args = parser.parse_args(argv)
+    return emit(args, run(args))
 
 
 def save_json(path: str | None, data: Any) -> None:

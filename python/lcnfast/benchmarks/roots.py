@@ -27,7 +27,7 @@ import time
 from fractions import Fraction
 from typing import Any
 
-from ._common import add_output_options, best_time, cpu_model, emit, reexec_without_openblas_overrides
+from ._common import best_time, cpu_model, parse_and_run, reexec_without_openblas_overrides
 
 
 def constructed(rng: Any, degree: int) -> Any:
@@ -107,9 +107,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--degree", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sympy-sample", type=int, default=500)
-    add_output_options(parser)
-    args = parser.parse_args(argv)
-    return emit(args, run(args))
+    return parse_and_run(parser, run, argv)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import sys
 import time
 from typing import Any
 
-from ._common import add_output_options, best_time, cpu_model, emit, reexec_without_openblas_overrides
+from ._common import best_time, cpu_model, parse_and_run, reexec_without_openblas_overrides
 
 
 def flops_per_step(k: list[int]) -> int:
@@ -219,9 +219,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--baseline-steps", type=int, default=200, help="steps timed for the batched baselines")
     parser.add_argument("--torch-runs", type=int, default=4, help="runs timed for the per-run PyTorch baseline")
     parser.add_argument("--torch-steps", type=int, default=300, help="steps timed for the per-run baseline")
-    add_output_options(parser)
-    args = parser.parse_args(argv)
-    return emit(args, run(args))
+    return parse_and_run(parser, run, argv)
 
 
 if __name__ == "__main__":

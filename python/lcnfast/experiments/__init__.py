@@ -14,22 +14,26 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._common import ExperimentResult, markdown_table, write_json
+from ._common import ExperimentResult, markdown_table, write_csv, write_json
 from .landscape import landscape
 from .spaces import function_spaces, strides
+from .sweeps import SweepConfig, load_config, sweep
 from .training import invariants_experiment, repeated_filters, shared_roots
 
 __all__ = [
     "EXPERIMENTS",
     "ExperimentResult",
+    "SweepConfig",
     "function_spaces",
     "invariants_experiment",
     "landscape",
+    "load_config",
     "markdown_table",
     "repeated_filters",
     "reproduce",
     "shared_roots",
     "strides",
+    "sweep",
 ]
 
 #: name -> experiment, in the order ``reproduce`` runs them.
@@ -107,7 +111,7 @@ def reproduce(out: str | Path = "lcnfast-results", *, full: bool = False, seed: 
         _figures(result, folder, seed)
         result.parameters["seconds"] = round(time.perf_counter() - start, 2)
         for table, rows in result.tables.items():
-            _write_csv(folder / f"{table.replace(' ', '_')}.csv", rows)
+            write_csv(folder / f"{table.replace(' ', '_')}.csv", rows)
         write_json(path, {"settings": settings, "result": result.to_json()})
         results.append(result)
         if echo:
@@ -116,17 +120,6 @@ def reproduce(out: str | Path = "lcnfast-results", *, full: bool = False, seed: 
     if echo:
         echo(f"summary: {root / 'summary.md'}")
     return results
-
-
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    import csv
-
-    if not rows:
-        return
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def _summary(root: Path, results: list[ExperimentResult], *, full: bool, seed: int) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ExperimentResult", "markdown_table", "progress", "write_json"]
+__all__ = ["ExperimentResult", "markdown_table", "progress", "write_csv", "write_json"]
 
 
 @dataclass
@@ -70,6 +70,18 @@ def write_json(path: Path, data: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, default=float), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def write_csv(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    """Write rows (dicts with the first row's keys) as CSV; nothing for no rows."""
+    import csv
+
+    if not rows:
+        return
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def progress(iterable: Iterable[Any], total: int | None, desc: str, enabled: bool) -> Iterable[Any]:

@@ -3,19 +3,67 @@ gradient descent reaches."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..architecture import Architecture
-from ..critical import critical_points
+from ..critical import LandscapePoint, critical_points
 from ..losses import SquaredLoss
-from ..training import train
+from ..training import TrainResult, train
 from ._common import ExperimentResult, progress
 
-__all__ = ["landscape"]
+__all__ = ["gd_limits", "landscape", "landscape_problem", "match_limits", "point_row"]
 
 ARCHITECTURES = [[2, 2], [2, 3], [2, 2, 2], [3, 3]]
+SAMPLES = 40
+MATCH_TOL = 1e-3
+
+
+def landscape_problem(k: Sequence[int], rng: np.random.Generator, samples: int = SAMPLES) -> tuple[Architecture,
+                                                                                                   SquaredLoss]:
+    """The stride-one architecture ``k`` (input width ``sum(k) + 6``) and a squared loss on
+    ``samples`` Gaussian inputs with Gaussian targets drawn from ``rng``."""
+    arch = Architecture(list(k), d0=sum(k) + 6)
+    widths = arch.widths()
+    X = rng.standard_normal((samples, int(widths[0])))
+    Y = rng.standard_normal((samples, int(widths[-1])))
+    return arch, SquaredLoss.from_data(arch, X, Y)
+
+
+def gd_limits(arch: Architecture, loss: SquaredLoss, runs: int, seed: int, *, steps: int = 100000,
+              threads: int | None = None) -> TrainResult:
+    """Gradient descent from ``runs`` Gaussian starts with the landscape's settings (step
+    ``0.05 / lambda_max(G)``, gradient tolerance ``1e-5 ||b||``)."""
+    lr = 0.05 / float(np.linalg.eigvalsh(loss.G)[-1])
+    return train(arch, loss, batch=runs, lr=lr, steps=steps, tol=1e-5 * float(np.linalg.norm(loss.b)), seed=seed,
+                 threads=threads)
+
+
+def match_limits(points_v: NDArray[np.float64], limits: NDArray[np.float64]) -> tuple[NDArray[np.int64], int]:
+    """How many of the end-to-end filters ``limits`` (n, K) match each critical point (m, K)
+    (nearest one, within ``1e-3 (1 + ||v||)``), and how many match none."""
+    hits = np.zeros(len(points_v), dtype=np.int64)
+    unmatched = 0
+    for v in limits:
+        if len(points_v) == 0:
+            unmatched += 1
+            continue
+        distance = np.linalg.norm(points_v - v, axis=1)
+        j = int(np.argmin(distance))
+        if distance[j] < MATCH_TOL * (1 + np.linalg.norm(v)):
+            hits[j] += 1
+        else:
+            unmatched += 1
+    return hits, unmatched
+
+
+def point_row(k: Sequence[int], point: LandscapePoint) -> dict[str, Any]:
+    """A row of the "critical points" table (without the GD share)."""
+    return {"k": tuple(k), "loss": point.loss, "partition": point.partition, "location": point.location,
+            "verdict": point.verdict, "lifts": len(point.lifts)}
 
 
 def landscape(*, full: bool = False, seed: int = 0, show_progress: bool = True) -> ExperimentResult:
@@ -29,32 +77,17 @@ def landscape(*, full: bool = False, seed: int = 0, show_progress: bool = True) 
     point_rows: list[dict[str, Any]] = []
     reach: dict[str, list[tuple[float, float, str]]] = {}
     for k in progress(ARCHITECTURES, len(ARCHITECTURES), "landscape", show_progress):
-        arch = Architecture(k, d0=sum(k) + 6)
-        widths = arch.widths()
-        X = rng.standard_normal((40, int(widths[0])))
-        Y = rng.standard_normal((40, int(widths[-1])))
-        loss = SquaredLoss.from_data(arch, X, Y)
+        arch, loss = landscape_problem(k, rng)
         land = critical_points(arch, loss, seed=seed)
         for row in land.counts:
             counts_rows.append({"k": tuple(k), **row})
-        lr = 0.05 / float(np.linalg.eigvalsh(loss.G)[-1])
-        trained = train(arch, loss, batch=runs, lr=lr, steps=100000, tol=1e-5 * float(np.linalg.norm(loss.b)),
-                       seed=int(rng.integers(1 << 30)))
+        trained = gd_limits(arch, loss, runs, int(rng.integers(1 << 30)))
         done = trained.converged
-        found = np.array([p.v for p in land.points])
-        hits = np.zeros(len(land.points), dtype=int)
-        unmatched = 0
-        for v in trained.v[done]:
-            distance = np.linalg.norm(found - v, axis=1)
-            j = int(np.argmin(distance))
-            if distance[j] < 1e-3 * (1 + np.linalg.norm(v)):
-                hits[j] += 1
-            else:
-                unmatched += 1
+        hits, unmatched = match_limits(np.array([p.v for p in land.points]).reshape(len(land.points), -1),
+                                       trained.v[done])
         n = max(int(done.sum()), 1)
         for p, h in zip(land.points, hits):
-            point_rows.append({"k": tuple(k), "loss": p.loss, "partition": p.partition, "location": p.location,
-                               "verdict": p.verdict, "lifts": len(p.lifts), "gd_fraction": h / n})
+            point_rows.append({**point_row(k, p), "gd_fraction": h / n})
         reach[str(tuple(k))] = [(p.loss, h / n, p.verdict) for p, h in zip(land.points, hits)]
         point_rows.append({"k": tuple(k), "loss": float("nan"), "partition": "GD not converged / unmatched",
                            "location": "", "verdict": "", "lifts": 0,
@@ -63,7 +96,7 @@ def landscape(*, full: bool = False, seed: int = 0, show_progress: bool = True) 
                               tables={"critical points per stratum": counts_rows, "critical points": point_rows},
                               parameters={"runs": runs, "seed": seed, "reach": reach})
     out.notes.append(
-        "Random data (40 Gaussian samples, Gaussian targets). Critical points in function space by homotopy "
+        f"Random data ({SAMPLES} Gaussian samples, Gaussian targets). Critical points in function space by homotopy "
         "continuation on every multiple-root stratum; a point counts when it lies in the function space and lifts to "
         "parameters where the gradient of L vanishes. gd_fraction: share of the converged GD runs ending there.")
     return out

@@ -1,0 +1,449 @@
+"""Landscape sweeps that outgrow one machine: the same study as ``reproduce``'s landscape
+experiment over many architectures, data sets and starts, run on Dask.
+
+A sweep is described by a TOML file (see :class:`SweepConfig`) and splits into tasks:
+
+* ``enumerate``, one per (architecture, data set): every critical point of the loss
+  (:func:`lcnfast.critical_points`);
+* ``train``, one per (architecture, data set, chunk of starts): gradient descent from the
+  chunk's starts, and how many runs end at each critical point (it depends on the
+  ``enumerate`` task of its data set).
+
+Every task draws its data and starts from seeds derived from the sweep's seed and the
+task's own coordinates, never from a shared stream, so a task computes the same numbers
+wherever and whenever it runs: serially, on any number of workers, or after a resume. The
+driver appends each finished task's result to ``OUT/tasks.jsonl`` as it arrives; a rerun
+with the same configuration skips the tasks found there. A task that raises is recorded
+with its error and the sweep goes on; a task whose worker dies is rescheduled by Dask
+(``distributed.scheduler.allowed-failures`` times). The aggregate is written to
+``OUT/result.json``, CSV tables and ``OUT/summary.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._common import ExperimentResult, progress, write_csv, write_json
+
+__all__ = ["SweepConfig", "SweepTask", "load_config", "sweep", "sweep_tasks"]
+
+_KEYS = {"seed", "architectures", "max_layers", "max_filter", "datasets", "samples", "starts", "chunk", "steps",
+         "enumerate", "threads"}
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """What a sweep computes (the ``[sweep]`` table of its TOML file).
+
+    Attributes
+    ----------
+    architectures : tuple of tuple of int
+        Stride-one 1D filter sizes ``k``. In the TOML file either ``architectures = [[2, 2],
+        [3, 3]]`` or ``max_layers``/``max_filter``: every ``k`` with ``2 <= L <= max_layers``
+        layers and ``2 <= k_l <= max_filter``, up to order (for stride one the order of the
+        layers does not change the function space).
+    datasets : int
+        Random data sets per architecture (Gaussian inputs and targets).
+    samples : int
+        Samples ``N`` per data set.
+    starts : int
+        Gradient-descent starts per data set, split into tasks of ``chunk`` starts.
+    steps : int
+        Step limit of each gradient-descent run.
+    enumerate : bool
+        Enumerate the critical points of each data set (otherwise only the GD statistics).
+    threads : int or None
+        C++ threads per task (``None``: all cores; ``1`` suits one worker per core).
+    seed : int
+        Root of every seed.
+    """
+
+    architectures: tuple[tuple[int, ...], ...]
+    datasets: int = 1
+    samples: int = 40
+    starts: int = 1000
+    chunk: int = 250
+    steps: int = 100000
+    enumerate: bool = True
+    threads: int | None = None
+    seed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "architectures": [list(k) for k in self.architectures]}
+
+    def fingerprint(self) -> str:
+        """A hash of everything that changes the numbers (not ``threads``)."""
+        data = {k: v for k, v in self.to_json().items() if k != "threads"}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _positive_int(table: Mapping[str, Any], key: str, default: int) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"config: '{key}' must be a positive integer, got {value!r}")
+    return value
+
+
+def load_config(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig) -> SweepConfig:
+    """A :class:`SweepConfig` from a TOML file, a mapping (the file's content, with or
+    without the ``[sweep]`` table) or a config; errors name the offending key."""
+    if isinstance(config, SweepConfig):
+        return config
+    if isinstance(config, (str, os.PathLike)):
+        path = Path(config)
+        if not path.is_file():
+            raise ValueError(f"config: no such file: {path}")
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover
+            import tomli as tomllib
+        try:
+            data: Mapping[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"config: {path} is not valid TOML: {exc}") from None
+    elif isinstance(config, Mapping):
+        data = config
+    else:
+        raise TypeError(f"config: expected a path, a mapping or a SweepConfig, got {type(config).__name__}")
+    table = data.get("sweep", data)
+    if not isinstance(table, Mapping):
+        raise ValueError("config: [sweep] must be a table")
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise ValueError(f"config: unknown key(s) {unknown}; known: {sorted(_KEYS)}")
+    if "architectures" in table:
+        if "max_layers" in table or "max_filter" in table:
+            raise ValueError("config: give either 'architectures' or 'max_layers'/'max_filter', not both")
+        raw = table["architectures"]
+        if not isinstance(raw, list) or not raw:
+            raise ValueError("config: 'architectures' must be a non-empty list of filter-size lists")
+        archs = []
+        for k in raw:
+            if (not isinstance(k, list) or not k
+                    or any(isinstance(x, bool) or not isinstance(x, int) or x < 1 for x in k)):
+                raise ValueError(f"config: 'architectures' entry {k!r} is not a list of positive integers")
+            archs.append(tuple(k))
+    else:
+        layers = _positive_int(table, "max_layers", 2)
+        width = _positive_int(table, "max_filter", 3)
+        if layers < 2 or width < 2:
+            raise ValueError("config: 'max_layers' and 'max_filter' must be at least 2")
+        archs = [tuple(sorted(k, reverse=True)) for L in range(2, layers + 1)
+                 for k in itertools.combinations_with_replacement(range(2, width + 1), L)]
+    if len(set(archs)) != len(archs):
+        raise ValueError("config: 'architectures' has duplicates")
+    threads = table.get("threads")
+    if threads is not None:
+        threads = _positive_int(table, "threads", 1)
+    seed = table.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"config: 'seed' must be a non-negative integer, got {seed!r}")
+    enum = table.get("enumerate", True)
+    if not isinstance(enum, bool):
+        raise ValueError(f"config: 'enumerate' must be true or false, got {enum!r}")
+    return SweepConfig(architectures=tuple(archs), datasets=_positive_int(table, "datasets", 1),
+                       samples=_positive_int(table, "samples", 40), starts=_positive_int(table, "starts", 1000),
+                       chunk=_positive_int(table, "chunk", 250), steps=_positive_int(table, "steps", 100000),
+                       enumerate=enum, threads=threads, seed=seed)
+
+
+@dataclass(frozen=True)
+class SweepTask:
+    """One unit of work: ``kind`` is ``"enumerate"`` or ``"train"``; ``chunk`` is ``-1`` for
+    enumeration. ``key`` names it in ``tasks.jsonl`` and on the Dask scheduler."""
+
+    kind: str
+    k: tuple[int, ...]
+    dataset: int
+    chunk: int = -1
+    runs: int = 0
+
+    @property
+    def key(self) -> str:
+        name = f"{self.kind}/k={'-'.join(map(str, self.k))}/data={self.dataset}"
+        return name if self.chunk < 0 else f"{name}/chunk={self.chunk}"
+
+    @property
+    def parent(self) -> str:
+        """The enumeration task this task's matching depends on."""
+        return SweepTask("enumerate", self.k, self.dataset).key
+
+
+def sweep_tasks(config: SweepConfig) -> list[SweepTask]:
+    """All tasks of a sweep, enumerations first."""
+    tasks: list[SweepTask] = []
+    trains: list[SweepTask] = []
+    for k in config.architectures:
+        for d in range(config.datasets):
+            if config.enumerate:
+                tasks.append(SweepTask("enumerate", k, d))
+            for c, begin in enumerate(range(0, config.starts, config.chunk)):
+                trains.append(SweepTask("train", k, d, c, min(config.chunk, config.starts - begin)))
+    return tasks + trains
+
+
+def _problem(config: SweepConfig, task: SweepTask) -> Any:
+    from .landscape import landscape_problem
+
+    # data from the task's coordinates only: (seed, "data", dataset, k)
+    rng = np.random.default_rng([config.seed, 0, task.dataset, len(task.k), *task.k])
+    return landscape_problem(task.k, rng, config.samples)
+
+
+def _enumerate(config: SweepConfig, task: SweepTask) -> dict[str, Any]:
+    from ..critical import critical_points
+    from .landscape import point_row
+
+    arch, loss = _problem(config, task)
+    land = critical_points(arch, loss, seed=config.seed)
+    return {"points": [{**point_row(task.k, p), "v": p.v.tolist()} for p in land.points],
+            "counts": [dict(row) for row in land.counts]}
+
+
+def _train(config: SweepConfig, task: SweepTask, points: list[list[float]]) -> dict[str, Any]:
+    from .landscape import gd_limits, match_limits
+
+    arch, loss = _problem(config, task)
+    seed = int(np.random.default_rng([config.seed, 1, task.dataset, task.chunk, len(task.k), *task.k])
+               .integers(1 << 62))
+    trained = gd_limits(arch, loss, task.runs, seed, steps=config.steps, threads=config.threads)
+    done = trained.converged
+    K = int(trained.v.shape[1])
+    hits, unmatched = match_limits(np.array(points, dtype=float).reshape(len(points), K), trained.v[done])
+    finite = trained.loss[np.isfinite(trained.loss)]
+    return {"runs": task.runs, "converged": int(done.sum()), "hits": hits.tolist(), "unmatched": unmatched,
+            "statuses": {s: int(n) for s, n in zip(*np.unique(trained.status, return_counts=True))},
+            "best_loss": float(finite.min()) if finite.size else float("nan")}
+
+
+def _run_task(config: SweepConfig, task: SweepTask, parent: dict[str, Any] | None) -> dict[str, Any]:
+    """Run one task; never raises: an error becomes a record (``status: "error"``)."""
+    start = time.perf_counter()
+    try:
+        if task.kind == "enumerate":
+            result = _enumerate(config, task)
+        else:
+            ok = parent is not None and parent.get("status") == "ok"
+            points = parent["result"]["points"] if ok and parent is not None else []
+            result = _train(config, task, [p["v"] for p in points])
+        record: dict[str, Any] = {"task": task.key, "status": "ok", "result": result}
+    except Exception as exc:  # noqa: BLE001 - recorded, the sweep goes on
+        record = {"task": task.key, "status": "error", "error": f"{type(exc).__name__}: {exc}",
+                  "traceback": traceback.format_exc()}
+    record["seconds"] = round(time.perf_counter() - start, 3)
+    return record
+
+
+class _Journal:
+    """``OUT/tasks.jsonl``: one JSON line per finished task, appended and flushed as each
+    arrives; a torn last line (an interruption mid-write) is ignored when reading."""
+
+    def __init__(self, folder: Path, config: SweepConfig) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / "tasks.jsonl"
+        header = folder / "sweep.json"
+        fingerprint = config.fingerprint()
+        if header.exists():
+            saved = json.loads(header.read_text(encoding="utf-8"))
+            if saved.get("fingerprint") != fingerprint:
+                raise ValueError(f"out: {folder} holds a sweep of another configuration; choose another --out "
+                                 "or delete it")
+        else:
+            write_json(header, {"fingerprint": fingerprint, "config": config.to_json()})
+        self.done: dict[str, dict[str, Any]] = {}
+        if self.path.exists():
+            lines = self.path.read_text(encoding="utf-8").split("\n")
+            for line in lines:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                self.done[record["task"]] = record
+            if lines and lines[-1]:  # torn line: start the next record on a fresh line
+                with open(self.path, "a", encoding="utf-8") as f:
+                    f.write("\n")
+
+    def add(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, default=float)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        self.done[record["task"]] = json.loads(line)  # exactly what a resumed run reads back
+
+
+def _run_serial(config: SweepConfig, todo: list[SweepTask], journal: _Journal,
+                bar: Callable[[Iterator[dict[str, Any]]], Iterator[dict[str, Any]]]) -> None:
+    def records() -> Iterator[dict[str, Any]]:
+        for task in todo:
+            yield _run_task(config, task, journal.done.get(task.parent))
+
+    for record in bar(records()):
+        journal.add(record)
+
+
+def _run_dask(config: SweepConfig, todo: list[SweepTask], journal: _Journal, client: Any,
+              bar: Callable[[Iterator[dict[str, Any]]], Iterator[dict[str, Any]]]) -> None:
+    from distributed import as_completed
+
+    prefix = f"lcnfast-sweep-{config.fingerprint()}-"
+    futures: dict[str, Any] = {}
+    for task in todo:  # enumerations come first, so a train task finds its parent's future
+        parent: Any = futures.get(task.parent, journal.done.get(task.parent))
+        futures[task.key] = client.submit(_run_task, config, task, parent, key=prefix + task.key, pure=False)
+    names = {future.key: name for name, future in futures.items()}
+
+    def records() -> Iterator[dict[str, Any]]:
+        for future in as_completed(list(futures.values())):  # type: ignore[no-untyped-call,unused-ignore]
+            name = names[future.key]
+            try:
+                record = future.result()
+            except Exception as exc:  # e.g. KilledWorker: its workers died allowed-failures times
+                record = {"task": name, "status": "error", "error": f"{type(exc).__name__}: {exc}", "seconds": 0.0}
+            future.release()
+            yield record
+
+    try:
+        for record in bar(records()):
+            journal.add(record)
+    finally:
+        client.cancel(list(futures.values()))
+
+
+def _aggregate(config: SweepConfig, records: Mapping[str, dict[str, Any]], seconds: float) -> ExperimentResult:
+    """The landscape tables (as ``reproduce`` writes them, with a ``data`` column) from the
+    task records, in task order (so the same records always give the same tables)."""
+    counts_rows: list[dict[str, Any]] = []
+    point_rows: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    missing = 0
+    tasks = sweep_tasks(config)
+    for task in tasks:
+        record = records.get(task.key)
+        if record is None:
+            missing += 1
+        elif record["status"] != "ok":
+            failed.append({"task": task.key, "error": record["error"]})
+    for k in config.architectures:
+        for d in range(config.datasets):
+            parent = records.get(SweepTask("enumerate", k, d).key)
+            points = parent["result"]["points"] if parent and parent["status"] == "ok" else []
+            if parent and parent["status"] == "ok":
+                counts_rows += [{"k": k, "data": d, **row} for row in parent["result"]["counts"]]
+            trains = [records.get(t.key) for t in tasks if t.kind == "train" and t.k == k and t.dataset == d]
+            results = [r["result"] for r in trains if r is not None and r["status"] == "ok"]
+            runs = sum(r["runs"] for r in results)
+            converged = sum(r["converged"] for r in results)
+            hits = np.sum([r["hits"] for r in results], axis=0) if results and points else np.zeros(len(points))
+            for p, h in zip(points, hits):
+                row = {key: value for key, value in p.items() if key != "v"}
+                point_rows.append({**row, "k": k, "data": d, "gd_fraction": float(h) / max(converged, 1)})
+            unmatched = sum(r["unmatched"] for r in results)
+            best = min((r["best_loss"] for r in results), default=float("nan"))
+            point_rows.append({"k": k, "loss": best, "partition": "GD not converged / unmatched", "location": "",
+                               "verdict": "", "lifts": 0, "data": d,
+                               "gd_fraction": (runs - converged + unmatched) / max(runs, 1)})
+    ordered = [{c: row[c] for c in ("k", "data", "loss", "partition", "location", "verdict", "lifts",
+                                    "gd_fraction")} for row in point_rows]
+    result = ExperimentResult(name="sweep", title="Landscape sweep: all critical points, and where GD goes",
+                              tables={"critical points per stratum": counts_rows, "critical points": ordered},
+                              parameters={"config": config.to_json(), "tasks": len(tasks), "missing": missing,
+                                          "failed": len(failed), "seconds": round(seconds, 2)})
+    if failed:
+        result.tables["failed tasks"] = failed
+    result.notes.append(
+        f"{len(config.architectures)} architectures x {config.datasets} data sets ({config.samples} Gaussian samples, "
+        f"Gaussian targets), {config.starts} GD starts each. Critical points by homotopy continuation on every "
+        "multiple-root stratum (as in the landscape experiment); gd_fraction: share of the converged GD runs ending "
+        "at each point; the last row of each data set: runs not converged or matching no point (its loss: the best "
+        "final loss of any run).")
+    if missing:
+        result.notes.append(f"{missing} of {len(tasks)} tasks have not finished: run the sweep again to resume.")
+    return result
+
+
+def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, client: Any = None, *,
+          out: str | os.PathLike[str] = "lcnfast-sweep", serial: bool = False, workers: int | None = None,
+          show_progress: bool = True, echo: Callable[[str], Any] | None = print) -> ExperimentResult:
+    """Run a landscape sweep, streaming each task's result to ``out/tasks.jsonl``.
+
+    Parameters
+    ----------
+    config : path, mapping or SweepConfig
+        The sweep (see :class:`SweepConfig` and :func:`load_config`).
+    client : distributed.Client or str, optional
+        Where to run: a client, or a scheduler address (``"tcp://host:8786"``). By default a
+        ``LocalCluster`` with ``workers`` processes (one per core) is started and closed.
+    out : path
+        Output folder. Finished tasks found there are not run again (resume), provided the
+        configuration is the same (otherwise ``ValueError``).
+    serial : bool
+        Run the tasks one after the other in this process, without Dask (same numbers).
+    workers : int, optional
+        Worker processes of the default ``LocalCluster``.
+    show_progress : bool
+        A progress bar (tqdm) over the tasks.
+    echo : callable or None
+        Where the tables go when done (default ``print``).
+
+    Returns
+    -------
+    ExperimentResult
+        The aggregated tables, also written to ``out/result.json``, CSV files and
+        ``out/summary.md``.
+    """
+    cfg = load_config(config)
+    folder = Path(out)
+    journal = _Journal(folder, cfg)
+    tasks = sweep_tasks(cfg)
+    todo = [t for t in tasks if t.key not in journal.done]
+    if echo and len(todo) < len(tasks):
+        echo(f"resuming: {len(tasks) - len(todo)} of {len(tasks)} tasks already done in {journal.path}")
+
+    def bar(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        return iter(progress(records, len(todo), "sweep", show_progress))
+
+    start = time.perf_counter()
+    if todo and serial:
+        if client is not None:
+            raise ValueError("client: give a client or serial=True, not both")
+        _run_serial(cfg, todo, journal, bar)
+    elif todo:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ImportError("sweep: Dask is needed to run on a cluster: pip install 'lcnfast[dask]' "
+                              "(or run with serial=True / --serial)") from None
+        if client is None:
+            n = workers if workers is not None else (os.cpu_count() or 1)
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ValueError(f"workers: must be a positive integer, got {workers!r}")
+            cluster = LocalCluster(  # type: ignore[no-untyped-call,unused-ignore]
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+            with cluster, Client(cluster) as own:  # type: ignore[no-untyped-call,unused-ignore]
+                _run_dask(cfg, todo, journal, own, bar)
+        elif isinstance(client, str):
+            with Client(client) as own:  # type: ignore[no-untyped-call,unused-ignore]
+                _run_dask(cfg, todo, journal, own, bar)
+        else:
+            _run_dask(cfg, todo, journal, client, bar)
+    result = _aggregate(cfg, journal.done, time.perf_counter() - start)
+    for table, rows in result.tables.items():
+        write_csv(folder / f"{table.replace(' ', '_')}.csv", rows)
+    write_json(folder / "result.json", {"fingerprint": cfg.fingerprint(), "result": result.to_json()})
+    (folder / "summary.md").write_text(result.markdown(), encoding="utf-8")
+    if echo:
+        echo(result.markdown())
+    return result

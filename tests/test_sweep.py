@@ -1,0 +1,211 @@
+"""Landscape sweeps: config validation, serial runs against the landscape pieces they are made
+of, resume after an interruption, recorded failures, and a 2-worker Dask cluster that loses
+a worker mid-sweep and still gives the serial numbers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lcnfast
+from lcnfast.experiments import sweeps as sweep_module
+from lcnfast.experiments.sweeps import SweepConfig, load_config, sweep, sweep_tasks
+
+SMALL = {"sweep": {"seed": 3, "architectures": [[2, 2], [3, 2]], "datasets": 2, "samples": 30, "starts": 60,
+                   "chunk": 20, "steps": 20000, "threads": 1}}
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sweep-small.toml"
+
+
+def _run(tmp_path: Path, name: str, config=SMALL, **kwargs):
+    return sweep(config, out=tmp_path / name, show_progress=False, echo=None, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    return _run(tmp_path_factory.mktemp("serial"), "out", serial=True)
+
+
+def test_the_readme_example_config_loads():
+    config = load_config(EXAMPLE)
+    assert config.architectures == ((2, 2), (2, 3), (2, 2, 2), (3, 3))
+    assert len(sweep_tasks(config)) == 4 * 2 * (1 + 1000 // 250)
+
+
+def test_grid_of_architectures_up_to_order():
+    config = load_config({"max_layers": 3, "max_filter": 3})
+    # multisets of {2, 3} of size 2 and 3
+    assert sorted(config.architectures) == sorted([(2, 2), (3, 2), (3, 3), (2, 2, 2), (3, 2, 2), (3, 3, 2),
+                                                   (3, 3, 3)])
+
+
+@pytest.mark.parametrize("bad, word", [
+    ({"architectures": [[2, 2]], "chunks": 3}, "chunks"),
+    ({"architectures": []}, "architectures"),
+    ({"architectures": [[2, 0]]}, "architectures"),
+    ({"architectures": [[2, 2]], "starts": 0}, "starts"),
+    ({"architectures": [[2, 2]], "max_layers": 3}, "max_layers"),
+    ({"architectures": [[2, 2]], "enumerate": "yes"}, "enumerate"),
+    ({"architectures": [[2, 2]], "seed": -1}, "seed"),
+])
+def test_bad_configs_name_the_key(bad, word):
+    with pytest.raises(ValueError, match=word):
+        load_config(bad)
+
+
+def test_bad_config_types_and_files(tmp_path):
+    with pytest.raises(TypeError, match="config"):
+        load_config(42)
+    with pytest.raises(ValueError, match="no such file"):
+        load_config(tmp_path / "missing.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[sweep\nseed = 1")
+    with pytest.raises(ValueError, match="not valid TOML"):
+        load_config(broken)
+
+
+def test_serial_sweep_matches_the_landscape_pieces(serial):
+    """Each data set's table rows equal what critical_points and train give on the same data
+    and seeds, computed here without the sweep."""
+    from lcnfast.experiments.landscape import gd_limits, landscape_problem, match_limits
+
+    config = load_config(SMALL)
+    assert serial.parameters["missing"] == 0 and serial.parameters["failed"] == 0
+    points = serial.tables["critical points"]
+    for k in config.architectures:
+        for d in range(config.datasets):
+            rng = np.random.default_rng([config.seed, 0, d, len(k), *k])
+            arch, loss = landscape_problem(k, rng, config.samples)
+            land = lcnfast.critical_points(arch, loss, seed=config.seed)
+            rows = [r for r in points if r["k"] == k and r["data"] == d]
+            assert [r["loss"] for r in rows[:-1]] == [p.loss for p in land.points]
+            V = np.array([p.v for p in land.points])
+            hits = np.zeros(len(V), dtype=int)
+            runs = converged = unmatched = 0
+            for task in sweep_tasks(config):
+                if task.kind == "train" and task.k == k and task.dataset == d:
+                    seed = int(np.random.default_rng([config.seed, 1, d, task.chunk, len(k), *k]).integers(1 << 62))
+                    trained = gd_limits(arch, loss, task.runs, seed, steps=config.steps)
+                    h, u = match_limits(V, trained.v[trained.converged])
+                    hits += h
+                    unmatched += u
+                    runs += task.runs
+                    converged += int(trained.converged.sum())
+            assert runs == config.starts
+            assert [r["gd_fraction"] for r in rows[:-1]] == [h / max(converged, 1) for h in hits]
+            assert rows[-1]["gd_fraction"] == (runs - converged + unmatched) / runs
+            # GD ends somewhere the enumeration knows about: a critical point of the landscape
+            assert unmatched <= 0.05 * runs
+
+
+def test_tables_are_written(serial, tmp_path):
+    result = _run(tmp_path, "again", serial=True)
+    folder = tmp_path / "again"
+    saved = json.loads((folder / "result.json").read_text())
+    assert saved["result"]["tables"]["critical points"] == json.loads(json.dumps(result.tables["critical points"]))
+    assert (folder / "critical_points.csv").exists() and (folder / "summary.md").exists()
+    assert result.tables == serial.tables
+
+
+def test_resume_after_an_interruption_redoes_only_the_missing_tasks(serial, tmp_path):
+    folder = tmp_path / "resume"
+    _run(tmp_path, "resume", serial=True)
+    journal = folder / "tasks.jsonl"
+    lines = journal.read_text().splitlines()
+    kept = lines[: len(lines) // 2]
+    journal.write_text("\n".join(kept) + "\n" + lines[len(lines) // 2][:25])  # a torn last line
+    ran = []
+    original = sweep_module._run_task
+
+    def spy(config, task, parent):
+        ran.append(task.key)
+        return original(config, task, parent)
+
+    sweep_module._run_task = spy
+    try:
+        result = _run(tmp_path, "resume", serial=True)
+    finally:
+        sweep_module._run_task = original
+    assert sorted(ran) == sorted(json.loads(line)["task"] for line in lines[len(lines) // 2:])
+    assert result.tables == serial.tables
+
+
+def test_a_resumed_folder_must_hold_the_same_config(serial, tmp_path):
+    _run(tmp_path, "cfg", serial=True)
+    other = {"sweep": {**SMALL["sweep"], "seed": 4}}
+    with pytest.raises(ValueError, match="another configuration"):
+        _run(tmp_path, "cfg", config=other, serial=True)
+
+
+def test_a_failing_task_is_recorded_and_the_sweep_goes_on(serial, tmp_path, monkeypatch):
+    original = sweep_module._train
+
+    def fail_one(config, task, points):
+        if task.key == "train/k=2-2/data=1/chunk=1":
+            raise RuntimeError("deterministic failure")
+        return original(config, task, points)
+
+    monkeypatch.setattr(sweep_module, "_train", fail_one)
+    result = _run(tmp_path, "fail", serial=True)
+    assert result.parameters["failed"] == 1
+    assert result.tables["failed tasks"] == [{"task": "train/k=2-2/data=1/chunk=1",
+                                              "error": "RuntimeError: deterministic failure"}]
+    # every other data set is untouched
+    other = [r for r in result.tables["critical points"] if (r["k"], r["data"]) != ((2, 2), 1)]
+    assert other == [r for r in serial.tables["critical points"] if (r["k"], r["data"]) != ((2, 2), 1)]
+
+
+def test_dask_cluster_losing_a_worker_gives_the_serial_result(serial, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    import os
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        killed = threading.Event()
+
+        def kill_a_busy_worker():
+            # wait until some task is running, then kill the process of a worker running one
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                busy = [w for w, tasks in client.processing().items() if tasks]
+                if busy:
+                    try:
+                        client.run(os._exit, 1, workers=[busy[0]])
+                    except Exception:  # noqa: BLE001 - the worker dies mid-call: its connection closes
+                        pass
+                    killed.set()
+                    return
+                time.sleep(0.05)
+
+        thread = threading.Thread(target=kill_a_busy_worker, daemon=True)
+        thread.start()
+        result = _run(tmp_path, "dask", client=client)
+        thread.join()
+    assert killed.is_set()
+    assert result.parameters["failed"] == 0 and result.parameters["missing"] == 0
+    assert result.tables == serial.tables
+
+
+def test_command_line_runs_a_sweep_serially(tmp_path):
+    config = tmp_path / "tiny.toml"
+    config.write_text('[sweep]\narchitectures = [[2, 2]]\nstarts = 20\nchunk = 10\nsamples = 20\nthreads = 1\n')
+    done = subprocess.run([sys.executable, "-m", "lcnfast.cli", "sweep", str(config), "--serial", "--out",
+                           str(tmp_path / "out"), "--no-progress"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "critical points" in done.stdout
+    assert (tmp_path / "out" / "summary.md").exists()
+    bad = subprocess.run([sys.executable, "-m", "lcnfast.cli", "sweep", str(tmp_path / "none.toml"), "--serial"],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "config" in bad.stderr
+
+
+def test_serial_and_client_are_exclusive(tmp_path):
+    with pytest.raises(ValueError, match="client"):
+        _run(tmp_path, "x", client="tcp://127.0.0.1:1", serial=True)
+    assert isinstance(load_config(SMALL), SweepConfig)
