@@ -159,6 +159,12 @@ def test_a_failing_task_is_recorded_and_the_sweep_goes_on(serial, tmp_path, monk
     # every other data set is untouched
     other = [r for r in result.tables["critical points"] if (r["k"], r["data"]) != ((2, 2), 1)]
     assert other == [r for r in serial.tables["critical points"] if (r["k"], r["data"]) != ((2, 2), 1)]
+    # a plain resume keeps the failure; retry_failed runs it again (now succeeding)
+    assert _run(tmp_path, "fail", serial=True).parameters["failed"] == 1
+    monkeypatch.setattr(sweep_module, "_train", original)
+    retried = _run(tmp_path, "fail", serial=True, retry_failed=True)
+    assert retried.parameters["failed"] == 0
+    assert retried.tables == serial.tables
 
 
 def test_dask_cluster_losing_a_worker_gives_the_serial_result(serial, tmp_path):

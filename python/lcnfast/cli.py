@@ -119,7 +119,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from .experiments import sweep
 
     sweep(args.config, args.scheduler, out=args.out, serial=args.serial, workers=args.workers,
-          show_progress=not args.no_progress)
+          retry_failed=args.retry_failed, show_progress=not args.no_progress)
     return 0
 
 
@@ -180,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--workers", type=int, default=None,
                      help="worker processes of the local cluster (default: one per core)")
     swp.add_argument("--serial", action="store_true", help="run in this process without Dask (same numbers)")
+    swp.add_argument("--retry-failed", action="store_true", help="run again the tasks recorded as failed")
     swp.add_argument("--no-progress", action="store_true", help="no progress bar")
     swp.set_defaults(func=_cmd_sweep)
     bench = sub.add_parser("bench", help="run the benchmarks at a small size and print their ratios",

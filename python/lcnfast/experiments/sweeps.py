@@ -376,7 +376,8 @@ def _aggregate(config: SweepConfig, records: Mapping[str, dict[str, Any]], secon
 
 def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, client: Any = None, *,
           out: str | os.PathLike[str] = "lcnfast-sweep", serial: bool = False, workers: int | None = None,
-          show_progress: bool = True, echo: Callable[[str], Any] | None = print) -> ExperimentResult:
+          retry_failed: bool = False, show_progress: bool = True,
+          echo: Callable[[str], Any] | None = print) -> ExperimentResult:
     """Run a landscape sweep, streaming each task's result to ``out/tasks.jsonl``.
 
     Parameters
@@ -393,6 +394,8 @@ def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, clie
         Run the tasks one after the other in this process, without Dask (same numbers).
     workers : int, optional
         Worker processes of the default ``LocalCluster``.
+    retry_failed : bool
+        Run again the tasks recorded as failed in ``out`` (by default a resume keeps them).
     show_progress : bool
         A progress bar (tqdm) over the tasks.
     echo : callable or None
@@ -408,7 +411,8 @@ def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, clie
     folder = Path(out)
     journal = _Journal(folder, cfg)
     tasks = sweep_tasks(cfg)
-    todo = [t for t in tasks if t.key not in journal.done]
+    todo = [t for t in tasks if t.key not in journal.done
+            or (retry_failed and journal.done[t.key]["status"] != "ok")]
     if echo and len(todo) < len(tasks):
         echo(f"resuming: {len(tasks) - len(todo)} of {len(tasks)} tasks already done in {journal.path}")
 
