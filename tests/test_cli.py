@@ -69,5 +69,8 @@ def test_bench_command_prints_the_ratio_table():
     rows = json.loads(out.strip().splitlines()[-1])
     metrics = {(r["benchmark"], r["metric"]) for r in rows}
     assert ("end_to_end", "speedup_vs_numpy") in metrics and ("roots", "speedup_vs_numpy_roots") in metrics
+    assert ("critical", "min_speedup_vs_sympy") in metrics
     assert all(r["value"] == r["value"] for r in rows)  # no NaN
-    assert [r["value"] for r in rows if r["metric"] == "disagreements_with_sympy"] == [0]
+    # exact root counts and critical-point counts both agree with sympy
+    assert {r["benchmark"]: r["value"] for r in rows if r["metric"] == "disagreements_with_sympy"} == \
+        {"roots": 0, "critical": 0}

@@ -21,7 +21,7 @@ _SUITE: list[tuple[str, list[str], list[tuple[str, str]]]] = [
       ("fraction_of_dgemm", ">= 0.3")]),
     ("roots", ["--batch", "20000", "--repeat", "2", "--sympy-sample", "100"],
      [("speedup_vs_numpy_roots", ">= 50"), ("disagreements_with_sympy", "= 0")]),
-    ("critical", ["--degree", "4", "--sympy-timeout", "60"],
+    ("critical", ["--degree", "4", "--sympy-timeout", "20"],
      [("lcnfast_total_s", ""), ("min_speedup_vs_sympy", ">= 100 (D = 6)"), ("disagreements_with_sympy", "= 0")]),
 ]
 
