@@ -166,6 +166,8 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         if "sympy_s" in ref:
             row["agrees_with_sympy"] = ref["sympy_forms"] == row["complex"]
             row["speedup_vs_sympy"] = ref["sympy_s"] / row["lcnfast_s"]
+        elif ref["sympy"].startswith("timed out"):
+            row["speedup_vs_sympy_at_least"] = args.sympy_timeout / row["lcnfast_s"]
     finished = [r for r in rows if "sympy_s" in r]
     total_s = sum(r["lcnfast_s"] for r in rows)
     total_paths = sum(r["paths"] for r in rows)

@@ -1,8 +1,9 @@
 """Benchmark of ``lcnfast sweep``: the same sweep serially and on a Dask ``LocalCluster``.
 
-Input (issue 7): a landscape sweep (by default ``examples/sweep-small.toml``'s settings:
-``k = (2,2), (2,3), (2,2,2), (3,3)``, 2 data sets each, 1000 GD starts per data set in
-chunks of 250, critical points of every data set). In one run it times:
+Input (issue 7): a landscape sweep like ``examples/sweep-small.toml`` (``k = (2,2), (2,3),
+(2,2,2), (3,3)``, 2 data sets each, critical points of every data set) with 4000 GD starts
+per data set in chunks of 500. After a warm-up (imports, caches) in this process and on
+every worker, in one run it times:
 
 * the sweep run serially in this process with one C++ thread per task (the config's
   ``threads = 1``);
@@ -12,7 +13,7 @@ chunks of 250, critical points of every data set). In one run it times:
 
 checks that the three give identical tables, and prints the speed-ups of the cluster.
 
-Usage: ``python bench/bench_sweep.py [--workers 2] [--starts 1000] [--json out.json]``
+Usage: ``python bench/bench_sweep.py [--workers 2] [--starts 4000] [--chunk 500] [--json out.json]``
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "samples": 40, "starts": args.starts, "chunk": args.chunk, "steps": 100000}
     times: dict[str, float] = {}
     tables: dict[str, Any] = {}
+    warm = {**base, "architectures": [[2, 2]], "datasets": 1, "starts": 20, "chunk": 20}
     with tempfile.TemporaryDirectory() as tmp:
+        sweep(warm, out=os.path.join(tmp, "warm"), serial=True, show_progress=False, echo=None)  # imports, caches
         for name, threads in (("serial_1_thread", 1), ("serial_all_threads", None)):
             start = time.perf_counter()
             result = sweep({**base, "threads": threads}, out=os.path.join(tmp, name), serial=True,
@@ -47,7 +50,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             tables[name] = result.tables
         with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                           dashboard_address=None) as cluster, Client(cluster) as client:
-            client.run(lambda: __import__("lcnfast"))  # workers import the package before the clock starts
+            for w in range(args.workers):  # every worker imports and warms up before the clock starts
+                client.submit(sweep, warm, out=os.path.join(tmp, f"warm{w}"), serial=True, show_progress=False,
+                              echo=None, pure=False, workers=[list(client.scheduler_info()["workers"])[w]]).result()
             start = time.perf_counter()
             result = sweep({**base, "threads": 1}, client, out=os.path.join(tmp, "dask"), show_progress=False,
                            echo=None)
@@ -73,8 +78,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--datasets", type=int, default=2)
-    parser.add_argument("--starts", type=int, default=1000)
-    parser.add_argument("--chunk", type=int, default=250)
+    parser.add_argument("--starts", type=int, default=4000)
+    parser.add_argument("--chunk", type=int, default=500)
     return parse_and_run(parser, run, argv)
 
 
