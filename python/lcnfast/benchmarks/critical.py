@@ -144,6 +144,7 @@ def _run_sympy(strata: list[tuple[int, ...]], G: Any, u: Any, timeout: float, jo
 
 
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Time every stratum with lcnfast, then sympy; one row per stratum and a summary row."""
     import lcnfast
 
     D = args.degree
@@ -190,6 +191,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    """Parse the command line, run the benchmark, print one JSON line per stratum and a summary."""
     import json
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -31,6 +31,7 @@ __all__ = ["main"]
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Time the sweep serially (one and all threads) and on a LocalCluster; compare the tables."""
     from distributed import Client, LocalCluster
 
     from lcnfast.experiments import sweep
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Parse the command line, run the benchmark and print its JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--datasets", type=int, default=2)

@@ -81,6 +81,7 @@ class SweepConfig:
     seed: int = 0
 
     def to_json(self) -> dict[str, Any]:
+        """The config as plain JSON types (architectures as lists)."""
         return {**asdict(self), "architectures": [list(k) for k in self.architectures]}
 
     def fingerprint(self) -> str:
@@ -172,6 +173,7 @@ class SweepTask:
 
     @property
     def key(self) -> str:
+        """``kind/k=2-3/data=0[/chunk=1]``."""
         name = f"{self.kind}/k={'-'.join(map(str, self.k))}/data={self.dataset}"
         return name if self.chunk < 0 else f"{name}/chunk={self.chunk}"
 
@@ -276,6 +278,7 @@ class _Journal:
                     f.write("\n")
 
     def add(self, record: dict[str, Any]) -> None:
+        """Append one finished task's record (flushed and synced before returning)."""
         line = json.dumps(record, default=float)
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(line + "\n")
