@@ -147,3 +147,32 @@ def test_stratum_counts_agree_with_groebner_bases(lam):
     G = np.array([[2, 0, 1, 0], [0, 3, 0, 1], [1, 0, 2, 0], [0, 1, 0, 1]], dtype=float)
     u = np.array([1.0, -2.0, 0.5, 3.0])
     assert lcnfast.stratum_critical_points(lam, G, u).n_complex == groebner_form_count(lam, G, u)
+
+
+def test_progress_follows_every_path_and_changes_nothing():
+    G = _generic_G(4, 5)
+    u = np.random.default_rng(8).standard_normal(5)
+    plain = lcnfast.stratum_critical_points((2, 1, 1), G, u)
+    calls = []
+    followed = lcnfast.stratum_critical_points((2, 1, 1), G, u, progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (calls[-1][1], calls[-1][1]) and calls[-1][1] == 2 * plain.paths
+    assert [c[0] for c in calls] == sorted(c[0] for c in calls) and len(calls) >= 2  # one call per slice
+    np.testing.assert_array_equal(followed.v, plain.v)
+
+
+def test_path_slices_give_the_paths_of_the_whole_run():
+    # x^3 - 2 x y + 1 = 0, y^2 - x - 3 = 0 (Bezout number 6)
+    term_begin = [0, 3, 6]
+    exps = [3, 0, 1, 1, 0, 0, 0, 2, 1, 0, 0, 0]
+    coeff = np.array([1, -2, 1, 1, -1, -3], dtype=complex)
+    gamma = complex(np.exp(0.7j))
+    whole = _core.solve_total_degree(2, term_begin, exps, coeff, [3, 2], gamma, 1)
+    pieces = [_core.solve_total_degree(2, term_begin, exps, coeff, [3, 2], gamma, 2, first, 4) for first in (0, 4)]
+    for i in range(4):
+        np.testing.assert_array_equal(np.concatenate([p[i] for p in pieces]), whole[i])
+    finite = whole[0][whole[1] == 0]
+    assert len(finite) == 6  # six regular solutions, each residual-free
+    for x, y in finite:
+        assert abs(x**3 - 2 * x * y + 1) < 1e-10 and abs(y**2 - x - 3) < 1e-10
+    with pytest.raises(ValueError, match="first"):
+        _core.solve_total_degree(2, term_begin, exps, coeff, [3, 2], gamma, 1, 7, 1)

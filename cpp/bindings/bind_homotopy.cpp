@@ -1,4 +1,5 @@
 #include <complex>
+#include <cstdint>
 #include <vector>
 
 #include "common.hpp"
@@ -10,7 +11,8 @@ void bind_homotopy(py::module_& m) {
       "solve_total_degree",
       [](int n, const std::vector<int>& term_begin, const std::vector<int>& exps,
          const py::array_t<std::complex<double>, py::array::c_style | py::array::forcecast>& coeff,
-         const std::vector<int>& degree, std::complex<double> gamma, int threads) {
+         const std::vector<int>& degree, std::complex<double> gamma, int threads, std::int64_t first,
+         std::int64_t count) {
         lcnfast::PolySystem F;
         F.n = n;
         F.term_begin = term_begin;
@@ -23,7 +25,7 @@ void bind_homotopy(py::module_& m) {
         std::vector<lcnfast::PathResult> results;
         {
           py::gil_scoped_release release;
-          results = lcnfast::solve_total_degree(F, gamma, threads, python_signals(), interrupted);
+          results = lcnfast::solve_total_degree(F, gamma, threads, python_signals(), interrupted, first, count);
         }
         if (interrupted) throw py::error_already_set();
         const auto P = static_cast<py::ssize_t>(results.size());
@@ -41,8 +43,9 @@ void bind_homotopy(py::module_& m) {
         return py::make_tuple(z, status, residual, condition);
       },
       py::arg("n"), py::arg("term_begin"), py::arg("exps"), py::arg("coeff"), py::arg("degree"), py::arg("gamma"),
-      py::arg("threads"),
-      "Total-degree homotopy for a sparse square polynomial system: (z, status, residual, condition) per path "
+      py::arg("threads"), py::arg("first") = 0, py::arg("count") = -1,
+      "Total-degree homotopy for a sparse square polynomial system along the start solutions [first, first + "
+      "count) (count < 0: all from first): (z, status, residual, condition) per path "
       "(status 0 finite regular, 1 at infinity, 2 singular, 3 failed; residual: max_i |F_i(z)| / sum of |terms of "
       "F_i| at z; condition: of the Jacobian of F at z).");
 }

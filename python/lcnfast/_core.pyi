@@ -89,4 +89,6 @@ def solve_total_degree(
     degree: list[int],
     gamma: complex,
     threads: int,
+    first: int = 0,
+    count: int = -1,
 ) -> tuple[NDArray[np.complex128], NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]: ...

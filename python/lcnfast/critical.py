@@ -25,6 +25,7 @@ from .architecture import Architecture, require_architecture
 from .geometry import FunctionSpace, _chordal, _structure, jacobian_rank
 from .losses import QuadraticLoss, require_loss
 from .parameterisation import _theta_rows, end_to_end, jacobian, vjp
+from .training import Progress
 
 __all__ = ["Classification", "Landscape", "LandscapePoint", "classify", "critical_points", "hessian"]
 
@@ -241,7 +242,8 @@ class Landscape:
     counts: list[dict[str, Any]]
 
 
-def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-7, seed: int = 0) -> Landscape:
+def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-7, seed: int = 0,
+                    progress: Progress = False) -> Landscape:
     """The landscape of a stride-one 1D architecture: every critical point of ``L``.
 
     In function space (DESIGN.md 3): the unconstrained optimum if it lies in the space, and
@@ -250,7 +252,8 @@ def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-
     parameters through all its factorisations, keeping the lifts where the gradient of ``L``
     vanishes (multiple roots spread over different layers), and ``theta = 0`` is added
     when it is critical. Each point gets its loss, partition, location and the verdict of
-    :func:`classify`.
+    :func:`classify`. ``progress`` (bool or callable) follows the homotopy paths of each
+    stratum, as in :func:`lcnfast.stratum_critical_points`.
     """
     from .geometry import _partitions
     from .strata import stratum_critical_points
@@ -276,7 +279,7 @@ def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-
             counts.append({"partition": partition, "complex": 1, "real": 1, "in_space": int(inside),
                            "lifted": 0})
             continue
-        found = stratum_critical_points(partition, loss.G, u, seed=seed)
+        found = stratum_critical_points(partition, loss.G, u, seed=seed, progress=progress)
         n_real_roots = found.real_root_counts()
         in_space = [i for i in range(found.n_complex) if found.is_real[i] and n_real_roots[i] >= e]
         for i in in_space:

@@ -29,6 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from ._validation import as_int, as_real_array, resolve_threads
+from .training import Progress, _ProgressBar
 
 __all__ = ["StratumCriticalPoints", "ed_degree", "stratum_critical_points"]
 
@@ -169,7 +170,7 @@ class StratumCriticalPoints:
 
 
 def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed: int = 0, runs: int = 2,
-                            threads: int | None = None) -> StratumCriticalPoints:
+                            threads: int | None = None, progress: Progress = False) -> StratumCriticalPoints:
     """All complex critical points of ``l(v) = (v-u)^T G (v-u)`` on ``Delta_lambda``.
 
     Parameters
@@ -183,6 +184,11 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     runs : int
         Independent homotopies (other chart, other gamma) whose solutions are merged: a
         path lost to numerical trouble in one run is found by another.
+    threads : int, optional
+        C++ threads over the paths (default: all cores); results do not depend on it.
+    progress : bool or callable
+        True: a progress bar over the paths (tqdm if installed); a callable gets
+        ``(paths_done, paths)``. Ctrl-C stops the continuation with ``KeyboardInterrupt``.
     """
     lam = tuple(sorted((as_int(p, "partition", minimum=1) for p in partition), reverse=True))
     if not lam:
@@ -197,22 +203,32 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
         raise ValueError(f"u: expected shape ({K},), got {target.shape}")
     rng = np.random.default_rng(seed)
     found: list[tuple[NDArray[np.complex128], NDArray[np.complex128]]] = []
-    paths = 0
-    for _ in range(max(1, as_int(runs, "runs", minimum=1))):
-        phi = float(rng.uniform(0.1, 1.4))
-        gamma = complex(np.exp(1j * rng.uniform(0, 2 * np.pi)))
-        paths = _solve_stratum(lam, Gm, target, phi, gamma, resolve_threads(threads), found)
+    n_runs = as_int(runs, "runs", minimum=1)
+    n_threads = resolve_threads(threads)
+    charts = [(float(rng.uniform(0.1, 1.4)), complex(np.exp(1j * rng.uniform(0, 2 * np.pi)))) for _ in range(n_runs)]
+    systems = [_stratum_system(lam, Gm, target, phi) for phi, _ in charts]
+    sizes = [int(np.prod(system[1])) for system in systems]
+    bar = _ProgressBar(sum(sizes), progress, unit="path", desc=f"lcnfast: stratum {lam}") if progress else None
+    try:
+        for run, ((phi, gamma), system) in enumerate(zip(charts, systems)):
+            _solve_stratum(lam, system, phi, gamma, n_threads, found,
+                           None if bar is None else (lambda done, base=sum(sizes[:run]): bar(base + done)))
+    finally:
+        if bar is not None:
+            bar.close()
     V = np.array([v for v, _ in found], dtype=complex).reshape(-1, K)
     roots = np.array([r for _, r in found], dtype=complex).reshape(-1, len(lam))
     real = np.array([np.abs(v.imag).max() <= 1e-8 * (1 + np.abs(v).max()) for v in V], dtype=bool)
     values = np.array([float(np.real((v - target) @ Gm @ (v - target))) for v in V])
-    return StratumCriticalPoints(v=V, roots=roots, partition=lam, is_real=real, loss=values, paths=paths)
+    return StratumCriticalPoints(v=V, roots=roots, partition=lam, is_real=real, loss=values, paths=sizes[0])
 
 
-def _solve_stratum(lam: tuple[int, ...], Gm: NDArray[np.float64], target: NDArray[np.float64], phi: float,
-                   gamma: complex, threads: int,
-                   found: list[tuple[NDArray[np.complex128], NDArray[np.complex128]]]) -> int:
-    """One homotopy run in the chart rotated by phi; new critical forms are appended to found."""
+def _stratum_system(lam: tuple[int, ...], Gm: NDArray[np.float64], target: NDArray[np.float64],
+                    phi: float) -> tuple[Any, list[int], list[Poly], list[tuple[int, int]], NDArray[np.float64],
+                                         NDArray[np.float64]]:
+    """The critical equations of the stratum in the chart rotated by phi, in the sparse form
+    of ``_core.solve_total_degree`` (n, term_begin, exps, coeff), their degrees, the form p
+    and the groups of equal parts, ``G u`` and ``G``."""
     form, groups = _form_coefficients(lam, phi)
     n = sum(m for _, m in groups)
     Gu = Gm @ target
@@ -234,16 +250,33 @@ def _solve_stratum(lam: tuple[int, ...], Gm: NDArray[np.float64], target: NDArra
             coeff.append(c)
         term_begin.append(len(coeff))
         degree.append(max(sum(e) for e, _ in terms))
-    z, status, _, _ = _core.solve_total_degree(n, term_begin, exps, np.array(coeff, dtype=complex), degree, gamma,
-                                               threads)
+    return (n, term_begin, exps, np.array(coeff, dtype=complex)), degree, form, groups, Gu, Gm
+
+
+def _solve_stratum(lam: tuple[int, ...], system: Any, phi: float, gamma: complex, threads: int,
+                   found: list[tuple[NDArray[np.complex128], NDArray[np.complex128]]],
+                   report: Any = None) -> None:
+    """One homotopy run in the chart rotated by phi; new critical forms are appended to found.
+    The paths are tracked in slices so that ``report(paths_done)`` can follow them."""
+    (n, term_begin, exps, coeff), degree, form, groups, Gu, Gm = system
+    paths = int(np.prod(degree))
+    step = paths if report is None else max(1024, 256 * threads)
+    parts = []
+    for first in range(0, paths, step):
+        parts.append(_core.solve_total_degree(n, term_begin, exps, coeff, degree, gamma, threads, first, step))
+        if report is not None:
+            report(min(first + step, paths))
+    z = np.concatenate([part[0] for part in parts])
+    status = np.concatenate([part[1] for part in parts])
     p_at = _evaluate(form, n)
-    norm_Gu = float(np.linalg.norm(Gu))
+    norm_Gu, norm_G = float(np.linalg.norm(Gu)), float(np.linalg.norm(Gm))
     for zi, st in zip(z, status):
         if st != 0:
             continue
         p = p_at(zi)
         pa, pb = complex(p @ Gu), complex(p @ Gm @ p)
-        if abs(pa) <= 1e-10 * norm_Gu * np.linalg.norm(p) or abs(pb) <= 1e-12 * np.linalg.norm(Gm) * np.linalg.norm(p) ** 2:
+        size = float(np.linalg.norm(p))
+        if abs(pa) <= 1e-10 * norm_Gu * size or abs(pb) <= 1e-12 * norm_G * size**2:
             continue  # v = 0 or no finite optimal scale: not a point of the stratum
         v = (pa / pb) * p
         # the roots t_j of each group: prod_j (z - t_j) = sum_i (-1)^i e_i z^(m-i)
@@ -263,7 +296,6 @@ def _solve_stratum(lam: tuple[int, ...], Gm: NDArray[np.float64], target: NDArra
             denom = math.cos(phi) + ts * math.sin(phi)
             roots = np.where(np.abs(denom) > 1e-300, -(math.sin(phi) - ts * math.cos(phi)) / denom, complex(np.inf))
         found.append((v, roots))
-    return int(np.prod(degree))
 
 
 def ed_degree(partition: Any, G: ArrayLike, *, seed: int = 0, threads: int | None = None) -> int:

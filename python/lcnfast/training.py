@@ -204,10 +204,13 @@ def balance(arch: Architecture, theta: ArrayLike) -> NDArray[np.float64]:
 
 
 class _ProgressBar:
-    """Progress of a long training: tqdm when installed, else a line on stderr."""
+    """Progress of long work: tqdm when installed, else a line on stderr; or the user's
+    callable ``spec(done, total)``."""
 
-    def __init__(self, total: int, spec: Progress) -> None:
+    def __init__(self, total: int, spec: Progress, unit: str = "run", desc: str = "lcnfast.train") -> None:
         self.total = total
+        self.unit = unit
+        self.desc = desc
         self.callback = spec if callable(spec) else None
         self.bar: Any = None
         self.last = -1
@@ -215,7 +218,7 @@ class _ProgressBar:
             try:
                 from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
 
-                self.bar = tqdm(total=total, unit="run", desc="lcnfast.train")
+                self.bar = tqdm(total=total, unit=unit, desc=desc)
             except ImportError:
                 self.bar = None
 
@@ -227,7 +230,7 @@ class _ProgressBar:
         elif self.bar is not None:
             self.bar.update(done - max(self.last, 0))
         else:
-            sys.stderr.write(f"\rlcnfast.train: {done}/{self.total} runs")
+            sys.stderr.write(f"\r{self.desc}: {done}/{self.total} {self.unit}s")
             sys.stderr.flush()
         self.last = done
 

@@ -240,23 +240,34 @@ inline PathResult track_path(const PolySystem& F, cplx gamma, HVec z) {
   return out;
 }
 
-// Solves F by total-degree homotopy: one result per start solution (prod d_i of them).
-inline std::vector<PathResult> solve_total_degree(const PolySystem& F, cplx gamma, int threads,
-                                                  const StopCheck& stop_check, bool& interrupted) {
+// The number of start solutions (prod d_i) of the total-degree homotopy of F.
+inline std::int64_t total_degree_paths(const PolySystem& F) {
   F.check();
   std::int64_t paths = 1;
   for (int d : F.degree) {
     paths *= d;
     if (paths > 2000000) throw std::invalid_argument("system: more than 2e6 start solutions");
   }
-  std::vector<PathResult> results(static_cast<std::size_t>(paths));
+  return paths;
+}
+
+// Solves F by total-degree homotopy along the paths [first, first + count) of its
+// total_degree_paths(F) start solutions (count < 0: to the last): one result per path. A
+// path's result does not depend on which slice or thread computes it.
+inline std::vector<PathResult> solve_total_degree(const PolySystem& F, cplx gamma, int threads,
+                                                  const StopCheck& stop_check, bool& interrupted,
+                                                  std::int64_t first = 0, std::int64_t count = -1) {
+  const std::int64_t paths = total_degree_paths(F);
+  if (first < 0 || first > paths) throw std::invalid_argument("first: outside the start solutions");
+  const std::int64_t n_paths = count < 0 || first + count > paths ? paths - first : count;
+  std::vector<PathResult> results(static_cast<std::size_t>(n_paths));
   const double two_pi = 6.283185307179586;
   const bool done = parallel_chunks(
-      paths, 4, threads,
+      n_paths, 4, threads,
       [&](std::ptrdiff_t b, std::ptrdiff_t e, int) {
         for (std::ptrdiff_t p = b; p < e; ++p) {
           HVec z(F.n);
-          std::int64_t rest = p;
+          std::int64_t rest = first + p;
           for (int i = 0; i < F.n; ++i) {  // mixed-radix index -> a root of unity per unknown
             const int d = F.degree[static_cast<std::size_t>(i)];
             const auto k = static_cast<double>(rest % d);

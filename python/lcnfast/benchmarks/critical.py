@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for lam in strata:
         start = time.perf_counter()
-        found = lcnfast.stratum_critical_points(lam, G, u, seed=args.seed, runs=args.runs)
+        found = lcnfast.stratum_critical_points(lam, G, u, seed=args.seed, runs=args.runs, progress=args.verbose)
         seconds = time.perf_counter() - start
         rows.append({"case": f"D={D} lambda={lam}", "partition": list(lam), "lcnfast_s": seconds,
                      "paths": found.paths * args.runs, "paths_per_s": found.paths * args.runs / seconds,
