@@ -16,7 +16,7 @@ import pytest
 
 import lcnfast
 from lcnfast.experiments import sweeps as sweep_module
-from lcnfast.experiments.sweeps import SweepConfig, load_config, sweep, sweep_tasks
+from lcnfast.experiments.sweeps import load_config, sweep, sweep_tasks
 
 SMALL = {"sweep": {"seed": 3, "architectures": [[2, 2], [3, 2]], "datasets": 2, "samples": 30, "starts": 60,
                    "chunk": 20, "steps": 20000, "threads": 1}}
@@ -214,4 +214,3 @@ def test_command_line_runs_a_sweep_serially(tmp_path):
 def test_serial_and_client_are_exclusive(tmp_path):
     with pytest.raises(ValueError, match="client"):
         _run(tmp_path, "x", client="tcp://127.0.0.1:1", serial=True)
-    assert isinstance(load_config(SMALL), SweepConfig)

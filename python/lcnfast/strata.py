@@ -140,7 +140,7 @@ class StratumCriticalPoints:
     loss : ndarray, shape (m,)
         ``l(v)`` (real part) at each.
     paths : int
-        Paths tracked (the Bezout number of the system).
+        Paths tracked per run (the total degree of the stratum's system; ``runs`` runs are made).
     """
 
     v: NDArray[np.complex128]
@@ -207,11 +207,11 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     n_threads = resolve_threads(threads)
     charts = [(float(rng.uniform(0.1, 1.4)), complex(np.exp(1j * rng.uniform(0, 2 * np.pi)))) for _ in range(n_runs)]
     systems = [_stratum_system(lam, Gm, target, phi) for phi, _ in charts]
-    sizes = [int(np.prod(system[1])) for system in systems]
+    sizes = [system.paths for system in systems]
     bar = _ProgressBar(sum(sizes), progress, unit="path", desc=f"lcnfast: stratum {lam}") if progress else None
     try:
         for run, ((phi, gamma), system) in enumerate(zip(charts, systems)):
-            _solve_stratum(lam, system, phi, gamma, n_threads, found,
+            _solve_stratum(system, phi, gamma, n_threads, found,
                            None if bar is None else (lambda done, base=sum(sizes[:run]): bar(base + done)))
     finally:
         if bar is not None:
@@ -223,12 +223,30 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     return StratumCriticalPoints(v=V, roots=roots, partition=lam, is_real=real, loss=values, paths=sizes[0])
 
 
+@dataclass(frozen=True)
+class _StratumSystem:
+    """The critical equations of a stratum in one chart, in the sparse form of
+    ``_core.solve_total_degree``, with what is needed to turn its solutions into forms."""
+
+    n: int
+    term_begin: list[int]
+    exps: list[int]
+    coeff: NDArray[np.complex128]
+    degree: list[int]
+    form: list[Poly]  # p's coefficients as polynomials in the unknowns
+    groups: list[tuple[int, int]]  # (part, multiplicity), largest part first
+    Gu: NDArray[np.float64]
+    G: NDArray[np.float64]
+
+    @property
+    def paths(self) -> int:
+        """The number of start solutions (the total degree)."""
+        return int(np.prod(self.degree))
+
+
 def _stratum_system(lam: tuple[int, ...], Gm: NDArray[np.float64], target: NDArray[np.float64],
-                    phi: float) -> tuple[Any, list[int], list[Poly], list[tuple[int, int]], NDArray[np.float64],
-                                         NDArray[np.float64]]:
-    """The critical equations of the stratum in the chart rotated by phi, in the sparse form
-    of ``_core.solve_total_degree`` (n, term_begin, exps, coeff), their degrees, the form p
-    and the groups of equal parts, ``G u`` and ``G``."""
+                    phi: float) -> _StratumSystem:
+    """The critical equations of the stratum in the chart rotated by phi."""
     form, groups = _form_coefficients(lam, phi)
     n = sum(m for _, m in groups)
     Gu = Gm @ target
@@ -250,25 +268,27 @@ def _stratum_system(lam: tuple[int, ...], Gm: NDArray[np.float64], target: NDArr
             coeff.append(c)
         term_begin.append(len(coeff))
         degree.append(max(sum(e) for e, _ in terms))
-    return (n, term_begin, exps, np.array(coeff, dtype=complex)), degree, form, groups, Gu, Gm
+    return _StratumSystem(n, term_begin, exps, np.array(coeff, dtype=complex), degree, form, groups, Gu, Gm)
 
 
-def _solve_stratum(lam: tuple[int, ...], system: Any, phi: float, gamma: complex, threads: int,
+def _solve_stratum(system: _StratumSystem, phi: float, gamma: complex, threads: int,
                    found: list[tuple[NDArray[np.complex128], NDArray[np.complex128]]],
                    report: Any = None) -> None:
     """One homotopy run in the chart rotated by phi; new critical forms are appended to found.
     The paths are tracked in slices so that ``report(paths_done)`` can follow them."""
-    (n, term_begin, exps, coeff), degree, form, groups, Gu, Gm = system
-    paths = int(np.prod(degree))
+    n, groups, Gm = system.n, system.groups, system.G
+    paths = system.paths
     step = paths if report is None else max(1024, 256 * threads)
     parts = []
     for first in range(0, paths, step):
-        parts.append(_core.solve_total_degree(n, term_begin, exps, coeff, degree, gamma, threads, first, step))
+        parts.append(_core.solve_total_degree(n, system.term_begin, system.exps, system.coeff, system.degree, gamma,
+                                              threads, first, step))
         if report is not None:
             report(min(first + step, paths))
     z = np.concatenate([part[0] for part in parts])
     status = np.concatenate([part[1] for part in parts])
-    p_at = _evaluate(form, n)
+    p_at = _evaluate(system.form, n)
+    Gu = system.Gu
     norm_Gu, norm_G = float(np.linalg.norm(Gu)), float(np.linalg.norm(Gm))
     for zi, st in zip(z, status):
         if st != 0:

@@ -237,8 +237,7 @@ def _run_task(config: SweepConfig, task: SweepTask, parent: dict[str, Any] | Non
         if task.kind == "enumerate":
             result = _enumerate(config, task)
         else:
-            ok = parent is not None and parent.get("status") == "ok"
-            points = parent["result"]["points"] if ok and parent is not None else []
+            points = parent["result"]["points"] if parent is not None and parent["status"] == "ok" else []
             result = _train(config, task, [p["v"] for p in points])
         record: dict[str, Any] = {"task": task.key, "status": "ok", "result": result}
     except Exception as exc:  # noqa: BLE001 - recorded, the sweep goes on
