@@ -16,6 +16,7 @@ from . import reference as ref
 
 TRAJECTORY_CASES = {
     "1d-k332": ([3, 3, 2], None, "valid", 12),
+    "1d-k333": ([3, 3, 3], None, "valid", 12),
     "1d-strided-k232-s212": ([2, 3, 2], [2, 1, 2], "valid", 22),
     "1d-circular-k33-d5": ([3, 3], None, "circular", 5),
     "2d-k22-k21-s12": ([(2, 2), (2, 1)], [(1, 2), (1, 1)], "valid", (5, 6)),
@@ -133,6 +134,54 @@ def test_diverging_runs_are_stopped_and_do_not_touch_the_others():
     assert np.all(np.isfinite(together.theta))  # a diverged run keeps its last finite parameters
     for field in ("theta", "v", "loss", "grad_norm", "steps"):
         np.testing.assert_array_equal(getattr(together, field)[~is_wild], getattr(alone, field))
+
+
+# Dense 1D chains take the register-resident GD kernels (train_dense.hpp): every (layers,
+# largest filter) they cover, with and without padding, a stride that leaves the chain
+# dense, and chains they leave to the general kernels (k_l = 1 everywhere, 5 layers, 6 taps).
+DENSE_CASES = [
+    ([2, 2], None), ([3, 3, 3], None), ([4, 4], None), ([5, 5, 5, 5], None), ([2, 2, 2, 2], None),
+    ([3, 2, 2], None), ([1, 4], None), ([2, 1, 3, 5], None), ([5, 2, 1], None), ([4, 4, 3, 4], None),
+    ([3, 3], [1, 2]), ([1, 1], None), ([2, 2, 2, 2, 2], None), ([6, 2], None),
+]
+
+
+@pytest.mark.parametrize("spec", DENSE_CASES, ids=lambda s: "k" + "".join(map(str, s[0])) + ("-s" if s[1] else ""))
+def test_register_kernels_match_the_general_kernels_bit_for_bit(spec):
+    """Same operations in the same order: identical results on every backend, including
+    runs that converge, diverge or stop at max_steps, a ragged last tile, trajectories."""
+    from lcnfast import _core
+
+    k, s = spec
+    arch = lcnfast.Architecture(k, s, d0=sum(k) + 6)
+    rng = np.random.default_rng(sum(k) * 31 + len(k))
+    X, Y = _data(arch, rng, N=30, noise=0.5)
+    loss = SquaredLoss.from_data(arch, X, Y)
+    B = 45  # two full tiles and a ragged one
+    theta0 = 0.5 * rng.standard_normal((B, arch.n_params))
+    theta0[::9] *= 40.0  # these diverge
+    theta0[1::9] = 0.0  # a critical point: these converge at once; the rest reach max_steps
+    lr = 0.02 / max(1.0, float(np.linalg.eigvalsh(loss.G)[-1]))
+
+    def run(specialised):
+        return _core.train(arch._plan, theta0, loss.G, loss.b, loss.c, "gd", lr, 300, 1e-9, 1e8, 1e-6, 1e-9, 0.0,
+                           7, 2, None, specialised)
+
+    try:
+        _core.set_backend("generic")
+        reference = run(False)
+        statuses = set(np.unique(reference["status"]).tolist())
+        assert statuses == {0, 1, 2}, statuses  # converged, max_steps and diverged all occur
+        for backend in _core.available_backends():
+            _core.set_backend(backend)
+            for specialised in (True, False):
+                got = run(specialised)
+                assert got.keys() == reference.keys()
+                for key, value in reference.items():
+                    if isinstance(value, np.ndarray):
+                        np.testing.assert_array_equal(got[key], value, err_msg=f"{backend} {key}")
+    finally:
+        _core.set_backend("auto")
 
 
 def test_balanced_init_keeps_the_end_to_end_filter():

@@ -79,7 +79,7 @@ void bind_train(py::module_& m) {
       "train",
       [](const ProductPlan& plan, const DoubleArray& theta0, const DoubleArray& G, const DoubleArray& b, double c,
          const std::string& method, double lr, long steps, double tol, double blowup, double rtol, double atol,
-         double t_max, long record_every, int threads, std::optional<py::function> progress) {
+         double t_max, long record_every, int threads, std::optional<py::function> progress, bool specialised) {
         const std::ptrdiff_t B = rows_of(theta0, "theta0", plan.n_params());
         const std::ptrdiff_t n = plan.n_out();
         if (B < 1) throw std::invalid_argument("theta0: needs at least one run");
@@ -132,6 +132,7 @@ void bind_train(py::module_& m) {
         tv.atol = atol;
         tv.t_max = t_max;
         tv.record_every = record_every;
+        tv.specialised = specialised;
         tv.n_records = n_rec;
         tv.theta0 = theta0.data();
         tv.theta = theta.mutable_data();
@@ -199,6 +200,7 @@ void bind_train(py::module_& m) {
       },
       py::arg("plan"), py::arg("theta0"), py::arg("G"), py::arg("b"), py::arg("c"), py::arg("method"), py::arg("lr"),
       py::arg("steps"), py::arg("tol"), py::arg("blowup"), py::arg("rtol"), py::arg("atol"), py::arg("t_max"),
-      py::arg("record_every"), py::arg("threads"), py::arg("progress") = py::none(),
-      "Train many runs on the loss v^T G v - 2 b^T v + c; returns a dict of arrays.");
+      py::arg("record_every"), py::arg("threads"), py::arg("progress") = py::none(), py::arg("specialised") = true,
+      "Train many runs on the loss v^T G v - 2 b^T v + c; returns a dict of arrays. specialised=False "
+      "forces the general kernels (for tests: the register-resident ones must match them bit for bit).");
 }

@@ -16,15 +16,31 @@ bool cpu_has_avx2() {
 #endif
 }
 
+bool cpu_has_avx512() {
+#if defined(LCNFAST_HAVE_AVX512) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") != 0 && __builtin_cpu_supports("avx512dq") != 0 &&
+         __builtin_cpu_supports("avx512vl") != 0;
+#else
+  return false;
+#endif
+}
+
 const KernelTable* by_name(const std::string& name) {
   if (name == "generic") return &generic::kernel_table();
 #ifdef LCNFAST_HAVE_AVX2
   if (name == "avx2" && cpu_has_avx2()) return &avx2::kernel_table();
 #endif
+#ifdef LCNFAST_HAVE_AVX512
+  if (name == "avx512" && cpu_has_avx512()) return &avx512::kernel_table();
+#endif
   return nullptr;
 }
 
 const KernelTable* best() {
+#ifdef LCNFAST_HAVE_AVX512
+  if (cpu_has_avx512()) return &avx512::kernel_table();
+#endif
 #ifdef LCNFAST_HAVE_AVX2
   if (cpu_has_avx2()) return &avx2::kernel_table();
 #endif
@@ -53,6 +69,7 @@ const KernelTable& kernels() { return *active().load(std::memory_order_acquire);
 std::vector<std::string> available_backends() {
   std::vector<std::string> names{"generic"};
   if (cpu_has_avx2()) names.emplace_back("avx2");
+  if (cpu_has_avx512()) names.emplace_back("avx512");
   return names;
 }
 

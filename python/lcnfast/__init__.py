@@ -90,7 +90,7 @@ __all__ = [
 
 
 def simd_backend() -> str:
-    """Name of the SIMD kernel backend in use ("avx2" or "generic").
+    """Name of the SIMD kernel backend in use ("avx512", "avx2" or "generic").
 
     Chosen at import from what the CPU supports; the ``LCNFAST_BACKEND`` environment
     variable overrides it. Every backend gives bitwise identical results.

@@ -75,6 +75,7 @@ def train(
     record_every: int,
     threads: int,
     progress: Optional[Callable[..., Any]] = None,
+    specialised: bool = True,
 ) -> dict[str, Any]: ...
 
 def count_real_roots(

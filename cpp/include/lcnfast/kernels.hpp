@@ -36,7 +36,9 @@ using index_t = std::ptrdiff_t;
 // Operations on one tile column (kLanes doubles, one per sample), written on native GCC
 // vectors (a built-in type, not a template) so that they are SIMD on every target: plain
 // loops were left scalar whenever the auto-vectoriser gave up in a larger function.
-#if defined(__AVX__)
+#if defined(__AVX512F__)
+typedef double Native __attribute__((vector_size(64)));
+#elif defined(__AVX__)
 typedef double Native __attribute__((vector_size(32)));
 #else
 typedef double Native __attribute__((vector_size(16)));

@@ -47,6 +47,7 @@ struct TrainView {
   double tol = 0.0;           // converged when ||grad L|| <= tol
   double blowup = 0.0;        // diverged when loss > blowup * max(initial loss, tiny)
   double rtol = 0.0, atol = 0.0, t_max = 0.0;  // flow: error control and time horizon
+  bool specialised = true;    // use the register-resident kernels (train_dense.hpp) where they apply
   long record_every = 0;      // 0: no trajectory
   long n_records = 0;
   const double* theta0 = nullptr;  // [B * P] initial parameters
@@ -96,6 +97,9 @@ namespace generic {
 const KernelTable& kernel_table();
 }
 namespace avx2 {  // only built on x86-64 (LCNFAST_HAVE_AVX2)
+const KernelTable& kernel_table();
+}
+namespace avx512 {  // only built on x86-64 (LCNFAST_HAVE_AVX512)
 const KernelTable& kernel_table();
 }
 

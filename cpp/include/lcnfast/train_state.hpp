@@ -1,0 +1,195 @@
+// Per-tile state of the batched training kernels (train_kernels.hpp) and the lane-wise
+// operations both the general and the register-resident (train_dense.hpp) steps use.
+//
+// Same rules as kernels.hpp (included first): no standard-library templates here.
+#pragma once
+
+#include "lcnfast/kernels.hpp"
+
+namespace lcnfast {
+namespace LCNFAST_ISA {
+
+// Per-tile training state, in units of kLanes doubles (train_scratch_size in plan.hpp).
+struct TrainScratch {
+  Scratch base;
+  double* y;        // [P] current parameters (flow: the accepted point)
+  double* k;        // [7][P] flow stages (GD: unused)
+  double* v;        // [n_out] end-to-end filter at the last evaluation
+  double* cur_v;    // [n_out] ... at the current parameters (flow)
+  double* lane;     // [kLaneFields] per-run scalars, see LaneField
+  double* norms;    // [L] ||w_l||^2
+  double* gnorms;   // [L] ||g_l||^2
+  double* delta0;   // [L-1]
+  double* pred;     // [L-1]
+  double* drift;    // [L-1] max |delta - delta0|
+};
+
+enum LaneField : int {
+  kActive = 0,   // 1.0 while the run is advancing
+  kStatus,       // RunStatus as a double
+  kSteps,        // steps taken (accepted)
+  kLoss,         // loss at the last evaluation
+  kGradNorm2,    // ||grad L||^2 at the last evaluation
+  kLoss0,        // initial loss
+  kTime,         // flow: t
+  kStep,         // flow: h
+  kCurLoss,      // flow: loss at the accepted point
+  kCurGradNorm2,
+  kErr,          // flow: scaled error of the last attempt
+  kLaneFields
+};
+
+inline index_t train_extra_lanes(const PlanView& p) {
+  const index_t P = p.tap_begin[p.n_layers];
+  return 9 * P + 2 * index_t{p.n_out} + kLaneFields + 5 * index_t{p.n_layers};
+}
+
+inline TrainScratch carve_train(const PlanView& p, double* scratch, index_t base_size) {
+  const index_t P = p.tap_begin[p.n_layers];
+  TrainScratch t;
+  t.base = carve(p, scratch);
+  double* s = scratch + base_size;
+  t.y = s;
+  t.k = t.y + P * kLanes;
+  t.v = t.k + 7 * P * kLanes;
+  t.cur_v = t.v + index_t{p.n_out} * kLanes;
+  t.lane = t.cur_v + index_t{p.n_out} * kLanes;
+  t.norms = t.lane + index_t{kLaneFields} * kLanes;
+  t.gnorms = t.norms + index_t{p.n_layers} * kLanes;
+  t.delta0 = t.gnorms + index_t{p.n_layers} * kLanes;
+  t.pred = t.delta0 + index_t{p.n_layers} * kLanes;
+  t.drift = t.pred + index_t{p.n_layers} * kLanes;
+  return t;
+}
+
+inline double* field(const TrainScratch& t, int f) { return t.lane + index_t{f} * kLanes; }
+
+inline bool is_finite(double x) { return x - x == 0.0; }
+
+// norms[l] = sum over layer l's taps of w^2, for the SoA parameters w.
+inline void layer_norms(const PlanView& p, const double* __restrict w, double* __restrict norms) {
+  for (int l = 0; l < p.n_layers; ++l) {
+    Native acc[kVectors] = {};
+    for (int t = p.tap_begin[l]; t < p.tap_begin[l + 1]; ++t) lanes_mul_add(acc, w + index_t{t} * kLanes, w + index_t{t} * kLanes);
+    lanes_copy(norms + index_t{l} * kLanes, acc);
+  }
+}
+
+// loss += v (Gv - 2 b), out = 2 (Gv - b) for one entry of the filter, across the lanes.
+inline void loss_and_gradient(double* loss, double* out, const double* v, const Native* Gv, double b) {
+  for (int j = 0; j < kLanes; j += kWidth) {
+    const Native g = Gv[j / kWidth];
+    nstore(loss + j, nload(loss + j) + nload(v + j) * (g - 2.0 * b));
+    nstore(out + j, 2.0 * (g - b));
+  }
+}
+
+// w -= lr * g where the lane is active (a select, so inactive lanes keep their exact bits).
+inline void masked_step(double* w, const double* g, const double* active, double lr) {
+  for (int j = 0; j < kLanes; j += kWidth) {
+    const Native w0 = nload(w + j);
+    const Native stepped = w0 - lr * nload(g + j);
+    nstore(w + j, nload(active + j) != 0.0 ? stepped : w0);
+  }
+}
+
+// pred += lr^2 (b - a) where the lane is active.
+inline void masked_drift(double* pred, const double* a, const double* b, const double* active, double lr2) {
+  for (int j = 0; j < kLanes; j += kWidth) {
+    const Native p0 = nload(pred + j);
+    const Native next = p0 + lr2 * (nload(b + j) - nload(a + j));
+    nstore(pred + j, nload(active + j) != 0.0 ? next : p0);
+  }
+}
+
+// At the parameters in s.base.params: t.v = mu(theta), loss, ||grad||^2, and the gradient
+// of L = l o mu in s.base.grad (the function-space gradient 2 (G v - b) pulled back by the
+// exact adjoint).
+inline void evaluate(const PlanView& p, const TrainView& tv, const TrainScratch& t, double* __restrict loss,
+                     double* __restrict gnorm2) {
+  const Scratch& s = t.base;
+  forward_tile(p, s);
+  fold_tile(p, s, t.v);
+  const index_t n = p.n_out;
+  for (int j = 0; j < kLanes; ++j) loss[j] = tv.c;
+  for (index_t r = 0; r < n; ++r) {
+    Native acc[kVectors] = {};
+    const double* Grow = tv.G + r * n;
+    for (index_t q = 0; q < n; ++q) lanes_scale_add(acc, Grow[q], t.v + q * kLanes);
+    loss_and_gradient(loss, s.out + r * kLanes, t.v + r * kLanes, acc, tv.b[r]);
+  }
+  adjoint_tile(p, s, s.grad);
+  const index_t P = p.tap_begin[p.n_layers];
+  Native acc[kVectors] = {};
+  for (index_t q = 0; q < P; ++q) lanes_mul_add(acc, s.grad + q * kLanes, s.grad + q * kLanes);
+  lanes_copy(gnorm2, acc);
+}
+
+// Decides, per active lane, whether the run has converged or diverged at its last evaluation.
+inline void check_lanes(const TrainView& tv, const TrainScratch& t, const double* loss, const double* gnorm2) {
+  // Branch-free across the lanes: x - x is 0 exactly when x is finite.
+  double* active = field(t, kActive);
+  double* status = field(t, kStatus);
+  const double* loss0 = field(t, kLoss0);
+  for (int j = 0; j < kLanes; j += kWidth) {
+    const Native l = nload(loss + j), g = nload(gnorm2 + j), l0 = nload(loss0 + j), on = nload(active + j);
+    const Native scale = l0 > 1e-300 ? l0 : Native{} + 1e-300;
+    const auto finite = ((l - l) == 0.0) & ((g - g) == 0.0);
+    const auto diverged = (on != 0.0) & (~finite | (l > tv.blowup * scale));
+    const auto converged = (on != 0.0) & ~diverged & (g <= tv.tol * tv.tol);
+    const Native st = nload(status + j);
+    nstore(status + j, diverged ? Native{} + double{kDiverged} : (converged ? Native{} + double{kConverged} : st));
+    nstore(active + j, (diverged | converged) ? Native{} : on);
+  }
+}
+
+// For the parameters y: delta_l = norms[l+1] - norms[l]; drift = max(drift, |delta - delta0|)
+// for active lanes.
+inline void track_drift(const PlanView& p, const TrainScratch& t, const double* y) {
+  layer_norms(p, y, t.norms);
+  const double* active = field(t, kActive);
+  for (int l = 0; l + 1 < p.n_layers; ++l) {
+    const double* a = t.norms + index_t{l} * kLanes;
+    const double* b = t.norms + index_t{l + 1} * kLanes;
+    const double* d0 = t.delta0 + index_t{l} * kLanes;
+    double* dr = t.drift + index_t{l} * kLanes;
+    for (int j = 0; j < kLanes; j += kWidth) {
+      Native d = (nload(b + j) - nload(a + j)) - nload(d0 + j);
+      d = d < 0.0 ? -d : d;
+      const Native old = nload(dr + j);
+      nstore(dr + j, (nload(active + j) != 0.0) & (d > old) ? d : old);
+    }
+  }
+}
+
+// Writes lane j's current state into record slot `slot` (t.v and the given loss).
+inline void record_lane(const PlanView& p, const TrainView& tv, const TrainScratch& t, const double* v,
+                        const double* loss, index_t row, int j, index_t slot, double when) {
+  if (tv.rec_loss == nullptr || slot >= tv.n_records) return;
+  const index_t n = p.n_out, L1 = p.n_layers - 1;
+  const index_t at = row * tv.n_records + slot;
+  tv.rec_t[at] = when;
+  tv.rec_loss[at] = loss[j];
+  for (index_t r = 0; r < n; ++r) tv.rec_v[at * n + r] = v[r * kLanes + j];
+  for (index_t l = 0; l < L1; ++l)
+    tv.rec_inv[at * L1 + l] = t.norms[(l + 1) * kLanes + j] - t.norms[l * kLanes + j];
+}
+
+inline void lanes_negate(double* __restrict o, const double* __restrict a) {
+  for (int j = 0; j < kLanes; ++j) o[j] = -a[j];
+}
+
+inline bool any_active(const double* active) {
+  Native any = Native{};
+  for (int j = 0; j < kLanes; j += kWidth) any += nload(active + j);
+  for (int i = 0; i < kWidth; ++i)
+    if (any[i] != 0.0) return true;
+  return false;
+}
+
+inline bool stop_requested(const TrainView& tv) {
+  return tv.stop != nullptr && __atomic_load_n(tv.stop, __ATOMIC_RELAXED) != 0;
+}
+
+}  // namespace LCNFAST_ISA
+}  // namespace lcnfast
