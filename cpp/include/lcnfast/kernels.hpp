@@ -69,6 +69,11 @@ inline void lanes_mul_add(double* __restrict acc, const double* __restrict a, co
 inline void lanes_scale_add(double* __restrict acc, double s, const double* __restrict a) {
   for (int j = 0; j < kLanes; ++j) acc[j] += s * a[j];
 }
+// Sums start from their first term (not from 0 + it: one add fewer per sum, and a -0 term
+// stays -0), in every kernel alike, so all paths round the same way.
+inline void lanes_mul(double* __restrict acc, const double* __restrict a, const double* __restrict b) {
+  for (int j = 0; j < kLanes; ++j) acc[j] = a[j] * b[j];
+}
 
 // Accumulators kept in registers: `Native acc[kVectors] = {}` and these overloads.
 constexpr int kVectors = kLanes / kWidth;
@@ -77,6 +82,12 @@ inline void lanes_mul_add(Native* acc, const double* a, const double* b) {
 }
 inline void lanes_scale_add(Native* acc, double s, const double* a) {
   for (int i = 0; i < kVectors; ++i) acc[i] += s * nload(a + i * kWidth);
+}
+inline void lanes_mul(Native* acc, const double* a, const double* b) {
+  for (int i = 0; i < kVectors; ++i) acc[i] = nload(a + i * kWidth) * nload(b + i * kWidth);
+}
+inline void lanes_scale(Native* acc, double s, const double* a) {
+  for (int i = 0; i < kVectors; ++i) acc[i] = s * nload(a + i * kWidth);
 }
 inline void lanes_copy(double* o, const Native* acc) {
   for (int i = 0; i < kVectors; ++i) nstore(o + i * kWidth, acc[i]);
@@ -266,10 +277,11 @@ inline void forward_dense(const PlanView& p, const Scratch& s) {
     const index_t k = p.tap_begin[l + 1] - p.tap_begin[l];
     const index_t out = len + k - 1;
     for (index_t m = 0; m < out; ++m) {
-      double acc[kLanes] = {};
+      double acc[kLanes];
       const index_t lo = m - (len - 1) > 0 ? m - (len - 1) : 0;
       const index_t hi = m < k - 1 ? m : k - 1;
-      for (index_t t = lo; t <= hi; ++t) lanes_mul_add(acc, cur + (m - t) * kLanes, w + t * kLanes);
+      lanes_mul(acc, cur + (m - lo) * kLanes, w + lo * kLanes);
+      for (index_t t = lo + 1; t <= hi; ++t) lanes_mul_add(acc, cur + (m - t) * kLanes, w + t * kLanes);
       lanes_copy(nxt + m * kLanes, acc);
     }
     cur = nxt;
@@ -293,10 +305,11 @@ inline void forward_tile(const PlanView& p, const Scratch& s) {
   for (int l = 1; l < p.n_layers; ++l) {
     double* nxt = s.stages + l * full * kLanes;
     for (int i = p.support_begin[l]; i < p.support_begin[l + 1]; ++i) {
-      double acc[kLanes] = {};
+      double acc[kLanes];
       const int* term = p.gather_terms + 2 * index_t{p.gather_begin[i]};
       const int* const end = p.gather_terms + 2 * index_t{p.gather_begin[i + 1]};
-      for (; term != end; term += 2) lanes_mul_add(acc, cur + term[0], s.params + term[1]);
+      lanes_mul(acc, cur + term[0], s.params + term[1]);  // every support entry has a term
+      for (term += 2; term != end; term += 2) lanes_mul_add(acc, cur + term[0], s.params + term[1]);
       double* __restrict o = nxt + index_t{p.supports[i]} * kLanes;
       lanes_copy(o, acc);
     }
@@ -347,13 +360,15 @@ inline void adjoint_tile(const PlanView& p, const Scratch& s, double* __restrict
       const index_t k = p.tap_begin[l + 1] - p.tap_begin[l];
       const double* w = s.params + index_t{p.tap_begin[l]} * kLanes;
       for (index_t t = 0; t < k; ++t) {
-        double acc[kLanes] = {};
-        for (index_t i = 0; i < n; ++i) lanes_mul_add(acc, gb + (i + t) * kLanes, prev + i * kLanes);
+        double acc[kLanes];
+        lanes_mul(acc, gb + t * kLanes, prev);
+        for (index_t i = 1; i < n; ++i) lanes_mul_add(acc, gb + (i + t) * kLanes, prev + i * kLanes);
         lanes_copy(grad + (p.tap_begin[l] + t) * kLanes, acc);
       }
       for (index_t i = 0; i < n; ++i) {
-        double acc[kLanes] = {};
-        for (index_t t = 0; t < k; ++t) lanes_mul_add(acc, gb + (i + t) * kLanes, w + t * kLanes);
+        double acc[kLanes];
+        lanes_mul(acc, gb + i * kLanes, w);
+        for (index_t t = 1; t < k; ++t) lanes_mul_add(acc, gb + (i + t) * kLanes, w + t * kLanes);
         lanes_copy(gn + i * kLanes, acc);
       }
       double* tmp = gb;
@@ -366,8 +381,9 @@ inline void adjoint_tile(const PlanView& p, const Scratch& s, double* __restrict
     const int sb = p.support_begin[l - 1], se = p.support_begin[l];
     for (int t = p.tap_begin[l]; t < p.tap_begin[l + 1]; ++t) {
       const double* shifted = gb + index_t{p.tap_offsets[t]} * kLanes;
-      double acc[kLanes] = {};
-      for (int i = sb; i < se; ++i) {
+      double acc[kLanes];
+      lanes_mul(acc, shifted + index_t{p.supports[sb]} * kLanes, prev + index_t{p.supports[sb]} * kLanes);
+      for (int i = sb + 1; i < se; ++i) {  // (a support is never empty)
         const index_t n = p.supports[i];
         const double* __restrict g = shifted + n * kLanes;
         const double* __restrict a = prev + n * kLanes;
@@ -378,8 +394,10 @@ inline void adjoint_tile(const PlanView& p, const Scratch& s, double* __restrict
     }
     for (int i = sb; i < se; ++i) {
       const index_t n = p.supports[i];
-      double acc[kLanes] = {};
-      for (int t = p.tap_begin[l]; t < p.tap_begin[l + 1]; ++t) {
+      double acc[kLanes];
+      const int first = p.tap_begin[l];  // (every layer has a tap)
+      lanes_mul(acc, gb + (n + p.tap_offsets[first]) * kLanes, s.params + index_t{first} * kLanes);
+      for (int t = first + 1; t < p.tap_begin[l + 1]; ++t) {
         const double* __restrict g = gb + (n + p.tap_offsets[t]) * kLanes;
         const double* __restrict w = s.params + index_t{t} * kLanes;
         lanes_mul_add(acc, g, w);

@@ -4,18 +4,19 @@
 //
 // The general step (train_kernels.hpp) keeps a tile of kLanes runs in L1 and walks index
 // lists; every multiply-add there reads two operands from memory. Here the sizes are
-// compile-time constants, so one SIMD vector of runs keeps its filters, partial products,
+// compile-time constants, so a group of runs keeps its filters, partial products,
 // end-to-end filter and gradients in registers (or in a few stack slots) for all its
 // steps, and a step is straight-line code. Every lane does exactly the operations of the
-// general step in the same order, so the results are bitwise identical to it.
+// general step in the same order (every sum starting from its first term), so the
+// results are bitwise identical to it.
 //
 // Architectures whose layers have fewer taps than the largest are padded with zero taps at
 // the high end of each filter. The product's entries past the real ones are then zero, so
-// each extra term is a product with an exact zero and changes no finite sum (at most the
-// sign of a zero result). The padded taps' gradients and the adjoint's entries past each
-// stage's real length are masked to +0, so the pads stay exactly zero. (Only a run whose
-// values overflow, which is diverging anyway, can see a NaN here where the general step
-// has an infinity.)
+// each extra term is a product with an exact zero and changes no finite sum: the values
+// are the general step's, except that a zero may differ in sign. The padded taps'
+// gradients and the adjoint's entries past each stage's real length are masked to +0, so
+// the pads stay exactly zero. (Only a run whose values overflow, which is diverging
+// anyway, can see a NaN here where the general step has an infinity.)
 //
 // Same rules as kernels.hpp: no standard-library templates here.
 #pragma once
@@ -28,17 +29,83 @@ namespace LCNFAST_ISA {
 constexpr int kDenseMaxLayers = 4;
 constexpr int kDenseMaxTaps = 5;
 
+// The runs advanced together: a group of kDenseGroup native vectors, with the arithmetic
+// written vector by vector through the operators below. (Measured on Zen 5 with AVX-512:
+// GCC's own vector ternaries and oversized vector types compiled to code 1.4x and 2x
+// slower; groups of one, two or four vectors run at the same speed, the step being bound
+// by the floating-point pipes, not by its latency.)
+constexpr int kDenseGroup = 2;
+constexpr int kGroupLanes = kWidth * kDenseGroup;
+static_assert(kLanes % kGroupLanes == 0, "a tile holds whole groups");
+
 typedef long long NativeBits __attribute__((vector_size(sizeof(Native))));
 
-inline Native keep_bits(Native x, NativeBits mask) { return (Native)((NativeBits)x & mask); }
+#define LCNFAST_INLINE inline __attribute__((always_inline))
 
-inline bool any_lane(Native active) {
-  for (int i = 0; i < kWidth; ++i)
-    if (active[i] != 0.0) return true;
+struct Group {
+  Native x[kDenseGroup];
+};
+struct GroupMask {
+  NativeBits x[kDenseGroup];
+};
+
+#define LCNFAST_GROUP_OP(RESULT, NAME, A, B, EXPR)  \
+  LCNFAST_INLINE RESULT NAME(A a, B b) {              \
+    RESULT r;                                         \
+    for (int u = 0; u < kDenseGroup; ++u) r.x[u] = EXPR; \
+    return r;                                         \
+  }
+LCNFAST_GROUP_OP(Group, operator+, Group, Group, a.x[u] + b.x[u])
+LCNFAST_GROUP_OP(Group, operator-, Group, Group, a.x[u] - b.x[u])
+LCNFAST_GROUP_OP(Group, operator*, Group, Group, a.x[u] * b.x[u])
+LCNFAST_GROUP_OP(Group, operator*, Native, Group, a * b.x[u])
+LCNFAST_GROUP_OP(Group, operator*, double, Group, a * b.x[u])
+LCNFAST_GROUP_OP(Group, operator-, Group, Native, a.x[u] - b)
+LCNFAST_GROUP_OP(GroupMask, operator<, Group, Group, a.x[u] < b.x[u])
+LCNFAST_GROUP_OP(GroupMask, operator>, Group, Group, a.x[u] > b.x[u])
+LCNFAST_GROUP_OP(GroupMask, operator<=, Group, double, a.x[u] <= b)
+LCNFAST_GROUP_OP(GroupMask, operator>, Group, double, a.x[u] > b)
+LCNFAST_GROUP_OP(GroupMask, operator!=, Group, double, a.x[u] != b)
+LCNFAST_GROUP_OP(GroupMask, operator==, Group, double, a.x[u] == b)
+LCNFAST_GROUP_OP(GroupMask, operator&, GroupMask, GroupMask, a.x[u] & b.x[u])
+LCNFAST_GROUP_OP(GroupMask, operator|, GroupMask, GroupMask, a.x[u] | b.x[u])
+LCNFAST_GROUP_OP(Group, keep_bits, Group, NativeBits, (Native)((NativeBits)a.x[u] & b))
+#undef LCNFAST_GROUP_OP
+
+LCNFAST_INLINE GroupMask operator~(GroupMask a) {
+  for (int u = 0; u < kDenseGroup; ++u) a.x[u] = ~a.x[u];
+  return a;
+}
+LCNFAST_INLINE Group operator-(Group a) {
+  for (int u = 0; u < kDenseGroup; ++u) a.x[u] = -a.x[u];
+  return a;
+}
+// The lane-wise m ? a : b.
+LCNFAST_INLINE Group select(GroupMask m, Group a, Group b) {
+  for (int u = 0; u < kDenseGroup; ++u) a.x[u] = m.x[u] ? a.x[u] : b.x[u];
+  return a;
+}
+LCNFAST_INLINE Group splat(double x) {
+  Group r;
+  for (int u = 0; u < kDenseGroup; ++u) r.x[u] = Native{} + x;
+  return r;
+}
+LCNFAST_INLINE Group gload(const double* p) {
+  Group r;
+  for (int u = 0; u < kDenseGroup; ++u) r.x[u] = nload(p + u * kWidth);
+  return r;
+}
+LCNFAST_INLINE void gstore(double* p, Group v) {
+  for (int u = 0; u < kDenseGroup; ++u) nstore(p + u * kWidth, v.x[u]);
+}
+inline bool any_lane(Group active) {
+  for (int u = 0; u < kDenseGroup; ++u)
+    for (int i = 0; i < kWidth; ++i)
+      if (active.x[u][i] != 0.0) return true;
   return false;
 }
 
-// GD on one vector of runs of the chain with L layers of KM taps (Padded: some have fewer).
+// GD on one group of runs of the chain with L layers of KM taps (Padded: some have fewer).
 template <int L, int KM, bool Padded>
 struct DenseChain {
   static constexpr int P = L * KM;            // padded parameters
@@ -46,11 +113,12 @@ struct DenseChain {
   // Entries of stage l (the product of layers 0..l), padded.
   static constexpr int stage_len(int l) { return (l + 1) * (KM - 1) + 1; }
 
-  // What every step reads: G with each entry broadcast to a vector (a memory operand of
-  // the multiplies), b, c, the real taps and stage lengths, and the masks of real entries.
+  // What every step reads, broadcast to vectors (memory operands of the arithmetic): G, b
+  // and 2 b; then c, the real taps and the masks of real entries.
   struct Consts {
     Native G[N * N];
-    double b[N];
+    Native b[N];
+    Native b2[N];
     double c;
     int taps[L];
     NativeBits tap_mask[P];
@@ -60,7 +128,9 @@ struct DenseChain {
   static void init(const PlanView& p, const TrainView& tv, Consts& k) {
     const int n = p.n_out;
     for (int r = 0; r < N; ++r) {
-      k.b[r] = r < n ? tv.b[r] : 0.0;
+      const double br = r < n ? tv.b[r] : 0.0;
+      k.b[r] = Native{} + br;
+      k.b2[r] = Native{} + 2.0 * br;
       for (int q = 0; q < N; ++q) k.G[r * N + q] = Native{} + (r < n && q < n ? tv.G[r * n + q] : 0.0);
     }
     k.c = tv.c;
@@ -73,21 +143,22 @@ struct DenseChain {
     }
   }
 
-  // The sums of squares of each layer's taps (layer_norms), from 0 in tap order.
-  static inline __attribute__((always_inline)) void norms(const Native* w, Native* out) {
+  // The sums of squares of each layer's taps in tap order (layer_norms).
+  static LCNFAST_INLINE void norms(const Group* w, Group* out) {
 #pragma GCC unroll 8
     for (int l = 0; l < L; ++l) {
-      Native acc = Native{};
+      Group acc = w[l * KM] * w[l * KM];
 #pragma GCC unroll 8
-      for (int t = 0; t < KM; ++t) acc = acc + w[l * KM + t] * w[l * KM + t];
+      for (int t = 1; t < KM; ++t) acc = acc + w[l * KM + t] * w[l * KM + t];
       out[l] = acc;
     }
   }
 
-  // evaluate() of train_kernels.hpp: v = mu(w), loss, grad and ||grad||^2.
-  static inline __attribute__((always_inline)) void evaluate(const Consts& k, const Native* w, Native* v,
-                                                             Native* grad, Native& loss, Native& gnorm2) {
-    Native st[L][N];
+  // evaluate() of train_kernels.hpp: v = mu(w), loss, grad, its squared norm per layer
+  // (gn) and in all.
+  static LCNFAST_INLINE void evaluate(const Consts& k, const Group* w, Group* v, Group* grad, Group* gn,
+                                      Group& loss, Group& gnorm2) {
+    Group st[L][N];
 #pragma GCC unroll 8
     for (int t = 0; t < KM; ++t) st[0][t] = w[t];
 #pragma GCC unroll 8
@@ -95,30 +166,30 @@ struct DenseChain {
       const int len = stage_len(l - 1), out = stage_len(l);
 #pragma GCC unroll 32
       for (int m = 0; m < out; ++m) {
-        Native acc = Native{};
         const int lo = m - (len - 1) > 0 ? m - (len - 1) : 0;
         const int hi = m < KM - 1 ? m : KM - 1;
+        Group acc = st[l - 1][m - lo] * w[l * KM + lo];
 #pragma GCC unroll 8
-        for (int t = lo; t <= hi; ++t) acc = acc + st[l - 1][m - t] * w[l * KM + t];
+        for (int t = lo + 1; t <= hi; ++t) acc = acc + st[l - 1][m - t] * w[l * KM + t];
         st[l][m] = acc;
       }
     }
-    Native g[N];
-    loss = Native{} + k.c;
+    Group g[N];
+    loss = splat(k.c);
 #pragma GCC unroll 32
     for (int r = 0; r < N; ++r) {
       v[r] = st[L - 1][r];
     }
 #pragma GCC unroll 32
     for (int r = 0; r < N; ++r) {
-      Native acc = Native{};
+      Group acc = k.G[r * N] * v[0];
 #pragma GCC unroll 32
-      for (int q = 0; q < N; ++q) acc = acc + k.G[r * N + q] * v[q];
-      loss = loss + v[r] * (acc - 2.0 * k.b[r]);
+      for (int q = 1; q < N; ++q) acc = acc + k.G[r * N + q] * v[q];
+      loss = loss + v[r] * (acc - k.b2[r]);
       g[r] = 2.0 * (acc - k.b[r]);
     }
     // Adjoint: gb is the cotangent of the current stage.
-    Native gb[N], gn[N];
+    Group gb[N], gc[N];
 #pragma GCC unroll 32
     for (int i = 0; i < N; ++i) gb[i] = g[i];
 #pragma GCC unroll 8
@@ -126,20 +197,20 @@ struct DenseChain {
       const int n = stage_len(l - 1);
 #pragma GCC unroll 8
       for (int t = 0; t < KM; ++t) {
-        Native acc = Native{};
+        Group acc = gb[t] * st[l - 1][0];
 #pragma GCC unroll 32
-        for (int i = 0; i < n; ++i) acc = acc + gb[i + t] * st[l - 1][i];
+        for (int i = 1; i < n; ++i) acc = acc + gb[i + t] * st[l - 1][i];
         grad[l * KM + t] = acc;
       }
 #pragma GCC unroll 32
       for (int i = 0; i < n; ++i) {
-        Native acc = Native{};
+        Group acc = gb[i] * w[l * KM];
 #pragma GCC unroll 8
-        for (int t = 0; t < KM; ++t) acc = acc + gb[i + t] * w[l * KM + t];
-        gn[i] = Padded ? keep_bits(acc, k.stage_mask[l - 1][i]) : acc;
+        for (int t = 1; t < KM; ++t) acc = acc + gb[i + t] * w[l * KM + t];
+        gc[i] = Padded ? keep_bits(acc, k.stage_mask[l - 1][i]) : acc;
       }
 #pragma GCC unroll 32
-      for (int i = 0; i < n; ++i) gb[i] = gn[i];
+      for (int i = 0; i < n; ++i) gb[i] = gc[i];
     }
 #pragma GCC unroll 8
     for (int t = 0; t < KM; ++t) grad[t] = gb[t];
@@ -147,46 +218,47 @@ struct DenseChain {
 #pragma GCC unroll 32
       for (int q = 0; q < P; ++q) grad[q] = keep_bits(grad[q], k.tap_mask[q]);
     }
-    gnorm2 = Native{};
-#pragma GCC unroll 32
-    for (int q = 0; q < P; ++q) gnorm2 = gnorm2 + grad[q] * grad[q];
+    norms(grad, gn);
+    gnorm2 = gn[0];
+#pragma GCC unroll 8
+    for (int l = 1; l < L; ++l) gnorm2 = gnorm2 + gn[l];
   }
 
-  // GD on the lanes [off, off + kWidth) of the tile t, whose s.params, fields, delta0,
+  // GD on the lanes [off, off + kGroupLanes) of the tile t, whose s.params, fields, delta0,
   // pred and drift hold the state after the general code's first evaluation; leaves the
   // state there as the general loop would. Returns false when interrupted.
   static bool run(const PlanView& p, const TrainView& tv, const TrainScratch& t, const Consts& k, int off,
                   index_t row0, index_t nr) {
     const Scratch& s = t.base;
     const int n_out = p.n_out;
-    Native w[P];
+    Group w[P];
 #pragma GCC unroll 8
     for (int l = 0; l < L; ++l)
 #pragma GCC unroll 8
       for (int q = 0; q < KM; ++q)
-        w[l * KM + q] = q < k.taps[l] ? nload(s.params + index_t{p.tap_begin[l] + q} * kLanes + off) : Native{};
-    Native v[N], grad[P], loss, gnorm2;
-    evaluate(k, w, v, grad, loss, gnorm2);
-    Native active = nload(field(t, kActive) + off);
-    Native status = nload(field(t, kStatus) + off);
-    Native steps = nload(field(t, kSteps) + off);
-    const Native loss0 = nload(field(t, kLoss0) + off);
-    const Native blowup = tv.blowup * (loss0 > 1e-300 ? loss0 : Native{} + 1e-300);
+        w[l * KM + q] = q < k.taps[l] ? gload(s.params + index_t{p.tap_begin[l] + q} * kLanes + off) : splat(0.0);
+    Group v[N], grad[P], gn[L], loss, gnorm2;
+    evaluate(k, w, v, grad, gn, loss, gnorm2);
+    Group active = gload(field(t, kActive) + off);
+    Group status = gload(field(t, kStatus) + off);
+    Group steps = gload(field(t, kSteps) + off);
+    const Group loss0 = gload(field(t, kLoss0) + off);
+    const Group blowup = tv.blowup * select(loss0 > 1e-300, loss0, splat(1e-300));
     const double tol2 = tv.tol * tv.tol, lr = tv.lr, lr2 = tv.lr * tv.lr;
-    Native pred[L - 1], drift[L - 1], delta0[L - 1], wn[L], gn[L];
+    Group pred[L - 1], drift[L - 1], delta0[L - 1], wn[L];
 #pragma GCC unroll 8
     for (int l = 0; l + 1 < L; ++l) {
-      pred[l] = nload(t.pred + index_t{l} * kLanes + off);
-      drift[l] = nload(t.drift + index_t{l} * kLanes + off);
-      delta0[l] = nload(t.delta0 + index_t{l} * kLanes + off);
+      pred[l] = gload(t.pred + index_t{l} * kLanes + off);
+      drift[l] = gload(t.drift + index_t{l} * kLanes + off);
+      delta0[l] = gload(t.delta0 + index_t{l} * kLanes + off);
     }
     norms(w, wn);
-    const int lanes = nr - off < kWidth ? static_cast<int>(nr - off) : kWidth;
+    const int lanes = nr - off < kGroupLanes ? static_cast<int>(nr - off) : kGroupLanes;
     // Copies the state the records read (t.v, the loss, t.norms) into the tile.
     auto spill = [&] {
-      for (int r = 0; r < n_out; ++r) nstore(t.v + index_t{r} * kLanes + off, v[r]);
-      nstore(field(t, kLoss) + off, loss);
-      for (int l = 0; l < L; ++l) nstore(t.norms + index_t{l} * kLanes + off, wn[l]);
+      for (int r = 0; r < n_out; ++r) gstore(t.v + index_t{r} * kLanes + off, v[r]);
+      gstore(field(t, kLoss) + off, loss);
+      for (int l = 0; l < L; ++l) gstore(t.norms + index_t{l} * kLanes + off, wn[l]);
     };
     index_t next_slot = 0;
     for (long step = 0;; ++step) {
@@ -195,8 +267,8 @@ struct DenseChain {
         const auto finite = ((loss - loss) == 0.0) & ((gnorm2 - gnorm2) == 0.0);
         const auto diverged = on & (~finite | (loss > blowup));
         const auto converged = on & ~diverged & (gnorm2 <= tol2);
-        status = diverged ? Native{} + double{kDiverged} : (converged ? Native{} + double{kConverged} : status);
-        active = (diverged | converged) ? Native{} : active;
+        status = select(diverged, splat(kDiverged), select(converged, splat(kConverged), status));
+        active = select(diverged | converged, splat(0.0), active);
       }
       if (tv.record_every > 0 && step % tv.record_every == 0) {
         spill();
@@ -207,31 +279,30 @@ struct DenseChain {
       if (step == tv.steps || !any_lane(active)) break;
       if ((step & 31) == 31 && stop_requested(tv)) return false;
       const auto on = active != 0.0;
-      norms(grad, gn);
 #pragma GCC unroll 8
-      for (int l = 0; l + 1 < L; ++l) pred[l] = on ? pred[l] + lr2 * (gn[l + 1] - gn[l]) : pred[l];
+      for (int l = 0; l + 1 < L; ++l) pred[l] = select(on, pred[l] + lr2 * (gn[l + 1] - gn[l]), pred[l]);
 #pragma GCC unroll 32
-      for (int q = 0; q < P; ++q) w[q] = on ? w[q] - lr * grad[q] : w[q];
+      for (int q = 0; q < P; ++q) w[q] = select(on, w[q] - lr * grad[q], w[q]);
       steps = steps + active;
       norms(w, wn);
 #pragma GCC unroll 8
       for (int l = 0; l + 1 < L; ++l) {
-        Native d = (wn[l + 1] - wn[l]) - delta0[l];
-        d = d < 0.0 ? -d : d;
-        drift[l] = on & (d > drift[l]) ? d : drift[l];
+        Group d = (wn[l + 1] - wn[l]) - delta0[l];
+        d = select(d < splat(0.0), -d, d);
+        drift[l] = select(on & (d > drift[l]), d, drift[l]);
       }
-      evaluate(k, w, v, grad, loss, gnorm2);
+      evaluate(k, w, v, grad, gn, loss, gnorm2);
     }
     spill();
     for (int l = 0; l < L; ++l)
-      for (int q = 0; q < k.taps[l]; ++q) nstore(s.params + index_t{p.tap_begin[l] + q} * kLanes + off, w[l * KM + q]);
-    nstore(field(t, kGradNorm2) + off, gnorm2);
-    nstore(field(t, kActive) + off, active);
-    nstore(field(t, kStatus) + off, status);
-    nstore(field(t, kSteps) + off, steps);
+      for (int q = 0; q < k.taps[l]; ++q) gstore(s.params + index_t{p.tap_begin[l] + q} * kLanes + off, w[l * KM + q]);
+    gstore(field(t, kGradNorm2) + off, gnorm2);
+    gstore(field(t, kActive) + off, active);
+    gstore(field(t, kStatus) + off, status);
+    gstore(field(t, kSteps) + off, steps);
     for (int l = 0; l + 1 < L; ++l) {
-      nstore(t.pred + index_t{l} * kLanes + off, pred[l]);
-      nstore(t.drift + index_t{l} * kLanes + off, drift[l]);
+      gstore(t.pred + index_t{l} * kLanes + off, pred[l]);
+      gstore(t.drift + index_t{l} * kLanes + off, drift[l]);
     }
     // When these runs all stopped early, they stay where they are for the rest.
     if (tv.record_every > 0)
@@ -245,7 +316,7 @@ struct DenseChain {
   static int tile(const PlanView& p, const TrainView& tv, const TrainScratch& t, index_t row0, index_t nr) {
     Consts k;
     init(p, tv, k);
-    for (int off = 0; off < nr; off += kWidth)
+    for (int off = 0; off < nr; off += kGroupLanes)
       if (!run(p, tv, t, k, off, row0, nr)) return -1;
     return 1;
   }

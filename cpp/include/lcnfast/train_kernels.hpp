@@ -93,8 +93,8 @@ inline int train_rows(const PlanView& p, const TrainView& tv, index_t first_row,
           interrupted = true;
           break;
         }
-        // Predicted invariant drift of this step: lr^2 (||g_{l+1}||^2 - ||g_l||^2).
-        layer_norms(p, s.grad, t.gnorms);
+        // Predicted invariant drift of this step: lr^2 (||g_{l+1}||^2 - ||g_l||^2), with the
+        // layers' gradient norms from the last evaluation.
         for (index_t l = 0; l < L1; ++l)
           masked_drift(t.pred + l * kLanes, t.gnorms + l * kLanes, t.gnorms + (l + 1) * kLanes, active,
                        tv.lr * tv.lr);

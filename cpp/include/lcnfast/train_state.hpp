@@ -69,8 +69,10 @@ inline bool is_finite(double x) { return x - x == 0.0; }
 // norms[l] = sum over layer l's taps of w^2, for the SoA parameters w.
 inline void layer_norms(const PlanView& p, const double* __restrict w, double* __restrict norms) {
   for (int l = 0; l < p.n_layers; ++l) {
-    Native acc[kVectors] = {};
-    for (int t = p.tap_begin[l]; t < p.tap_begin[l + 1]; ++t) lanes_mul_add(acc, w + index_t{t} * kLanes, w + index_t{t} * kLanes);
+    Native acc[kVectors];
+    const int first = p.tap_begin[l];
+    lanes_mul(acc, w + index_t{first} * kLanes, w + index_t{first} * kLanes);
+    for (int t = first + 1; t < p.tap_begin[l + 1]; ++t) lanes_mul_add(acc, w + index_t{t} * kLanes, w + index_t{t} * kLanes);
     lanes_copy(norms + index_t{l} * kLanes, acc);
   }
 }
@@ -102,9 +104,9 @@ inline void masked_drift(double* pred, const double* a, const double* b, const d
   }
 }
 
-// At the parameters in s.base.params: t.v = mu(theta), loss, ||grad||^2, and the gradient
-// of L = l o mu in s.base.grad (the function-space gradient 2 (G v - b) pulled back by the
-// exact adjoint).
+// At the parameters in s.base.params: t.v = mu(theta), loss, the gradient of L = l o mu in
+// s.base.grad (the function-space gradient 2 (G v - b) pulled back by the exact adjoint),
+// its squared norm per layer in t.gnorms and in all, ||grad||^2 = sum_l t.gnorms[l].
 inline void evaluate(const PlanView& p, const TrainView& tv, const TrainScratch& t, double* __restrict loss,
                      double* __restrict gnorm2) {
   const Scratch& s = t.base;
@@ -113,16 +115,16 @@ inline void evaluate(const PlanView& p, const TrainView& tv, const TrainScratch&
   const index_t n = p.n_out;
   for (int j = 0; j < kLanes; ++j) loss[j] = tv.c;
   for (index_t r = 0; r < n; ++r) {
-    Native acc[kVectors] = {};
+    Native acc[kVectors];
     const double* Grow = tv.G + r * n;
-    for (index_t q = 0; q < n; ++q) lanes_scale_add(acc, Grow[q], t.v + q * kLanes);
+    lanes_scale(acc, Grow[0], t.v);
+    for (index_t q = 1; q < n; ++q) lanes_scale_add(acc, Grow[q], t.v + q * kLanes);
     loss_and_gradient(loss, s.out + r * kLanes, t.v + r * kLanes, acc, tv.b[r]);
   }
   adjoint_tile(p, s, s.grad);
-  const index_t P = p.tap_begin[p.n_layers];
-  Native acc[kVectors] = {};
-  for (index_t q = 0; q < P; ++q) lanes_mul_add(acc, s.grad + q * kLanes, s.grad + q * kLanes);
-  lanes_copy(gnorm2, acc);
+  layer_norms(p, s.grad, t.gnorms);
+  lanes_copy(gnorm2, t.gnorms);
+  for (int l = 1; l < p.n_layers; ++l) lanes_add(gnorm2, t.gnorms + index_t{l} * kLanes);
 }
 
 // Decides, per active lane, whether the run has converged or diverged at its last evaluation.

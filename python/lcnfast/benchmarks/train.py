@@ -3,7 +3,8 @@
 Problem (issue 3): ``B = 4096`` runs x ``T = 2000`` GD steps, ``k = (3, 3, 3)``, stride 1,
 ``d0 = 32``, ``N = 256`` Gaussian samples, teacher targets, float64. In one run it times:
 
-* lcnfast (all threads), every run taking every step (``tol = 0``);
+* lcnfast (all threads), every run taking every step (``tol = 0``), on the best SIMD
+  backend of the CPU and then on each backend it has (``lcnfast_s_by_backend``);
 * (a) PyTorch ``nn.Sequential(Conv1d, ...)`` trained run by run on the raw data with
   ``torch.optim.SGD`` (on a subsample of runs and steps, extrapolated); skipped with a note
   when torch is not installed. Its loss is the same as lcnfast's (sum over outputs, mean
@@ -90,6 +91,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
     import lcnfast
+    from lcnfast import _core
 
     k = [3, 3, 3]
     arch = lcnfast.Architecture(k, d0=args.d0)
@@ -112,6 +114,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     assert np.all(res.status == "max_steps"), res.counts()
     flops = flops_per_step(k) * B * T
     gflops = flops / t_lcn / 1e9
+
+    # The same training on every SIMD backend this CPU has (the default is the best one);
+    # they must give the same parameters bit for bit.
+    by_backend: dict[str, float] = {}
+    backends_agree = True
+    try:
+        for name in _core.available_backends():
+            _core.set_backend(name)
+            by_backend[name] = best_time(ours, max(1, args.repeat // 2))
+            backends_agree &= bool(np.array_equal(result["r"].theta, res.theta))
+    finally:
+        _core.set_backend("auto")
 
     # (b) numpy, all runs at once (a subsample of steps, extrapolated)
     sub_steps = max(1, min(T, args.baseline_steps))
@@ -139,6 +153,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "threads": threads,
         "lcnfast_s": t_lcn,
         "lcnfast_gflops": gflops,
+        "lcnfast_s_by_backend": by_backend,
+        "backends_identical": backends_agree,
         "flops_per_run_step": flops_per_step(k),
         "numpy_batched_s_extrapolated": t_numpy,
         "numpy_batched_runs_agreeing_to_1e-10": numpy_agrees,
