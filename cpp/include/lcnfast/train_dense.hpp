@@ -63,19 +63,11 @@ LCNFAST_GROUP_OP(Group, operator*, double, Group, a * b.x[u])
 LCNFAST_GROUP_OP(Group, operator-, Group, Native, a.x[u] - b)
 LCNFAST_GROUP_OP(GroupMask, operator<, Group, Group, a.x[u] < b.x[u])
 LCNFAST_GROUP_OP(GroupMask, operator>, Group, Group, a.x[u] > b.x[u])
-LCNFAST_GROUP_OP(GroupMask, operator<=, Group, double, a.x[u] <= b)
-LCNFAST_GROUP_OP(GroupMask, operator>, Group, double, a.x[u] > b)
 LCNFAST_GROUP_OP(GroupMask, operator!=, Group, double, a.x[u] != b)
-LCNFAST_GROUP_OP(GroupMask, operator==, Group, double, a.x[u] == b)
 LCNFAST_GROUP_OP(GroupMask, operator&, GroupMask, GroupMask, a.x[u] & b.x[u])
-LCNFAST_GROUP_OP(GroupMask, operator|, GroupMask, GroupMask, a.x[u] | b.x[u])
 LCNFAST_GROUP_OP(Group, keep_bits, Group, NativeBits, (Native)((NativeBits)a.x[u] & b))
 #undef LCNFAST_GROUP_OP
 
-LCNFAST_INLINE GroupMask operator~(GroupMask a) {
-  for (int u = 0; u < kDenseGroup; ++u) a.x[u] = ~a.x[u];
-  return a;
-}
 LCNFAST_INLINE Group operator-(Group a) {
   for (int u = 0; u < kDenseGroup; ++u) a.x[u] = -a.x[u];
   return a;
@@ -242,8 +234,8 @@ struct DenseChain {
     Group active = gload(field(t, kActive) + off);
     Group status = gload(field(t, kStatus) + off);
     Group steps = gload(field(t, kSteps) + off);
-    const Group loss0 = gload(field(t, kLoss0) + off);
-    const Group blowup = tv.blowup * select(loss0 > 1e-300, loss0, splat(1e-300));
+    Group blowup;
+    for (int u = 0; u < kDenseGroup; ++u) blowup.x[u] = blowup_loss(tv, nload(field(t, kLoss0) + off + u * kWidth));
     const double tol2 = tv.tol * tv.tol, lr = tv.lr, lr2 = tv.lr * tv.lr;
     Group pred[L - 1], drift[L - 1], delta0[L - 1], wn[L];
 #pragma GCC unroll 8
@@ -262,14 +254,8 @@ struct DenseChain {
     };
     index_t next_slot = 0;
     for (long step = 0;; ++step) {
-      {  // check_lanes
-        const auto on = active != 0.0;
-        const auto finite = ((loss - loss) == 0.0) & ((gnorm2 - gnorm2) == 0.0);
-        const auto diverged = on & (~finite | (loss > blowup));
-        const auto converged = on & ~diverged & (gnorm2 <= tol2);
-        status = select(diverged, splat(kDiverged), select(converged, splat(kConverged), status));
-        active = select(diverged | converged, splat(0.0), active);
-      }
+      for (int u = 0; u < kDenseGroup; ++u)  // check_lanes
+        stop_rule(loss.x[u], gnorm2.x[u], blowup.x[u], tol2, active.x[u], status.x[u]);
       if (tv.record_every > 0 && step % tv.record_every == 0) {
         spill();
         for (int j = 0; j < lanes; ++j)
@@ -278,6 +264,7 @@ struct DenseChain {
       }
       if (step == tv.steps || !any_lane(active)) break;
       if ((step & 31) == 31 && stop_requested(tv)) return false;
+      // masked_drift, masked_step and track_drift of train_state.hpp, on the registers
       const auto on = active != 0.0;
 #pragma GCC unroll 8
       for (int l = 0; l + 1 < L; ++l) pred[l] = select(on, pred[l] + lr2 * (gn[l + 1] - gn[l]), pred[l]);

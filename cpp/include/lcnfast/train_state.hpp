@@ -127,21 +127,34 @@ inline void evaluate(const PlanView& p, const TrainView& tv, const TrainScratch&
   for (int l = 1; l < p.n_layers; ++l) lanes_add(gnorm2, t.gnorms + index_t{l} * kLanes);
 }
 
-// Decides, per active lane, whether the run has converged or diverged at its last evaluation.
+// The stopping rule, for one vector of runs at their last evaluation (both training
+// kernels use it): an active run whose loss or ||grad||^2 is not finite, or whose loss
+// exceeds blowup_at, has diverged; else one with ||grad||^2 <= tol2 has converged. Either
+// stops it. Branch-free across the lanes: x - x is 0 exactly when x is finite.
+inline void stop_rule(Native loss, Native gnorm2, Native blowup_at, double tol2, Native& active, Native& status) {
+  const auto on = active != 0.0;
+  const auto finite = ((loss - loss) == 0.0) & ((gnorm2 - gnorm2) == 0.0);
+  const auto diverged = on & (~finite | (loss > blowup_at));
+  const auto converged = on & ~diverged & (gnorm2 <= tol2);
+  status = diverged ? Native{} + double{kDiverged} : (converged ? Native{} + double{kConverged} : status);
+  active = (diverged | converged) ? Native{} : active;
+}
+
+// The loss above which a run counts as diverged: blowup x its initial loss (or a tiny one).
+inline Native blowup_loss(const TrainView& tv, Native loss0) {
+  return tv.blowup * (loss0 > 1e-300 ? loss0 : Native{} + 1e-300);
+}
+
+// Decides, per active lane of the tile, whether the run has converged or diverged.
 inline void check_lanes(const TrainView& tv, const TrainScratch& t, const double* loss, const double* gnorm2) {
-  // Branch-free across the lanes: x - x is 0 exactly when x is finite.
   double* active = field(t, kActive);
   double* status = field(t, kStatus);
   const double* loss0 = field(t, kLoss0);
   for (int j = 0; j < kLanes; j += kWidth) {
-    const Native l = nload(loss + j), g = nload(gnorm2 + j), l0 = nload(loss0 + j), on = nload(active + j);
-    const Native scale = l0 > 1e-300 ? l0 : Native{} + 1e-300;
-    const auto finite = ((l - l) == 0.0) & ((g - g) == 0.0);
-    const auto diverged = (on != 0.0) & (~finite | (l > tv.blowup * scale));
-    const auto converged = (on != 0.0) & ~diverged & (g <= tv.tol * tv.tol);
-    const Native st = nload(status + j);
-    nstore(status + j, diverged ? Native{} + double{kDiverged} : (converged ? Native{} + double{kConverged} : st));
-    nstore(active + j, (diverged | converged) ? Native{} : on);
+    Native on = nload(active + j), st = nload(status + j);
+    stop_rule(nload(loss + j), nload(gnorm2 + j), blowup_loss(tv, nload(loss0 + j)), tv.tol * tv.tol, on, st);
+    nstore(status + j, st);
+    nstore(active + j, on);
   }
 }
 
