@@ -9,6 +9,7 @@ exactly what ``Conv1d(1, 1, k, stride=s, bias=False)`` computes); circular layer
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
@@ -20,8 +21,11 @@ __all__ = ["from_torch", "to_torch"]
 
 
 def _torch() -> Any:
+    # Imported by name, not by an import statement: torch is an optional extra, and a
+    # static import would make strict type checking of lcnfast depend on whether torch
+    # (and its stubs) happen to be installed.
     try:
-        import torch
+        torch = importlib.import_module("torch")
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("PyTorch interop needs torch: pip install 'lcnfast[torch]'") from exc
     return torch
