@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import numpy as np
 import pytest
@@ -14,6 +15,10 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile("lcnfast")
+
+# Start systems of the strata are cached on disk (lcnfast.start_system_cache): the tests use
+# a fresh folder of their own, so that nothing from an earlier run is trusted.
+os.environ["LCNFAST_CACHE_DIR"] = tempfile.mkdtemp(prefix="lcnfast-test-cache-")
 
 
 @pytest.fixture

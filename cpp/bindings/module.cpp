@@ -16,4 +16,5 @@ PYBIND11_MODULE(_core, m) {
   bind_train(m);
   bind_geometry(m);
   bind_homotopy(m);
+  bind_stratum_homotopy(m);
 }

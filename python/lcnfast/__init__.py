@@ -40,7 +40,7 @@ from .geometry import (
 )
 from .losses import QuadraticLoss, SquaredLoss, teacher_data
 from .parameterisation import end_to_end, jacobian, vjp
-from .strata import StratumCriticalPoints, ed_degree, stratum_critical_points
+from .strata import StratumCriticalPoints, ed_degree, generic_count, start_system_cache, stratum_critical_points
 from .torch_interop import from_torch, to_torch
 from .training import STATUSES, Invariants, Trajectory, TrainResult, balance, invariants, train
 
@@ -70,6 +70,7 @@ __all__ = [
     "critical_points",
     "discriminant",
     "ed_degree",
+    "generic_count",
     "end_to_end",
     "from_torch",
     "generic_jacobian_rank",
@@ -81,6 +82,7 @@ __all__ = [
     "real_root_count",
     "root_structure",
     "simd_backend",
+    "start_system_cache",
     "stratum_critical_points",
     "teacher_data",
     "to_torch",

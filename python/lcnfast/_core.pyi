@@ -93,3 +93,21 @@ def solve_total_degree(
     first: int = 0,
     count: int = -1,
 ) -> tuple[NDArray[np.complex128], NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]: ...
+def track_stratum_paths(
+    N: int,
+    K: int,
+    begin: list[int],
+    exps: list[int],
+    coeff: list[float],
+    patch: NDArray[np.complex128],
+    w0: NDArray[np.complex128],
+    G0: NDArray[np.complex128],
+    w1: NDArray[np.complex128],
+    G1: NDArray[np.complex128],
+    starts: NDArray[np.complex128],
+    endgame: bool,
+    endgame_start: float,
+    max_steps: int,
+    threads: int,
+) -> tuple[NDArray[np.complex128], NDArray[np.int32], NDArray[np.int32], NDArray[np.int32], NDArray[np.float64],
+           NDArray[np.float64]]: ...

@@ -1,27 +1,51 @@
 """Critical points of a quadratic loss on the multiple-root strata of binary forms.
 
 The stratum ``Delta_lambda`` of a partition ``lambda`` of ``D`` is the set of forms
-``v = c p`` with ``p = prod_j l_j^{lambda_j}`` a product of distinct linear forms. The roots
-live in a randomly rotated chart, ``l_j = X + t_j Y`` with ``X = cos(phi) x + sin(phi) y``,
-``Y = sin(phi) x - cos(phi) y``, so that a root at infinity of the original coordinates is
-an ordinary point of the chart (with probability one). Equal parts of ``lambda`` are
-interchangeable: each group of ``m`` equal parts is written through the elementary
-symmetric functions ``e_1..e_m`` of its ``t_j``, so that the system has one solution per
-critical form rather than ``prod m!``.
+``v = c p`` with ``p = prod_j l_j^{lambda_j}`` a product of pairwise non-proportional linear
+forms and ``c != 0``. For ``l(v) = (v-u)^T G (v-u)`` the critical points of ``l`` on the
+stratum are found as follows.
 
-For ``l(v) = (v-u)^T G (v-u)`` the optimal scale is ``c = a / b`` with ``a = p^T G u`` and
-``b = p^T G p``; the critical points are then the solutions of the square system
-``2 a_j b - a b_j = 0`` (``_j`` the derivative in the ``j``-th unknown), whose total degree is
-far below that of the system in ``(c, e)``. It is solved by total-degree homotopy
-continuation in C++ (``lcnfast._core.solve_total_degree``); spurious solutions (``a = 0``,
-i.e. ``v = 0``; ``b = 0``; colliding roots; points at infinity; singular endpoints) are
-removed.
+**Coordinates.** The roots live in a fixed integer chart ``X = 3x + y``, ``Y = -x + 2y``, so
+a root at infinity of the user's coordinates is an ordinary point of the chart. Each group
+of ``m`` equal parts ``a`` of ``lambda`` is ``q^a`` with ``q = h X^m + e_1 X^(m-1) Y + ... +
+e_m Y^m``: the unknowns are the elementary symmetric functions ``e`` of the group's roots
+(one solution per critical form rather than ``prod m!``), made homogeneous by ``h`` so that
+paths heading for infinity stay bounded (a random linear patch fixes the scale). ``R`` maps
+chart coefficients to the user's, so ``v = c R p(h, e)``; with the parameters
+``w = R^T G u`` and ``Gc = R^T G R``, ``a = w . p``, ``b = p . Gc p``, the best scale is
+``c = a / b`` and the critical equations are ``a_j b - a b_j / 2 = 0`` for every ``e_j``.
+
+**Parameter homotopy.** These equations are bilinear in the parameters ``(w, Gc)``. Once
+per partition, their solutions at random complex parameters ``q0`` are found by monodromy
+(a seed solution is made by choosing ``w`` for a random point, then loops through random
+parameters permute the solutions and reveal new ones until the set stops growing): the
+*generic count* of the stratum. They are kept in memory and in a cache folder
+(:func:`start_system_cache`). A user's data ``q1`` is then solved by tracking only those
+paths from ``q0`` to ``q1`` (C++, ``lcnfast._core.track_stratum_paths``: embedded
+Runge-Kutta predictor with error control, contracting Newton corrector, Cauchy endgame that
+classifies each endpoint as regular, singular with its winding number, or at infinity).
+
+**Certification.** Every returned point is proven by the Krawczyk test in ball arithmetic
+(python-flint ``acb``) on the exact critical equations (the float64 data are exact rationals
+and the chart is integral): a box around the point holds exactly one solution; boxes of the
+returned points are pairwise disjoint (distinct points); a real point's box is symmetric
+under conjugation, so its unique solution is real; and the box is proven to avoid the
+degenerate forms (``a = 0``, ``b = 0``, colliding roots), so it is a true point of the
+stratum. Paths that end on the same point (path jumping) or fail are tracked again along a
+detour through random parameters before anything is returned; what cannot be recovered is
+reported and warned about.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from dataclasses import dataclass
+import os
+import warnings
+import zlib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,9 +55,20 @@ from . import _core
 from ._validation import as_int, as_real_array, resolve_threads
 from .training import Progress, _ProgressBar
 
-__all__ = ["StratumCriticalPoints", "ed_degree", "stratum_critical_points"]
+__all__ = ["StratumCriticalPoints", "ed_degree", "generic_count", "start_system_cache", "stratum_critical_points"]
 
-Poly = dict[tuple[int, ...], complex]
+Poly = dict[tuple[int, ...], int]
+
+# Charts X = a x + b y, Y = c x + d y with dyadic rational entries (exact in float64 and in
+# the certification's rational arithmetic). A form with a root where Y vanishes (x/y = -d/c)
+# is at infinity in that chart; the second chart, with another such point, finds those.
+_CHARTS: tuple[tuple[Fraction, Fraction, Fraction, Fraction], ...] = (
+    (Fraction(1), Fraction(5, 16), Fraction(-73, 128), Fraction(1)),
+    (Fraction(1), Fraction(-37, 64), Fraction(11, 32), Fraction(1)),
+)
+_FORMAT = 1  # version of the cached start systems
+_MONODROMY_STABLE_LOOPS = 5
+_MONODROMY_MAX_LOOPS = 200
 
 
 def _mul(a: Poly, b: Poly) -> Poly:
@@ -41,44 +76,33 @@ def _mul(a: Poly, b: Poly) -> Poly:
     for ea, ca in a.items():
         for eb, cb in b.items():
             e = tuple(x + y for x, y in zip(ea, eb))
-            out[e] = out.get(e, 0.0) + ca * cb
-    return out
+            out[e] = out.get(e, 0) + ca * cb
+    return {e: c for e, c in out.items() if c != 0}
 
 
-def _add(a: Poly, b: Poly, scale: complex = 1.0) -> Poly:
+def _add(a: Poly, b: Poly) -> Poly:
     out = dict(a)
     for e, c in b.items():
-        out[e] = out.get(e, 0.0) + scale * c
-    return out
+        out[e] = out.get(e, 0) + c
+    return {e: c for e, c in out.items() if c != 0}
 
 
-def _diff(a: Poly, var: int) -> Poly:
-    out: Poly = {}
-    for e, c in a.items():
-        if e[var]:
-            f = list(e)
-            f[var] -= 1
-            out[tuple(f)] = out.get(tuple(f), 0.0) + c * e[var]
-    return out
+def _groups(lam: tuple[int, ...]) -> list[tuple[int, int]]:
+    """(part, multiplicity) of each group of equal parts, largest part first."""
+    return [(a, lam.count(a)) for a in sorted(set(lam), reverse=True)]
 
 
-def _form_coefficients(lam: tuple[int, ...], phi: float) -> tuple[list[Poly], list[tuple[int, int]]]:
-    """The form ``p = prod_j l_j^{lambda_j}`` as polynomials in the unknowns, with the groups of equal parts.
-
-    Each group of ``m`` parts equal to ``a`` is ``q^a`` with ``q = prod_j (X + t_j Y) =
-    sum_i e_i X^(m-i) Y^i`` (``e_0 = 1``); the unknowns are the ``e_1..e_m`` of every group.
-    Returns the coefficients of ``x^0 y^D .. x^D y^0`` and the groups ``(a, m)``, largest
-    part first (the order of ``lambda``).
-    """
-    groups = [(a, lam.count(a)) for a in sorted(set(lam), reverse=True)]
-    n = sum(m for _, m in groups)
-    D = sum(lam)
-    # coefficients of Y^0 .. Y^deg of the form in the chart, as polynomials in e
-    chart: list[Poly] = [{(0,) * n: 1.0}]
-    offset = 0
+def _chart_form(lam: tuple[int, ...]) -> list[Poly]:
+    """The chart coefficients of ``prod_g q_g^{a_g}`` (``X^D, X^(D-1) Y, ..., Y^D``) as integer
+    polynomials in the homogeneous unknowns ``(h, e)``."""
+    groups = _groups(lam)
+    N = 1 + sum(m for _, m in groups)
+    unit = tuple([0] * N)
+    chart: list[Poly] = [{unit: 1}]
+    offset = 1
     for a, m in groups:
-        q: list[Poly] = [{(0,) * n: 1.0}]
-        q += [{tuple(1 if k == offset + i else 0 for k in range(n)): 1.0} for i in range(m)]
+        q: list[Poly] = [{tuple(1 if k == 0 else 0 for k in range(N)): 1}]
+        q += [{tuple(1 if k == offset + i else 0 for k in range(N)): 1} for i in range(m)]
         offset += m
         for _ in range(a):
             new: list[Poly] = [{} for _ in range(len(chart) + m)]
@@ -86,43 +110,422 @@ def _form_coefficients(lam: tuple[int, ...], phi: float) -> tuple[list[Poly], li
                 for k, g in enumerate(q):
                     new[i + k] = _add(new[i + k], _mul(f, g))
             chart = new
-    # X^(D-i) Y^i in the original basis: column i of the change of coordinates
-    cos, sin = math.cos(phi), math.sin(phi)
-    change = np.zeros((D + 1, D + 1))
+    return chart
+
+
+def _chart_matrix(D: int, chart: int) -> list[list[Fraction]]:
+    """Exact ``R`` (K x K): column i holds the coefficients of ``X^(D-i) Y^i`` in the user's
+    basis ``x^j y^(D-j)`` (row j)."""
+    a, b, c, d = _CHARTS[chart]
+    R = [[Fraction(0)] * (D + 1) for _ in range(D + 1)]
     for i in range(D + 1):
-        column = np.ones(1)
-        for _ in range(D - i):
-            column = np.convolve(column, [sin, cos])  # X = sin y + cos x (index = power of x)
-        for _ in range(i):
-            column = np.convolve(column, [-cos, sin])  # Y = -cos y + sin x
-        change[:, i] = column
-    form: list[Poly] = []
-    for row in change:
-        entry: Poly = {}
-        for i, f in enumerate(chart):
-            if row[i] != 0:
-                entry = _add(entry, f, float(row[i]))
-        form.append(entry)
-    return form, groups
+        column = [Fraction(1)]  # ascending powers of x (the rest is y)
+        for factor in [(b, a)] * (D - i) + [(d, c)] * i:  # X = a x + b y, Y = c x + d y
+            column = [sum((column[k] * factor[j - k] for k in range(len(column)) if 0 <= j - k < 2), Fraction(0))
+                      for j in range(len(column) + 1)]
+        for j in range(D + 1):
+            R[j][i] = column[j]
+    return R
 
 
-def _linear_combination(polys: list[Poly], weights: Any) -> Poly:
-    out: Poly = {}
-    for f, w in zip(polys, weights):
-        if w != 0:
-            out = _add(out, f, complex(w))
-    return out
+# -- the form and its derivatives, from the product structure ------------------------------
+def _jets(groups: list[tuple[int, int]], e: list[Any], poly: Any, K: int, second: bool) -> tuple[Any, Any, Any]:
+    """Chart coefficients ``p`` of ``prod_g q_g^{a_g}`` at the affine unknowns ``e`` (``h = 1``),
+    their first derivatives ``P[j]`` and (``second``) second derivatives ``P2[j][k]``, each a
+    list of K coefficients. ``poly`` turns a coefficient list into a polynomial object with
+    ``*`` and ``**`` (``numpy.polynomial.Polynomial`` or ``flint.acb_poly``), so the same code
+    runs in floating point and in ball arithmetic: the derivatives come from the product rule,
+    ``d p / d e_(g,i) = Y^i a_g q_g^(a_g - 1) prod_(g' != g) q_g'^(a_g')``."""
+    qs, offsets = [], []
+    offset = 0
+    for a, m in groups:
+        qs.append(poly([1] + list(e[offset:offset + m])))
+        offsets.append(offset)
+        offset += m
+    G = len(groups)
+    power = [[qs[g] ** (groups[g][0] - r) if groups[g][0] >= r else None for r in range(3)] for g in range(G)]
+
+    def coeffs(f: Any, shift: int, scale: int) -> list[Any]:
+        c = list(f.coef if hasattr(f, "coef") else f.coeffs())
+        out = [0] * K
+        for i, x in enumerate(c):
+            if i + shift < K:
+                out[i + shift] = x * scale
+        return out
+
+    def product(drop: dict[int, int]) -> Any:
+        f = poly([1])
+        for g in range(G):
+            f = f * power[g][drop.get(g, 0)]
+        return f
+
+    p = coeffs(product({}), 0, 1)
+    P: list[Any] = [None] * offset
+    P2: list[list[Any]] = [[None] * offset for _ in range(offset)]
+    for g, (a, m) in enumerate(groups):
+        base = product({g: 1})
+        for i in range(m):
+            P[offsets[g] + i] = coeffs(base, i + 1, a)
+    if second:
+        for g, (a, m) in enumerate(groups):
+            for h, (b, n) in enumerate(groups):
+                if h < g:
+                    continue
+                if g == h:
+                    if a < 2:
+                        zero = [0] * K
+                        for i in range(m):
+                            for j in range(m):
+                                P2[offsets[g] + i][offsets[g] + j] = zero
+                        continue
+                    f, scale = product({g: 2}), a * (a - 1)
+                else:
+                    f, scale = product({g: 1, h: 1}), a * b
+                for i in range(m):
+                    for j in range(n):
+                        value = coeffs(f, i + j + 2, scale)
+                        P2[offsets[g] + i][offsets[h] + j] = value
+                        P2[offsets[h] + j][offsets[g] + i] = value
+    return p, P, P2
 
 
-def _evaluate(polys: list[Poly], n: int) -> Any:
-    """A vectorised evaluator z -> [f(z) for f in polys]."""
-    tables = []
-    for f in polys:
-        exps = np.array(list(f.keys()), dtype=np.int64).reshape(-1, n)
-        tables.append((exps, np.array(list(f.values()), dtype=complex)))
-    return lambda z: np.array([coef @ np.prod(z[None, :] ** exps, axis=1) for exps, coef in tables])
+def _numeric_jets(groups: list[tuple[int, int]], e: NDArray[np.complex128], K: int
+                  ) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
+    p, P, _ = _jets(groups, list(e), lambda c: np.polynomial.Polynomial(np.asarray(c, dtype=complex)), K, False)
+    return np.array(p, dtype=complex), np.array(P, dtype=complex).T  # (K,), (K, n)
 
 
+# -- the family of a partition and its start system ---------------------------------------
+@dataclass
+class _Family:
+    """A stratum's critical equations as a family over the parameters ``(w, Gc)``, with the
+    start system: generic complex parameters ``q0`` and all their solutions."""
+
+    lam: tuple[int, ...]
+    groups: list[tuple[int, int]]
+    n: int
+    K: int
+    begin: list[int]
+    exps: list[int]
+    coeff: list[float]
+    patch: NDArray[np.complex128] = field(default_factory=lambda: np.zeros(0, dtype=complex))
+    w0: NDArray[np.complex128] = field(default_factory=lambda: np.zeros(0, dtype=complex))
+    G0: NDArray[np.complex128] = field(default_factory=lambda: np.zeros((0, 0), dtype=complex))
+    starts: NDArray[np.complex128] = field(default_factory=lambda: np.zeros((0, 0), dtype=complex))
+    loops: int = 0
+
+    @property
+    def N(self) -> int:
+        return self.n + 1
+
+    def track(self, q0: tuple[Any, Any], q1: tuple[Any, Any], starts: NDArray[np.complex128], *, endgame: bool,
+              threads: int) -> tuple[Any, ...]:
+        result: tuple[Any, ...] = _core.track_stratum_paths(
+            self.N, self.K, self.begin, self.exps, self.coeff, self.patch,
+            np.ascontiguousarray(q0[0], dtype=complex), np.ascontiguousarray(q0[1], dtype=complex),
+            np.ascontiguousarray(q1[0], dtype=complex), np.ascontiguousarray(q1[1], dtype=complex),
+            np.ascontiguousarray(starts.reshape(-1, self.N), dtype=complex), endgame, 0.9, 20000, threads)
+        return result
+
+    def on_patch(self, e: NDArray[np.complex128]) -> NDArray[np.complex128]:
+        """Homogeneous coordinates (1, e) scaled onto the patch."""
+        z = np.concatenate(([1.0 + 0j], e))
+        return z / (self.patch @ z)
+
+
+def _family_seed(lam: tuple[int, ...]) -> int:
+    return zlib.crc32(repr(("lcnfast-stratum", _FORMAT, lam)).encode())
+
+
+def _new_family(lam: tuple[int, ...]) -> _Family:
+    groups = _groups(lam)
+    n = sum(m for _, m in groups)
+    D = sum(lam)
+    form = _chart_form(lam)
+    begin: list[int] = [0]
+    exps: list[int] = []
+    coeff: list[float] = []
+    for f in form:
+        for e, c in sorted(f.items()):
+            exps.extend(e)
+            coeff.append(float(c))
+        begin.append(len(coeff))
+    return _Family(lam=lam, groups=groups, n=n, K=D + 1, begin=begin, exps=exps, coeff=coeff, )
+
+
+def _random_parameters(rng: np.random.Generator, K: int) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
+    A = rng.standard_normal((K, K)) + 1j * rng.standard_normal((K, K))
+    w = rng.standard_normal(K) + 1j * rng.standard_normal(K)
+    G: NDArray[np.complex128] = ((A + A.T) / 2).astype(complex)
+    return w.astype(complex), G
+
+
+def _distinct_new(known: NDArray[np.complex128], candidates: NDArray[np.complex128]) -> NDArray[np.complex128]:
+    """Rows of candidates (affine) that are not in known nor repeated among themselves."""
+    out = known
+    for c in candidates:
+        if out.shape[0] == 0 or np.min(np.linalg.norm(out - c, axis=1)) > 1e-6 * (1.0 + np.linalg.norm(c)):
+            out = np.vstack([out, c[None, :]])
+    return out[known.shape[0]:]
+
+
+def _monodromy(family: _Family, threads: int) -> None:
+    """Fills the family's start system: a seed solution at parameters built for it, then
+    monodromy loops until the solution set has not grown for several loops."""
+    rng = np.random.default_rng(_family_seed(family.lam))
+    K, n = family.K, family.n
+    family.patch = rng.standard_normal(n + 1) + 1j * rng.standard_normal(n + 1)
+    e_star = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    _, G0 = _random_parameters(rng, K)
+    p, P = _numeric_jets(family.groups, e_star, K)
+    g = G0 @ p
+    b = p @ g
+    bk = 2.0 * (P.T @ g)
+    M = P.T * b - 0.5 * np.outer(bk, p)  # row j: the coefficients of w in F_j (F is linear in w)
+    _, _, vh = np.linalg.svd(M)
+    null = vh[n:].conj().T
+    w0 = null @ (rng.standard_normal(null.shape[1]) + 1j * rng.standard_normal(null.shape[1]))
+    family.w0, family.G0 = w0, G0
+    q0 = (w0, G0)
+    known = e_star[None, :]
+    quiet = loops = 0
+    while quiet < _MONODROMY_STABLE_LOOPS and loops < _MONODROMY_MAX_LOOPS:
+        loops += 1
+        qa, qb = _random_parameters(rng, K), _random_parameters(rng, K)
+        z = np.array([family.on_patch(e) for e in known])
+        for start_q, end_q in ((q0, qa), (qa, qb), (qb, q0)):
+            z_end, kind, *_ = family.track(start_q, end_q, z, endgame=False, threads=threads)
+            z = z_end[kind == 0]
+            if z.shape[0] == 0:
+                break
+        if z.shape[0] == 0:
+            quiet += 1
+            continue
+        new = _distinct_new(known, z[:, 1:] / z[:, :1])
+        if new.shape[0]:
+            known = np.vstack([known, new])
+            quiet = 0
+        else:
+            quiet += 1
+    family.starts = np.array([family.on_patch(e) for e in known])
+    family.loops = loops
+
+
+_FAMILIES: dict[tuple[int, ...], _Family] = {}
+
+
+def start_system_cache() -> Path | None:
+    """The folder where start systems are kept between sessions: ``LCNFAST_CACHE_DIR``, else
+    ``~/.cache/lcnfast``; ``LCNFAST_CACHE_DIR=""`` (empty) turns the disk cache off (None)."""
+    value = os.environ.get("LCNFAST_CACHE_DIR")
+    if value is not None:
+        return Path(value) if value else None
+    return Path.home() / ".cache" / "lcnfast"
+
+
+def _cache_file(lam: tuple[int, ...]) -> Path | None:
+    folder = start_system_cache()
+    if folder is None:
+        return None
+    return folder / f"strata-v{_FORMAT}" / ("stratum-" + "-".join(map(str, lam)) + ".npz")
+
+
+def _fingerprint(family: _Family) -> str:
+    """Ties a cached start system to the equations it solves (the form's terms and chart)."""
+    text = repr((family.lam, family.begin, family.exps, family.coeff, _FORMAT))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _load(family: _Family, path: Path) -> bool:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["fingerprint"]) != _fingerprint(family):
+                return False
+            family.patch, family.w0, family.G0 = data["patch"], data["w0"], data["G0"]
+            family.starts, family.loops = data["starts"], int(data["loops"])
+    except (OSError, KeyError, ValueError):
+        return False  # unreadable or of another format: recomputed and rewritten
+    return family.starts.ndim == 2 and family.starts.shape[1] == family.N
+
+
+def _save(family: _Family, path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = __import__("tempfile").mkstemp(dir=path.parent, suffix=".npz")
+        with os.fdopen(fd, "wb") as out:
+            np.savez(out, fingerprint=_fingerprint(family), patch=family.patch, w0=family.w0, G0=family.G0,
+                     starts=family.starts, loops=family.loops)
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only home is no reason to fail: the start system is recomputed
+        warnings.warn(f"lcnfast: could not cache the start system in {path}: {exc}", RuntimeWarning, stacklevel=3)
+
+
+def _family(lam: tuple[int, ...], threads: int) -> _Family:
+    family = _FAMILIES.get(lam)
+    if family is not None:
+        return family
+    family = _new_family(lam)
+    path = _cache_file(lam)
+    if path is None or not path.exists() or not _load(family, path):
+        _monodromy(family, threads)
+        if path is not None:
+            _save(family, path)
+    _FAMILIES[lam] = family
+    return family
+
+
+def generic_count(partition: Any, *, threads: int | None = None) -> int:
+    """The number of complex critical points of ``(v-u)^T G (v-u)`` on ``Delta_lambda`` for
+    generic data ``(G, u)``: the size of the stratum's start system (found once by monodromy
+    at random complex parameters, then cached; see :func:`start_system_cache`)."""
+    return int(_family(_partition(partition), resolve_threads(threads)).starts.shape[0])
+
+
+# -- certification ------------------------------------------------------------------------
+class _Certifier:
+    """Krawczyk tests of a stratum's critical equations in ball arithmetic, for exact data."""
+
+    def __init__(self, family: _Family, chart: int, G: NDArray[np.float64], u: NDArray[np.float64]) -> None:
+        import flint
+
+        self.flint = flint
+        self.family = family
+        K = family.K
+        R = _chart_matrix(K - 1, chart)
+        Gq = [[Fraction(float(x)) for x in row] for row in G]
+        uq = [Fraction(float(x)) for x in u]
+        Gu = [sum((Gq[i][j] * uq[j] for j in range(K)), Fraction(0)) for i in range(K)]
+        # exact chart parameters w = R^T G u and Gc = R^T G R, then balls
+        w = [sum((R[i][a] * Gu[i] for i in range(K)), Fraction(0)) for a in range(K)]
+        GR = [[sum((Gq[i][j] * R[j][b] for j in range(K)), Fraction(0)) for b in range(K)] for i in range(K)]
+        Gc = [[sum((R[i][a] * GR[i][b] for i in range(K)), Fraction(0)) for b in range(K)] for a in range(K)]
+        self.w = flint.acb_mat(1, K, [_ball(flint, x) for x in w])
+        self.G = flint.acb_mat(K, K, [_ball(flint, x) for row in Gc for x in row])
+
+    def _evaluate(self, e: list[Any], second: bool) -> tuple[Any, Any, Any, Any, Any]:
+        fl = self.flint
+        fam = self.family
+        K, n = fam.K, fam.n
+        p, P, P2 = _jets(fam.groups, e, fl.acb_poly, K, second)
+        pm = fl.acb_mat(K, 1, [fl.acb(x) for x in p])
+        Pm = fl.acb_mat(K, n, [fl.acb(P[j][a]) for a in range(K) for j in range(n)])
+        g = self.G * pm
+        a = (self.w * pm)[0, 0]
+        b = (pm.transpose() * g)[0, 0]
+        ak = self.w * Pm  # 1 x n
+        bk = (g.transpose() * Pm) * 2  # 1 x n
+        F = [ak[0, j] * b - a * bk[0, j] / 2 for j in range(n)]
+        J = None
+        if second:
+            P2m = fl.acb_mat(K, n * n, [fl.acb(P2[j][k][al]) for al in range(K) for j in range(n) for k in range(n)])
+            A2 = self.w * P2m
+            B2 = g.transpose() * P2m
+            PtGP = Pm.transpose() * (self.G * Pm)
+            J = fl.acb_mat(n, n)
+            for j in range(n):
+                for k in range(n):
+                    bjk = (B2[0, j * n + k] + PtGP[j, k]) * 2
+                    J[j, k] = A2[0, j * n + k] * b + ak[0, j] * bk[0, k] - (ak[0, k] * bk[0, j] + a * bjk) / 2
+        return F, J, a, b, pm
+
+    def certify(self, x: NDArray[np.complex128], real: bool) -> tuple[bool, float]:
+        """Krawczyk test around ``x``: (proven, radius). With ``real``, the box is centred on
+        the real line, so the unique solution it holds is real.
+
+        The centre is first polished by Newton steps with residuals in 128-bit ball
+        arithmetic; the box then grows from the size of the last Newton step by
+        epsilon-inflation (Rump) until the Krawczyk operator maps it into its interior."""
+        fl = self.flint
+        n = self.family.n
+        saved = fl.ctx.prec
+        fl.ctx.prec = 128
+        try:
+            centre = np.real(x).astype(complex) if real else np.asarray(x, dtype=complex)
+            Y = None
+            for _ in range(4):
+                point = [fl.acb(complex(c)) for c in centre]
+                F, J, _, _, _ = self._evaluate(point, True)
+                assert J is not None
+                Jmid = np.array([[complex(J[j, k].mid()) for k in range(n)] for j in range(n)])
+                try:
+                    Y = np.linalg.inv(Jmid)
+                except np.linalg.LinAlgError:
+                    return False, 0.0
+                step = Y @ np.array([complex(f.mid()) for f in F])
+                if real:
+                    step = step.real.astype(complex)
+                if not np.all(np.isfinite(step)):
+                    return False, 0.0
+                centre = centre - step
+            point = [fl.acb(complex(c)) for c in centre]
+            F, _, _, _, _ = self._evaluate(point, False)
+            assert Y is not None
+            delta = np.abs(Y @ np.array([complex(f.mid()) for f in F]))
+            radii = 4.0 * delta + 1e-15 * (1.0 + np.abs(centre))
+            Ym = fl.acb_mat(n, n, [fl.acb(complex(Y[j, k])) for j in range(n) for k in range(n)])
+            Fm = fl.acb_mat(n, 1, F)
+            identity = fl.acb_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)])
+            base = fl.acb_mat(n, 1, point) - Ym * Fm
+            for _ in range(12):
+                box = [fl.acb(fl.arb(c.real, r), fl.arb(c.imag, r)) for c, r in zip(centre, radii)]
+                _, JX, _, _, _ = self._evaluate(box, True)
+                assert JX is not None
+                offset = fl.acb_mat(n, 1, [box[i] - point[i] for i in range(n)])
+                Kx = base + (identity - Ym * JX) * offset
+                if all(box[i].contains_interior(Kx[i, 0]) for i in range(n)):
+                    self.centre = centre
+                    return True, float(np.max(radii))
+                reach = np.array([float((Kx[i, 0] - point[i]).abs_upper()) for i in range(n)])
+                if not np.all(np.isfinite(reach)):
+                    return False, 0.0
+                radii = 2.0 * np.maximum(radii, reach)
+            return False, 0.0
+        finally:
+            fl.ctx.prec = saved
+
+    def nondegenerate(self, x: NDArray[np.complex128], radius: float, real: bool) -> bool:
+        """Whether every point of the box is a point of the stratum: a, b != 0 and the roots of
+        the groups pairwise distinct (discriminants and resultants exclude 0)."""
+        fl = self.flint
+        centre = np.real(x).astype(complex) if real else np.asarray(x, dtype=complex)
+        box = [fl.acb(fl.arb(c.real, radius), fl.arb(c.imag, radius)) for c in centre]
+        _, _, a, b, _ = self._evaluate(box, False)
+        if a.contains(0) or b.contains(0):
+            return False
+        monic = []
+        offset = 0
+        for _, m in self.family.groups:
+            monic.append([fl.acb(1)] + box[offset:offset + m])  # X^m + e_1 X^(m-1) + ... (highest first)
+            offset += m
+        for i, f in enumerate(monic):
+            if len(f) > 2:
+                derivative = [c * (len(f) - 1 - k) for k, c in enumerate(f[:-1])]
+                if _sylvester_det(fl, f, derivative).contains(0):
+                    return False
+            for g in monic[i + 1:]:
+                if _sylvester_det(fl, f, g).contains(0):
+                    return False
+        return True
+
+
+def _ball(fl: Any, q: Fraction) -> Any:
+    """The exact rational q as a (zero-radius where possible) complex ball."""
+    return fl.acb(fl.fmpq(q.numerator, q.denominator))
+
+
+def _sylvester_det(fl: Any, f: list[Any], g: list[Any]) -> Any:
+    """Resultant of two univariate polynomials (coefficients highest first), in balls."""
+    m, n = len(f) - 1, len(g) - 1
+    size = m + n
+    rows = []
+    for i in range(n):
+        rows.append([fl.acb(0)] * i + list(f) + [fl.acb(0)] * (size - m - 1 - i))
+    for i in range(m):
+        rows.append([fl.acb(0)] * i + list(g) + [fl.acb(0)] * (size - n - 1 - i))
+    return fl.acb_mat(size, size, [x for row in rows for x in row]).det()
+
+
+# -- results ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StratumCriticalPoints:
     """Complex critical points of ``l`` restricted to the stratum ``Delta_lambda``.
@@ -130,17 +533,39 @@ class StratumCriticalPoints:
     Attributes
     ----------
     v : ndarray, shape (m, D+1), complex
-        The critical forms (coefficients in the original basis).
+        The critical forms (coefficients in the user's basis).
     roots : ndarray, shape (m, r), complex
         The distinct roots ``x/y`` of each form, one per part of ``lambda`` (``inf`` for a
         root at infinity), in the order of :attr:`partition`.
     partition : tuple of int
     is_real : ndarray of bool, shape (m,)
-        Real critical points (``v`` real up to ``1e-8`` relative).
+        Real critical points (proven real when :attr:`certified`).
     loss : ndarray, shape (m,)
         ``l(v)`` (real part) at each.
+    certified : ndarray of bool, shape (m,)
+        A Krawczyk test proved that a box around the point holds exactly one solution of the
+        critical equations, that it is a point of the stratum (not a degenerate form) and,
+        for a real point, that the solution is real; the boxes are pairwise disjoint.
+        Singular solutions (see ``multiplicity``) cannot be certified this way.
+    multiplicity : ndarray of int, shape (m,)
+        The number of paths that ended at each point: 1 for a nonsingular solution, more for
+        a singular (multiple) one, which is found to the accuracy of the endgame and
+        returned with ``certified=False``.
     paths : int
-        Paths tracked per run (the total degree of the stratum's system; ``runs`` runs are made).
+        Paths tracked (the generic count, plus paths tracked again along detours).
+    path_counts : dict of str to int
+        How the paths ended: ``regular`` (at a nonsingular point of the stratum),
+        ``singular`` (at a singular solution on the stratum, counted per path),
+        ``degenerate`` (at a form that is not on the stratum: ``v = 0``, no finite optimal
+        scale, or colliding roots), ``at_infinity``, ``failed`` (could not be followed even
+        along a detour), ``duplicate`` (ended on a certified nonsingular point that another
+        path reached, even along a detour: a path jumped).
+    generic_count : int
+        The number of complex critical points for generic data (:func:`generic_count`).
+    complete : bool
+        Every path was accounted for (none failed, none left as a duplicate): by the
+        parameter-homotopy theorem every isolated critical point is then among the
+        endpoints, so for generic data ``n_complex == generic_count``.
     """
 
     v: NDArray[np.complex128]
@@ -148,7 +573,12 @@ class StratumCriticalPoints:
     partition: tuple[int, ...]
     is_real: NDArray[np.bool_]
     loss: NDArray[np.float64]
+    certified: NDArray[np.bool_]
+    multiplicity: NDArray[np.int64]
     paths: int
+    path_counts: dict[str, int]
+    generic_count: int
+    complete: bool
 
     @property
     def n_complex(self) -> int:
@@ -160,6 +590,11 @@ class StratumCriticalPoints:
         """The number of real ones."""
         return int(self.is_real.sum())
 
+    @property
+    def all_certified(self) -> bool:
+        """Every returned point is certified."""
+        return bool(np.all(self.certified))
+
     def real_root_counts(self) -> NDArray[np.int64]:
         """For each critical form, its real roots with multiplicity (from the stratum's
         structure, so exact multiplicities rather than numerically split clusters)."""
@@ -168,159 +603,310 @@ class StratumCriticalPoints:
         real = np.isinf(self.roots.real) | (np.abs(self.roots.imag) <= tol)
         return np.asarray((real * lam).sum(axis=1), dtype=np.int64)
 
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={v}" for k, v in self.path_counts.items() if v)
+        return (f"StratumCriticalPoints(partition={self.partition}, complex={self.n_complex}, real={self.n_real}, "
+                f"certified={int(self.certified.sum())}, generic_count={self.generic_count}, "
+                f"complete={self.complete}, paths={self.paths}: {counts})")
 
-def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed: int = 0, runs: int = 2,
-                            threads: int | None = None, progress: Progress = False) -> StratumCriticalPoints:
-    """All complex critical points of ``l(v) = (v-u)^T G (v-u)`` on ``Delta_lambda``.
+
+def _partition(partition: Any) -> tuple[int, ...]:
+    if isinstance(partition, (str, bytes)) or not hasattr(partition, "__iter__"):
+        raise TypeError(f"partition: expected a sequence of positive integers, got {partition!r}")
+    lam = tuple(sorted((as_int(p, "partition", minimum=1) for p in partition), reverse=True))
+    if not lam:
+        raise ValueError("partition: needs at least one part")
+    if sum(lam) > 12:
+        raise ValueError(f"partition: degree D = sum(partition) <= 12 is supported, got {sum(lam)}")
+    return lam
+
+
+def _chart_parameters(family: _Family, chart: int, G: NDArray[np.float64], u: NDArray[np.float64]
+                      ) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
+    R = np.array(_chart_matrix(family.K - 1, chart), dtype=float)
+    return (R.T @ (G @ u)).astype(complex), (R.T @ G @ R).astype(complex)
+
+
+def _user_roots(family: _Family, chart: int, e: NDArray[np.complex128]) -> NDArray[np.complex128]:
+    """The distinct roots x/y in the user's coordinates, one per part of lambda."""
+    a, b, c, d = (float(x) for x in _CHARTS[chart])
+    roots = []
+    offset = 0
+    for part, m in family.groups:
+        # X + t Y = (a + t c) x + (b + t d) y; the group's t are minus the roots of X^m + e_1 X^(m-1) + ...
+        ts = -np.roots(np.concatenate(([1.0], e[offset:offset + m])))
+        offset += m
+        with np.errstate(divide="ignore", invalid="ignore"):
+            denom = a + ts * c
+            roots += list(np.where(np.abs(denom) > 1e-300, -(b + ts * d) / denom, complex(np.inf)))
+    return np.array(roots, dtype=complex)
+
+
+def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed: int = 0,
+                            threads: int | None = None, progress: Progress = False,
+                            certify: bool = True) -> StratumCriticalPoints:
+    """All complex critical points of ``l(v) = (v-u)^T G (v-u)`` on ``Delta_lambda``, certified.
+
+    Parameter homotopy from the stratum's cached start system (see the module docstring):
+    one path per critical point of generic data, each ending regular, singular, at infinity
+    or failed; failed paths and paths that end on a point already reached are tracked again
+    along detours through random parameters (seeded by ``seed``); every returned point is
+    certified by a Krawczyk test in ball arithmetic. The returned set does not depend on
+    ``seed`` or ``threads`` (only the detours, needed rarely, use ``seed``).
 
     Parameters
     ----------
     partition : sequence of int
-        ``lambda``: positive parts adding up to ``D``.
-    G : array_like, shape (D+1, D+1), symmetric
+        ``lambda``: positive parts adding up to ``D`` (``D <= 12``).
+    G : array_like, shape (D+1, D+1)
+        Symmetric weights (need not be definite).
     u : array_like, shape (D+1,)
     seed : int
-        Seeds the random chart rotations and the homotopy's gammas.
-    runs : int
-        Independent homotopies (other chart, other gamma) whose solutions are merged: a
-        path lost to numerical trouble in one run is found by another.
+        Seeds the detours for lost paths.
     threads : int, optional
         C++ threads over the paths (default: all cores); results do not depend on it.
     progress : bool or callable
         True: a progress bar over the paths (tqdm if installed); a callable gets
         ``(paths_done, paths)``. Ctrl-C stops the continuation with ``KeyboardInterrupt``.
+    certify : bool
+        Run the Krawczyk tests (default). False skips them (``certified`` is then all False).
+
+    Returns
+    -------
+    StratumCriticalPoints
+        With the path statistics (``path_counts``, ``complete``, ``generic_count``). A
+        ``RuntimeWarning`` names what could not be recovered (failed paths, duplicates,
+        points that could not be certified).
     """
-    lam = tuple(sorted((as_int(p, "partition", minimum=1) for p in partition), reverse=True))
-    if not lam:
-        raise ValueError("partition: needs at least one part")
+    lam = _partition(partition)
     D = sum(lam)
     K = D + 1
     Gm = as_real_array(G, "G")
     target = as_real_array(u, "u")
     if Gm.shape != (K, K):
         raise ValueError(f"G: expected shape ({K}, {K}) for a partition of {D}, got {Gm.shape}")
+    if not np.array_equal(Gm, Gm.T):
+        raise ValueError("G: must be symmetric")
     if target.shape != (K,):
         raise ValueError(f"u: expected shape ({K},), got {target.shape}")
-    rng = np.random.default_rng(seed)
-    found: list[tuple[NDArray[np.complex128], NDArray[np.complex128]]] = []
-    n_runs = as_int(runs, "runs", minimum=1)
+    if not np.any(Gm):
+        raise ValueError("G: the zero matrix makes every form critical")
+    seed_value = as_int(seed, "seed", minimum=0)
     n_threads = resolve_threads(threads)
-    charts = [(float(rng.uniform(0.1, 1.4)), complex(np.exp(1j * rng.uniform(0, 2 * np.pi)))) for _ in range(n_runs)]
-    systems = [_stratum_system(lam, Gm, target, phi) for phi, _ in charts]
-    sizes = [system.paths for system in systems]
-    bar = _ProgressBar(sum(sizes), progress, unit="path", desc=f"lcnfast: stratum {lam}") if progress else None
+    family = _family(lam, n_threads)
+    scale = float(np.max(np.abs(Gm)))
+    # the equations are homogeneous in G: scale it to unit size (exact: a power of two)
+    Gs = Gm * 2.0 ** -math.frexp(scale)[1]
+    n_starts = family.starts.shape[0]
+    bar = _ProgressBar(n_starts, progress, unit="path", desc=f"lcnfast: stratum {lam}") if progress else None
+    rng = np.random.default_rng(seed_value)
     try:
-        for run, ((phi, gamma), system) in enumerate(zip(charts, systems)):
-            _solve_stratum(system, phi, gamma, n_threads, found,
-                           None if bar is None else (lambda done, base=sum(sizes[:run]): bar(base + done)))
+        rows, counts, paths = _solve_in_chart(family, 0, Gs, target, rng, n_threads, certify, bar)
+        if counts["at_infinity"] or counts["failed"]:
+            # a point with a root where the first chart's Y vanishes is at infinity there:
+            # the second chart sees it as an ordinary point
+            more, counts2, paths2 = _solve_in_chart(family, 1, Gs, target, rng, n_threads, certify, None)
+            paths += paths2
+            rows = _merge(rows + more)
+            counts = {key: counts2[key] for key in counts}
+            counts["regular"] = len(rows)
     finally:
         if bar is not None:
             bar.close()
-    V = np.array([v for v, _ in found], dtype=complex).reshape(-1, K)
-    roots = np.array([r for _, r in found], dtype=complex).reshape(-1, len(lam))
-    real = np.array([np.abs(v.imag).max() <= 1e-8 * (1 + np.abs(v).max()) for v in V], dtype=bool)
-    values = np.array([float(np.real((v - target) @ Gm @ (v - target))) for v in V])
-    return StratumCriticalPoints(v=V, roots=roots, partition=lam, is_real=real, loss=values, paths=sizes[0])
+    order = sorted(range(len(rows)), key=lambda i: (not rows[i][2], float(np.real(_loss(rows[i][0], Gm, target))),
+                                                     tuple(np.round(rows[i][0].real, 12)),
+                                                     tuple(np.round(rows[i][0].imag, 12))))
+    rows = [rows[i] for i in order]
+    V = np.array([r[0] for r in rows], dtype=complex).reshape(-1, K)
+    roots = np.array([r[1] for r in rows], dtype=complex).reshape(-1, len(lam))
+    real = np.array([r[2] for r in rows], dtype=bool)
+    certified = np.array([r[3] for r in rows], dtype=bool)
+    multiplicity = np.array([r[5] for r in rows], dtype=np.int64)
+    losses = np.array([float(np.real(_loss(v, Gm, target))) for v in V])
+    complete = counts["failed"] == 0 and counts["duplicate"] == 0
+    lost = [f"{counts[k]} {k.replace('_', ' ')}" for k in ("failed", "duplicate") if counts[k]]
+    if lost:
+        warnings.warn(f"lcnfast: stratum {lam}: {', '.join(lost)} path(s) could not be recovered; the enumeration "
+                      "may be incomplete", RuntimeWarning, stacklevel=2)
+    uncertified = int(np.sum(~certified & (multiplicity == 1))) if certify else 0
+    if uncertified:
+        warnings.warn(f"lcnfast: stratum {lam}: {uncertified} point(s) could not be certified (returned with "
+                      "certified=False)", RuntimeWarning, stacklevel=2)
+    if np.any(multiplicity > 1):
+        warnings.warn(f"lcnfast: stratum {lam}: {int(np.sum(multiplicity > 1))} singular (multiple) critical "
+                      "point(s), returned uncertified", RuntimeWarning, stacklevel=2)
+    return StratumCriticalPoints(v=V, roots=roots, partition=lam, is_real=real, loss=losses, certified=certified,
+                                 multiplicity=multiplicity, paths=paths, path_counts=counts, generic_count=int(n_starts), complete=complete)
 
 
-@dataclass(frozen=True)
-class _StratumSystem:
-    """The critical equations of a stratum in one chart, in the sparse form of
-    ``_core.solve_total_degree``, with what is needed to turn its solutions into forms."""
-
-    n: int
-    term_begin: list[int]
-    exps: list[int]
-    coeff: NDArray[np.complex128]
-    degree: list[int]
-    form: list[Poly]  # p's coefficients as polynomials in the unknowns
-    groups: list[tuple[int, int]]  # (part, multiplicity), largest part first
-    Gu: NDArray[np.float64]
-    G: NDArray[np.float64]
-
-    @property
-    def paths(self) -> int:
-        """The number of start solutions (the total degree)."""
-        return int(np.prod(self.degree))
+_Row = tuple[NDArray[np.complex128], NDArray[np.complex128], bool, bool, float, int]
 
 
-def _stratum_system(lam: tuple[int, ...], Gm: NDArray[np.float64], target: NDArray[np.float64],
-                    phi: float) -> _StratumSystem:
-    """The critical equations of the stratum in the chart rotated by phi."""
-    form, groups = _form_coefficients(lam, phi)
-    n = sum(m for _, m in groups)
-    Gu = Gm @ target
-    a = _linear_combination(form, Gu)  # p^T G u
-    b: Poly = {}  # p^T G p
-    for i, row in enumerate(Gm):
-        b = _add(b, _mul(form[i], _linear_combination(form, row)))
-    # l(c p) at the best c is u^T G u - a^2 / b; its derivatives vanish where 2 a_j b = a b_j
-    equations = [_add(_mul(_diff(a, j), b), _mul(a, _diff(b, j)), -0.5) for j in range(n)]
-    term_begin: list[int] = [0]
-    exps: list[int] = []
-    coeff: list[complex] = []
-    degree: list[int] = []
-    for eq in equations:
-        scale = max(abs(c) for c in eq.values())
-        terms = [(e, c) for e, c in eq.items() if abs(c) > 1e-14 * scale]  # cancellations leave rounding
-        for e, c in terms:
-            exps.extend(e)
-            coeff.append(c)
-        term_begin.append(len(coeff))
-        degree.append(max(sum(e) for e, _ in terms))
-    return _StratumSystem(n, term_begin, exps, np.array(coeff, dtype=complex), degree, form, groups, Gu, Gm)
-
-
-def _solve_stratum(system: _StratumSystem, phi: float, gamma: complex, threads: int,
-                   found: list[tuple[NDArray[np.complex128], NDArray[np.complex128]]],
-                   report: Any = None) -> None:
-    """One homotopy run in the chart rotated by phi; new critical forms are appended to found.
-    The paths are tracked in slices so that ``report(paths_done)`` can follow them."""
-    n, groups, Gm = system.n, system.groups, system.G
-    paths = system.paths
-    step = paths if report is None else max(1024, 256 * threads)
-    parts = []
-    for first in range(0, paths, step):
-        parts.append(_core.solve_total_degree(n, system.term_begin, system.exps, system.coeff, system.degree, gamma,
-                                              threads, first, step))
-        if report is not None:
-            report(min(first + step, paths))
-    z = np.concatenate([part[0] for part in parts])
-    status = np.concatenate([part[1] for part in parts])
-    p_at = _evaluate(system.form, n)
-    Gu = system.Gu
-    norm_Gu, norm_G = float(np.linalg.norm(Gu)), float(np.linalg.norm(Gm))
-    for zi, st in zip(z, status):
-        if st != 0:
+def _merge(rows: list[_Row]) -> list[_Row]:
+    """Distinct forms: the same critical form found in two charts is kept once (the
+    certified one first)."""
+    out: list[_Row] = []
+    for row in sorted(rows, key=lambda r: not r[3]):
+        v = row[0]
+        if any(np.linalg.norm(v - w[0]) <= 1e-7 * (1.0 + np.linalg.norm(v)) for w in out):
             continue
-        p = p_at(zi)
-        pa, pb = complex(p @ Gu), complex(p @ Gm @ p)
-        size = float(np.linalg.norm(p))
-        if abs(pa) <= 1e-10 * norm_Gu * size or abs(pb) <= 1e-12 * norm_G * size**2:
-            continue  # v = 0 or no finite optimal scale: not a point of the stratum
-        v = (pa / pb) * p
-        # the roots t_j of each group: prod_j (z - t_j) = sum_i (-1)^i e_i z^(m-i)
-        ts_parts = []
-        k = 0
-        for _, m in groups:
-            ts_parts.append(np.roots(np.concatenate(([1.0], zi[k:k + m] * (-1.0) ** np.arange(1, m + 1)))))
-            k += m
-        ts = np.concatenate(ts_parts)
-        if len(ts) > 1 and min(abs(x - y) / math.sqrt((1 + abs(x) ** 2) * (1 + abs(y) ** 2))
-                               for i, x in enumerate(ts) for y in ts[i + 1:]) < 1e-7:
-            continue  # colliding roots: a smaller stratum
-        if any(np.linalg.norm(v - w) <= 1e-7 * (1 + np.linalg.norm(v)) for w, _ in found):
-            continue  # the same form, found by another run
-        # root of l_j = (cos + t sin) x + (sin - t cos) y in the original coordinates
-        with np.errstate(divide="ignore", invalid="ignore"):
-            denom = math.cos(phi) + ts * math.sin(phi)
-            roots = np.where(np.abs(denom) > 1e-300, -(math.sin(phi) - ts * math.cos(phi)) / denom, complex(np.inf))
-        found.append((v, roots))
+        out.append(row)
+    return out
+
+
+def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target: NDArray[np.float64],
+                    rng: np.random.Generator, n_threads: int, certify: bool, bar: Any
+                    ) -> tuple[list[_Row], dict[str, int], int]:
+    """Tracks the start system to the user's data in one chart, re-tracks failed and jumped
+    paths along detours, and certifies the regular endpoints."""
+    K = family.K
+    q0 = (family.w0, family.G0)
+    q1 = _chart_parameters(family, chart, Gs, target)
+    starts = family.starts
+    z, kind, *_ = _track_in_slices(family, q0, q1, starts, n_threads, bar)
+    paths = starts.shape[0]
+    for _ in range(3):  # detours for failed and jumped paths
+        redo = np.flatnonzero((kind == 3) | _jumped(z, kind))
+        if redo.size == 0:
+            break
+        qm = _random_parameters(rng, K)
+        zm, km, *_ = family.track(q0, qm, starts[redo], endgame=False, threads=n_threads)
+        ok = km == 0
+        if np.any(ok):
+            zr, kr, *_ = family.track(qm, q1, zm[ok], endgame=True, threads=n_threads)
+            for i, zi, ki in zip(redo[ok], zr, kr):
+                # a failed path takes whatever the detour gives; a path that shared its
+                # regular endpoint with another only takes a new regular endpoint that no
+                # other path has (a detour must not lose the point that one of them found)
+                if kind[i] == 3 or (ki == 0 and not _reached(z, kind, zi, i)):
+                    z[i], kind[i] = zi, ki
+        paths += redo.size
+    counts = {"regular": 0, "singular": 0, "degenerate": 0, "at_infinity": int(np.sum(kind == 1)),
+              "failed": int(np.sum(kind == 3)), "duplicate": 0}
+    certifier = _Certifier(family, chart, Gs, target) if certify else None
+    R = np.array(_chart_matrix(K - 1, chart), dtype=float)
+    finite = np.flatnonzero((kind == 0) | (kind == 2))
+    E = z[finite, 1:] / z[finite, :1]
+    # endpoints that are one point: a certified (nonsingular) point reached twice means a
+    # path jumped; an uncertifiable cluster is a singular solution reached by several paths
+    clusters: list[list[int]] = []
+    for i in range(len(finite)):
+        for cluster in clusters:
+            j = cluster[0]
+            if np.max(np.abs(E[i] - E[j])) <= 1e-5 * (1.0 + np.max(np.abs(E[j]))):
+                cluster.append(i)
+                break
+        else:
+            clusters.append([i])
+    rows: list[_Row] = []
+    for cluster in clusters:
+        proven, radius = False, 0.0
+        e = E[cluster[0]]
+        near_real = float(np.linalg.norm(e.imag)) <= 1e-6 * (1.0 + float(np.linalg.norm(e)))
+        if certifier is not None:
+            for i in cluster:
+                if kind[finite[i]] != 0:
+                    continue
+                e = E[i]
+                proven, radius = certifier.certify(e, near_real)
+                if not proven and near_real:  # a complex pair very close to the real line
+                    proven, radius = certifier.certify(e, False)
+                    if proven:
+                        near_real = False
+                if proven:
+                    e = certifier.centre
+                    break
+        p, _ = _numeric_jets(family.groups, e, K)
+        pa, pb = complex(p @ q1[0]), complex(p @ q1[1] @ p)
+        if proven:
+            assert certifier is not None
+            counts["regular"] += 1
+            counts["duplicate"] += len(cluster) - 1
+            if not certifier.nondegenerate(e, radius, near_real):
+                # a true solution whose box touches the degenerate forms: degenerate if it
+                # numerically is one, otherwise returned unproven
+                if _numerically_degenerate(family, chart, e, pa, pb, q1):
+                    counts["regular"] -= 1
+                    counts["degenerate"] += 1
+                    continue
+                proven = False
+        elif _numerically_degenerate(family, chart, e, pa, pb, q1):
+            counts["degenerate"] += len(cluster)
+            continue
+        else:
+            singular = len(cluster) > 1 or kind[finite[cluster[0]]] == 2
+            counts["singular" if singular else "regular"] += len(cluster)
+        v = (pa / pb) * (R @ p)
+        if near_real:
+            v = v.real.astype(complex)
+        rows.append((v, _user_roots(family, chart, e), near_real, proven, radius, 1 if proven else len(cluster)))
+    return rows, counts, paths
+
+
+def _numerically_degenerate(family: _Family, chart: int, e: NDArray[np.complex128], pa: complex, pb: complex,
+                            q1: tuple[NDArray[np.complex128], NDArray[np.complex128]]) -> bool:
+    """v = 0 (a = 0), no finite scale (b = 0) or colliding roots, to rounding accuracy."""
+    size = float(np.linalg.norm(_numeric_jets(family.groups, e, family.K)[0]))
+    if abs(pa) <= 1e-10 * size * float(np.linalg.norm(q1[0])) or abs(pb) <= 1e-10 * size**2 * float(
+            np.linalg.norm(q1[1])):
+        return True
+    ts = _user_roots(family, chart, e)
+    finite = ts[np.isfinite(ts)]
+    chordal = [abs(x - y) / math.sqrt((1 + abs(x) ** 2) * (1 + abs(y) ** 2))
+               for i, x in enumerate(finite) for y in finite[i + 1:]]
+    return (len(finite) < len(ts) - 1) or (bool(chordal) and min(chordal) < 1e-7)
+
+
+def _loss(v: NDArray[np.complex128], G: NDArray[np.float64], u: NDArray[np.float64]) -> complex:
+    d = v - u
+    return complex(d @ G @ d)
+
+
+def _jumped(z: NDArray[np.complex128], kind: NDArray[Any]) -> NDArray[np.bool_]:
+    """Regular endpoints reached by more than one path (all but the first of each): a path
+    jumped onto another's."""
+    out = np.zeros(kind.shape, dtype=bool)
+    idx = np.flatnonzero(kind == 0)
+    if idx.size < 2:
+        return out
+    e = z[idx, 1:] / z[idx, :1]
+    for a in range(idx.size):
+        if out[idx[a]]:
+            continue
+        close = np.max(np.abs(e[a + 1:] - e[a]), axis=1) <= 1e-8 * (1.0 + np.max(np.abs(e[a])))
+        out[idx[a + 1:][close]] = True
+        if np.any(close):
+            out[idx[a]] = True  # which of them jumped is unknown: follow all again
+    return out
+
+
+def _reached(z: NDArray[np.complex128], kind: NDArray[Any], point: NDArray[np.complex128], skip: int) -> bool:
+    """Whether a path other than ``skip`` ended regular at ``point`` (affine comparison)."""
+    idx = np.flatnonzero(kind == 0)
+    idx = idx[idx != skip]
+    if idx.size == 0:
+        return False
+    e = z[idx, 1:] / z[idx, :1]
+    x = point[1:] / point[0]
+    return bool(np.any(np.max(np.abs(e - x), axis=1) <= 1e-8 * (1.0 + np.max(np.abs(x)))))
+
+
+def _track_in_slices(family: _Family, q0: Any, q1: Any, starts: NDArray[np.complex128], threads: int,
+                     bar: Any) -> tuple[Any, ...]:
+    if bar is None:
+        return family.track(q0, q1, starts, endgame=True, threads=threads)
+    step = max(64, 16 * threads)
+    parts = []
+    for first in range(0, starts.shape[0], step):
+        parts.append(family.track(q0, q1, starts[first:first + step], endgame=True, threads=threads))
+        bar(min(first + step, starts.shape[0]))
+    return tuple(np.concatenate([part[i] for part in parts]) for i in range(len(parts[0])))
 
 
 def ed_degree(partition: Any, G: ArrayLike, *, seed: int = 0, threads: int | None = None) -> int:
     """Number of complex critical points of ``(v-u)^T G (v-u)`` on ``Delta_lambda`` for a
-    random ``u`` (the Euclidean-distance degree of the stratum for the weights ``G``)."""
+    random ``u`` (the Euclidean-distance degree of the stratum for the weights ``G``), counted
+    from certified points. ``seed`` chooses ``u``."""
     Gm = as_real_array(G, "G")
-    u = np.random.default_rng(seed + 1).standard_normal(Gm.shape[0])
+    u = np.random.default_rng(as_int(seed, "seed", minimum=0) + 1).standard_normal(Gm.shape[0])
     return stratum_critical_points(partition, Gm, u, seed=seed, threads=threads).n_complex

@@ -1,0 +1,466 @@
+// Parameter homotopy for the critical points of a quadratic loss on a multiple-root stratum.
+//
+// The family. A form on the stratum of a partition lambda is v = c R p(z): p(z) is the vector
+// of the K = D + 1 coefficients, in a chart basis, of prod_g q_g^{a_g}, where each group of
+// m_g equal parts a_g is q_g = h X^m + e_1 X^(m-1) Y + ... + e_m Y^m, and R maps chart
+// coefficients to the user's basis. The unknowns are homogeneous, z = (h, e) in C^N
+// (N = n + 1), so that paths heading for infinity in the affine chart h = 1 stay bounded;
+// a random linear patch  sum_v patch_v z_v = 1  is the last equation. With w = R^T G u and
+// Gc = R^T G R (the "parameters"), a = w.p, b = p.Gc p, the optimal scale is c = a / b and the
+// critical equations are, for each affine unknown e_j,
+//     F_j(z) = a_j b - a b_j / 2 = 0        (a_j = d a / d e_j, b_j likewise),
+// homogeneous of degree 3 deg(p) - 1, bilinear in (w, Gc).
+//
+// The homotopy moves the parameters along a straight segment q(s) = q0 + s (q1 - q0), s in C:
+// from generic complex parameters q0, whose solutions are known, every isolated solution at
+// q1 is the end of a path (Morgan-Sommese), and for generic q0 and q1 no path meets a
+// singularity before s = 1. Paths are followed by an embedded Runge-Kutta (Cash-Karp 5(4))
+// predictor on the Davidenko equation with error control, a Newton corrector that must
+// contract at once (against path jumping), and a Cauchy endgame at s = 1 for endpoints that
+// are singular: loops around s = 1 give the winding number (cycle number) and, by the
+// trapezoidal rule on the Cauchy integral, the endpoint to near full accuracy, also for
+// multiple solutions and solutions at infinity (h = 0). Design after the trackers and
+// endgames of HomotopyContinuation.jl and Bertini; the code is ours.
+#pragma once
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "lcnfast/homotopy.hpp"
+#include "lcnfast/parallel.hpp"
+
+namespace lcnfast {
+
+// The coefficient polynomials p_alpha(z) of a stratum's form, in homogeneous unknowns.
+struct StratumFamily {
+  int N = 0;  // homogeneous unknowns (h, e_1..e_n)
+  int K = 0;  // coefficients of the form (D + 1)
+  std::vector<int> begin;      // poly alpha has terms [begin[alpha], begin[alpha+1])
+  std::vector<int> exps;       // N exponents per term
+  std::vector<double> coeff;   // real coefficient per term
+  std::vector<cplx> patch;     // N coefficients of the patch equation
+
+  void check() const {
+    if (N < 2 || N > kMaxUnknowns) throw std::invalid_argument("family: needs 2..16 homogeneous unknowns");
+    if (K < 2 || K > 64) throw std::invalid_argument("family: needs 2..64 form coefficients");
+    if (static_cast<int>(begin.size()) != K + 1 || begin.front() != 0)
+      throw std::invalid_argument("family: begin must have K + 1 entries starting at 0");
+    for (std::size_t i = 0; i + 1 < begin.size(); ++i)
+      if (begin[i + 1] < begin[i]) throw std::invalid_argument("family: begin must be non-decreasing");
+    if (static_cast<std::size_t>(begin.back()) != coeff.size())
+      throw std::invalid_argument("family: begin does not match the number of terms");
+    if (exps.size() != coeff.size() * static_cast<std::size_t>(N))
+      throw std::invalid_argument("family: exponents do not match the terms");
+    for (int e : exps)
+      if (e < 0 || e > 64) throw std::invalid_argument("family: exponents must be in [0, 64]");
+    if (static_cast<int>(patch.size()) != N) throw std::invalid_argument("family: patch needs N coefficients");
+  }
+};
+
+using CMat = Eigen::Matrix<cplx, Eigen::Dynamic, Eigen::Dynamic>;
+using CVec = Eigen::Matrix<cplx, Eigen::Dynamic, 1>;
+
+// Parameters of one member of the family: w (K) and the symmetric Gc (K x K).
+struct StratumParams {
+  CVec w;
+  CMat G;
+};
+
+// The square system H(z, s) = (F_1..F_n, patch) along q(s) = q0 + s dq.
+class StratumHomotopy {
+ public:
+  StratumHomotopy(const StratumFamily& family, const StratumParams& q0, const StratumParams& q1)
+      : f_(family), w0_(q0.w), G0_(q0.G), dw_(q1.w - q0.w), dG_(q1.G - q0.G) {}
+
+  int size() const { return f_.N; }
+
+  // H, dH/dz and dH/ds at (z, s).
+  void eval(const HVec& z, cplx s, HVec& H, HMat& Hz, HVec& Hs) const {
+    const int N = f_.N, K = f_.K, n = N - 1;
+    thread_local std::vector<cplx> p, P, P2, pw;
+    p.assign(static_cast<std::size_t>(K), cplx(0.0));
+    P.assign(static_cast<std::size_t>(K * N), cplx(0.0));
+    P2.assign(static_cast<std::size_t>(K * N * N), cplx(0.0));
+    form_derivatives(z, p, P, P2, pw);
+    const CVec w = w0_ + s * dw_;
+    const CMat G = G0_ + s * dG_;
+    Eigen::Map<const CVec> pv(p.data(), K);
+    // P as K x N (column k: d p / d z_k), row-major storage alpha*N + k
+    CMat Pm(K, N);
+    for (int a = 0; a < K; ++a)
+      for (int k = 0; k < N; ++k) Pm(a, k) = P[static_cast<std::size_t>(a * N + k)];
+    const CVec g = G * pv;
+    const cplx a = w.cwiseProduct(pv).sum(), b = g.cwiseProduct(pv).sum();  // bilinear, no conjugation
+    const CVec ak = (w.transpose() * Pm).transpose();
+    const CVec bk = 2.0 * (g.transpose() * Pm).transpose();
+    const CMat GP = G * Pm;
+    const CMat PtGP = Pm.transpose() * GP;  // P_j . G P_k
+    H.resize(N);
+    Hz.resize(N, N);
+    Hs.resize(N);
+    const CVec dw = dw_;
+    const CVec dg = dG_ * pv;
+    const cplx da = dw.cwiseProduct(pv).sum(), db = dg.cwiseProduct(pv).sum();
+    for (int j = 0; j < n; ++j) {
+      const int J = j + 1;  // the unknown e_j is z_J
+      H[j] = ak[J] * b - 0.5 * a * bk[J];
+      cplx daj = 0.0, dbj = 0.0;
+      for (int al = 0; al < K; ++al) {
+        daj += dw[al] * Pm(al, J);
+        dbj += dg[al] * Pm(al, J);
+      }
+      dbj *= 2.0;
+      Hs[j] = daj * b + ak[J] * db - 0.5 * (da * bk[J] + a * dbj);
+      for (int k = 0; k < N; ++k) {
+        cplx ajk = 0.0, gjk = 0.0;
+        for (int al = 0; al < K; ++al) {
+          const cplx h2 = P2[static_cast<std::size_t>((al * N + J) * N + k)];
+          ajk += w[al] * h2;
+          gjk += g[al] * h2;
+        }
+        const cplx bjk = 2.0 * (gjk + PtGP(J, k));
+        Hz(j, k) = ajk * b + ak[J] * bk[k] - 0.5 * (ak[k] * bk[J] + a * bjk);
+      }
+    }
+    H[n] = -1.0;
+    for (int k = 0; k < N; ++k) {
+      H[n] += f_.patch[static_cast<std::size_t>(k)] * z[k];
+      Hz(n, k) = f_.patch[static_cast<std::size_t>(k)];
+    }
+    Hs[n] = 0.0;
+  }
+
+  // Relative size of the residual of the critical equations at z for s: |F_j| against the
+  // sizes of the products it is made of (a backward-error-like measure).
+  double relative_residual(const HVec& z, cplx s) const {
+    HVec H, Hs;
+    HMat Hz;
+    eval(z, s, H, Hz, Hs);
+    double worst = 0.0;
+    const double scale = z.norm();
+    // |F_j| compared with |grad of F_j| |z| / degree: zero for an exact solution, ~eps for a
+    // rounded one, and independent of how z and the parameters are scaled
+    for (int j = 0; j + 1 < f_.N; ++j) {
+      const double size = Hz.row(j).norm() * scale + 1e-300;
+      worst = std::max(worst, std::abs(H[j]) / size);
+    }
+    return worst;
+  }
+
+ private:
+  // p, its gradient P (K x N) and Hessians P2 (K x N x N) at z. Division-free: a term's
+  // partial derivatives come from prefix and suffix products of its factors.
+  void form_derivatives(const HVec& z, std::vector<cplx>& p, std::vector<cplx>& P, std::vector<cplx>& P2,
+                        std::vector<cplx>& pw) const {
+    const int N = f_.N;
+    const auto uN = static_cast<std::size_t>(N);
+    constexpr std::size_t kPow = 66;
+    pw.resize(uN * kPow);
+    for (std::size_t v = 0; v < uN; ++v) {
+      cplx q = 1.0;
+      for (std::size_t e = 0; e < kPow; ++e) {
+        pw[v * kPow + e] = q;
+        q = cmul(q, z[static_cast<Eigen::Index>(v)]);
+      }
+    }
+    cplx base[kMaxUnknowns], d1[kMaxUnknowns], d2[kMaxUnknowns], pre[kMaxUnknowns + 1], suf[kMaxUnknowns + 1];
+    for (int al = 0; al < f_.K; ++al) {
+      for (int t = f_.begin[static_cast<std::size_t>(al)]; t < f_.begin[static_cast<std::size_t>(al) + 1]; ++t) {
+        const int* e = &f_.exps[static_cast<std::size_t>(t) * uN];
+        const double c = f_.coeff[static_cast<std::size_t>(t)];
+        for (std::size_t v = 0; v < uN; ++v) {
+          const auto ev = static_cast<std::size_t>(e[v]);
+          base[v] = pw[v * kPow + ev];
+          d1[v] = ev >= 1 ? static_cast<double>(ev) * pw[v * kPow + ev - 1] : cplx(0.0);
+          d2[v] = ev >= 2 ? static_cast<double>(ev * (ev - 1)) * pw[v * kPow + ev - 2] : cplx(0.0);
+        }
+        pre[0] = c;
+        for (std::size_t v = 0; v < uN; ++v) pre[v + 1] = cmul(pre[v], base[v]);
+        suf[uN] = 1.0;
+        for (std::size_t v = uN; v-- > 0;) suf[v] = cmul(suf[v + 1], base[v]);
+        const auto A = static_cast<std::size_t>(al);
+        p[A] += pre[uN];
+        for (std::size_t v = 0; v < uN; ++v) {
+          if (e[v] == 0) continue;
+          P[A * uN + v] += cmul(cmul(pre[v], suf[v + 1]), d1[v]);
+          if (e[v] >= 2) P2[(A * uN + v) * uN + v] += cmul(cmul(pre[v], suf[v + 1]), d2[v]);
+          // mixed second derivatives with the later unknowns u > v
+          cplx mid = cmul(pre[v], d1[v]);
+          for (std::size_t u = v + 1; u < uN; ++u) {
+            if (e[u] != 0) {
+              const cplx val = cmul(cmul(mid, d1[u]), suf[u + 1]);
+              P2[(A * uN + v) * uN + u] += val;
+              P2[(A * uN + u) * uN + v] += val;
+            }
+            mid = cmul(mid, base[u]);
+          }
+        }
+      }
+    }
+  }
+
+  const StratumFamily& f_;
+  CVec w0_;
+  CMat G0_;
+  CVec dw_;
+  CMat dG_;
+};
+
+enum EndpointKind : int { kEndRegular = 0, kEndInfinity = 1, kEndSingular = 2, kEndFailed = 3 };
+
+struct TrackedPath {
+  Eigen::VectorXcd z;
+  int kind = kEndFailed;
+  int winding = 0;      // cycle number from the endgame (1 for a regular endpoint)
+  int steps = 0;        // accepted predictor-corrector steps
+  double condition = 0.0;
+  double accuracy = 0.0;  // relative change of the endpoint estimate in the last refinement
+};
+
+struct TrackerOptions {
+  double endgame_start = 0.9;   // the endgame starts from here when the endpoint is not regular
+  bool endgame = true;          // false: a path that does not end regularly is simply failed
+  int max_steps = 5000;
+};
+
+namespace tracker_detail {
+
+template <class Sys>
+HVec velocity(const Sys& sys, const HVec& z, cplx s, cplx ds) {
+  HVec H, Hs;
+  HMat Hz;
+  sys.eval(z, s, H, Hz, Hs);
+  return Hz.partialPivLu().solve(-Hs * ds);
+}
+
+// Newton at fixed s; true when it converged to 1e-11 relative with contraction.
+template <class Sys>
+bool correct(const Sys& sys, HVec& y, cplx s, double first_tol, int max_it) {
+  HVec H, Hs;
+  HMat Hz;
+  double previous = 1e300;
+  for (int it = 0; it < max_it; ++it) {
+    sys.eval(y, s, H, Hz, Hs);
+    const HVec dy = Hz.partialPivLu().solve(-H);
+    if (!dy.allFinite()) return false;
+    y += dy;
+    const double size = dy.norm() / (1.0 + y.norm());
+    if (it == 0 && size > first_tol) return false;  // the predictor landed off the path
+    if (size > 0.25 * previous) return false;          // no contraction: not in the path's basin
+    if (size <= 1e-11) return true;
+    previous = size;
+  }
+  return false;
+}
+
+}  // namespace tracker_detail
+
+// Follows z from s = sa to s = sb along the segment, z a solution at sa. Returns false when
+// the step size collapses (a singularity on the segment) or the step budget runs out.
+template <class Sys>
+bool track_segment(const Sys& sys, HVec& z, cplx sa, cplx sb, int& steps, int max_steps, double h0 = 0.05) {
+  using tracker_detail::velocity;
+  const cplx ds = sb - sa;
+  double t = 0.0, h = h0;
+  // Cash-Karp 5(4) coefficients
+  constexpr double a21 = 1.0 / 5, a31 = 3.0 / 40, a32 = 9.0 / 40, a41 = 3.0 / 10, a42 = -9.0 / 10, a43 = 6.0 / 5;
+  constexpr double a51 = -11.0 / 54, a52 = 5.0 / 2, a53 = -70.0 / 27, a54 = 35.0 / 27;
+  constexpr double a61 = 1631.0 / 55296, a62 = 175.0 / 512, a63 = 575.0 / 13824, a64 = 44275.0 / 110592,
+                   a65 = 253.0 / 4096;
+  constexpr double b1 = 37.0 / 378, b3 = 250.0 / 621, b4 = 125.0 / 594, b6 = 512.0 / 1771;
+  constexpr double e1 = b1 - 2825.0 / 27648, e3 = b3 - 18575.0 / 48384, e4 = b4 - 13525.0 / 55296,
+                   e5 = -277.0 / 14336, e6 = b6 - 1.0 / 4;
+  constexpr double kTol = 1e-7;
+  while (t < 1.0) {
+    if (steps >= max_steps || h < 1e-13) return false;
+    const double step = std::min(h, 1.0 - t);
+    const cplx s = sa + t * ds;
+    const HVec k1 = velocity(sys, z, s, ds);
+    const HVec k2 = velocity(sys, z + step * a21 * k1, s + (step / 5) * ds, ds);
+    const HVec k3 = velocity(sys, z + step * (a31 * k1 + a32 * k2), s + (step * 3 / 10) * ds, ds);
+    const HVec k4 = velocity(sys, z + step * (a41 * k1 + a42 * k2 + a43 * k3), s + (step * 3 / 5) * ds, ds);
+    const HVec k5 = velocity(sys, z + step * (a51 * k1 + a52 * k2 + a53 * k3 + a54 * k4), s + step * ds, ds);
+    const HVec k6 = velocity(sys, z + step * (a61 * k1 + a62 * k2 + a63 * k3 + a64 * k4 + a65 * k5),
+                             s + (step * 7 / 8) * ds, ds);
+    HVec y = z + step * (b1 * k1 + b3 * k3 + b4 * k4 + b6 * k6);
+    const double err = (step * (e1 * k1 + e3 * k3 + e4 * k4 + e5 * k5 + e6 * k6)).norm() / (1.0 + z.norm());
+    const bool finite = y.allFinite() && std::isfinite(err);
+    if (finite && err <= kTol && tracker_detail::correct(sys, y, s + step * ds, 1e-5, 4) &&
+        (y - z).norm() <= 0.3 * (1.0 + z.norm())) {
+      t = (step == 1.0 - t) ? 1.0 : t + step;
+      z = y;
+      ++steps;
+      const double grow = err > 0 ? 0.9 * std::pow(kTol / err, 0.2) : 4.0;
+      h = step * std::min(4.0, std::max(1.0, grow));
+    } else {
+      const double shrink = finite && err > 0 ? 0.9 * std::pow(kTol / err, 0.2) : 0.25;
+      h = step * std::min(0.5, std::max(0.1, shrink));
+    }
+  }
+  return true;
+}
+
+// Condition number of the Jacobian with its rows scaled to unit length: the equations have
+// very different degrees (the patch is linear), so the raw condition number mostly measures
+// the scale of z, not how close the point is to a singular one.
+template <class Sys>
+double jacobian_condition(const Sys& sys, const HVec& z, cplx s) {
+  HVec H, Hs;
+  HMat Hz;
+  sys.eval(z, s, H, Hz, Hs);
+  for (Eigen::Index i = 0; i < Hz.rows(); ++i) {
+    const double norm = Hz.row(i).norm();
+    if (norm > 0) Hz.row(i) /= norm;
+  }
+  return homotopy_detail::cond(Hz);
+}
+
+// Cauchy endgame from z at s = 1 - r0 (real r0 > 0): loops around s = 1 on circles of
+// shrinking radius; returns the endpoint estimate, its cycle number and accuracy.
+template <class Sys>
+bool cauchy_endgame(const Sys& sys, HVec z, double r0, int& steps, int max_steps, HVec& estimate, int& winding,
+                    double& accuracy) {
+  constexpr int kSamples = 8;        // points per loop (trapezoidal rule)
+  constexpr int kMaxWinding = 12;
+  const double two_pi = 6.283185307179586;
+  double r = r0;
+  bool have_previous = false;
+  HVec previous;
+  for (int round = 0; round < 14; ++round) {
+    // one or more loops starting from s = 1 - r, until z returns
+    const HVec start = z;
+    HVec sum = HVec::Zero(z.size());
+    int loops = 0;
+    bool closed = false;
+    while (loops < kMaxWinding && !closed) {
+      for (int k = 0; k < kSamples; ++k) {
+        sum += z;
+        const cplx sa = 1.0 - r * std::polar(1.0, two_pi * k / kSamples);
+        const cplx sb = 1.0 - r * std::polar(1.0, two_pi * (k + 1) / kSamples);
+        if (!track_segment(sys, z, sa, sb, steps, max_steps, 0.25)) return false;
+      }
+      ++loops;
+      closed = (z - start).norm() <= 1e-8 * (1.0 + start.norm());
+    }
+    if (!closed) return false;
+    const HVec current = sum / static_cast<double>(loops * kSamples);
+    winding = loops;
+    if (have_previous) {
+      accuracy = (current - previous).norm() / (1.0 + current.norm());
+      if (accuracy <= 1e-11) {
+        estimate = current;
+        return true;
+      }
+    }
+    previous = current;
+    have_previous = true;
+    estimate = current;
+    // move inwards along the real segment
+    const double next = r * 0.25;
+    if (next < 1e-13) break;
+    if (!track_segment(sys, z, cplx(1.0 - r), cplx(1.0 - next), steps, max_steps)) return false;
+    r = next;
+  }
+  return have_previous && accuracy <= 1e-7;
+}
+
+// Follows one path from q0 (s = 0) to q1 (s = 1); see the file comment.
+template <class Sys>
+TrackedPath track_to_end(const Sys& sys, HVec z, const TrackerOptions& opt) {
+  TrackedPath out;
+  int steps = 0;
+  const double sE = opt.endgame_start;
+  bool ok = track_segment(sys, z, cplx(0.0), cplx(sE), steps, opt.max_steps);
+  if (!ok) {
+    out.z = z;
+    out.steps = steps;
+    out.kind = kEndFailed;
+    return out;
+  }
+  const HVec zE = z;
+  // a regular endpoint: the straight continuation reaches s = 1 and the Jacobian there is fine
+  HVec zr = z;
+  int straight_steps = steps;
+  if (track_segment(sys, zr, cplx(sE), cplx(1.0), straight_steps, opt.max_steps) &&
+      tracker_detail::correct(sys, zr, cplx(1.0), 1e-3, 6)) {
+    const double condition = jacobian_condition(sys, zr, cplx(1.0));
+    if (condition < 1e8 && zr.allFinite()) {
+      out.z = zr;
+      out.kind = kEndRegular;
+      out.winding = 1;
+      out.steps = straight_steps;
+      out.condition = condition;
+      out.accuracy = 0.0;
+      return out;
+    }
+  }
+  if (!opt.endgame) {
+    out.z = zr;
+    out.steps = straight_steps;
+    out.kind = kEndFailed;
+    return out;
+  }
+  HVec estimate;
+  int winding = 0;
+  double accuracy = 1.0;
+  steps = straight_steps;
+  if (!cauchy_endgame(sys, zE, 1.0 - sE, steps, opt.max_steps * 4, estimate, winding, accuracy)) {
+    out.z = zE;
+    out.steps = steps;
+    out.kind = kEndFailed;
+    return out;
+  }
+  out.z = estimate;
+  out.steps = steps;
+  out.winding = winding;
+  out.accuracy = accuracy;
+  out.condition = jacobian_condition(sys, estimate, cplx(1.0));
+  double zmax = 0.0;
+  for (int i = 0; i < estimate.size(); ++i) zmax = std::max(zmax, std::abs(estimate[i]));
+  if (std::abs(estimate[0]) <= 1e-6 * zmax)
+    out.kind = kEndInfinity;
+  else if (winding > 1 || out.condition >= 1e8)
+    out.kind = kEndSingular;
+  else {
+    // a regular endpoint that the straight tracker missed: polish it
+    HVec y = estimate;
+    if (tracker_detail::correct(sys, y, cplx(1.0), 1e-3, 6)) out.z = y;
+    out.kind = kEndRegular;
+  }
+  return out;
+}
+
+// Tracks every start solution (rows of `starts`, N columns) from q0 to q1: one result per
+// path, independent of the thread count and of how the paths are chunked.
+inline std::vector<TrackedPath> track_stratum_paths(const StratumFamily& family, const StratumParams& q0,
+                                                    const StratumParams& q1, const std::vector<HVec>& starts,
+                                                    const TrackerOptions& opt, int threads,
+                                                    const StopCheck& stop_check, bool& interrupted) {
+  family.check();
+  const auto K = static_cast<Eigen::Index>(family.K);
+  for (const StratumParams* q : {&q0, &q1})
+    if (q->w.size() != K || q->G.rows() != K || q->G.cols() != K)
+      throw std::invalid_argument("parameters: w must have K entries and G be K x K");
+  for (const auto& z : starts)
+    if (z.size() != family.N) throw std::invalid_argument("starts: each start needs N entries");
+  const StratumHomotopy sys(family, q0, q1);
+  std::vector<TrackedPath> results(starts.size());
+  const bool done = parallel_chunks(
+      static_cast<std::ptrdiff_t>(starts.size()), 2, threads,
+      [&](std::ptrdiff_t b, std::ptrdiff_t e, int) {
+        for (std::ptrdiff_t i = b; i < e; ++i)
+          results[static_cast<std::size_t>(i)] = track_to_end(sys, starts[static_cast<std::size_t>(i)], opt);
+      },
+      stop_check);
+  interrupted = !done;
+  return results;
+}
+
+}  // namespace lcnfast

@@ -1,0 +1,146 @@
+"""Critical-point enumeration on strata against the exact reference (tests/exact_strata.py:
+Groebner bases by msolve/Singular, independent formulation), for every partition of D <= 5,
+generic, identity and Bombieri-Weyl weights, two data vectors each; certification,
+determinism and the critical equations checked independently."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import lcnfast
+
+from .exact_strata import KNOWN_COUNTS, partitions, reference_data, reference_weights
+
+P = np.polynomial.polynomial
+CASES = [(D, lam, name, j) for D in range(2, 6) for lam in partitions(D)
+         for name in ("generic", "identity", "bombieri-weyl") for j in range(2)]
+
+
+def _data(D, name, j):
+    G = np.array([[float(x) for x in row] for row in reference_weights(D)[name]])
+    return G, np.array(reference_data(D)[j], dtype=float)
+
+
+@pytest.mark.parametrize(("D", "lam", "name", "j"), CASES, ids=[f"D{c[0]}-{c[1]}-{c[2]}-u{c[3]}" for c in CASES])
+def test_counts_equal_the_exact_reference(D, lam, name, j):
+    G, u = _data(D, name, j)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # special weights: lost paths are warned about
+        found = lcnfast.stratum_critical_points(lam, G, u)
+    assert found.n_complex == KNOWN_COUNTS[(D, lam, name, tuple(reference_data(D)[j]))]
+    assert found.generic_count == KNOWN_COUNTS[(D, lam, "generic", tuple(reference_data(D)[0]))]
+    # nonsingular points are certified; only a singular (multiple) point may be unproven
+    assert np.all(found.certified | (found.multiplicity > 1)) or name != "generic"
+    if name == "generic":
+        assert found.complete and found.all_certified
+        assert found.path_counts["regular"] == found.n_complex == found.generic_count
+    counts = found.path_counts
+    assert found.paths >= sum(counts[k] for k in ("regular", "singular", "degenerate", "at_infinity", "failed",
+                                                  "duplicate")) >= found.generic_count
+
+
+def _tangent_space(roots, lam):
+    """Tangent vectors of the stratum at prod (x - r_j)^{lambda_j} (numpy, standard chart)."""
+    base = np.array([1.0 + 0j])
+    for r, m in zip(roots, lam):
+        base = P.polymul(base, P.polypow([-r, 1.0], m))
+    vectors = [base]
+    for j, (r, m) in enumerate(zip(roots, lam)):
+        d = np.array([1.0 + 0j])
+        for k, (s, q) in enumerate(zip(roots, lam)):
+            d = P.polymul(d, P.polypow([-s, 1.0], q - 1 if k == j else q))
+        vectors.append(P.polymul(d, [-m, 0.0]))
+    return [np.pad(w, (0, len(base) - len(w))) for w in vectors]
+
+
+@pytest.mark.parametrize("lam", [(5,), (3, 2), (2, 2, 1), (3, 1, 1), (2, 1, 1, 1), (4, 2), (2, 2, 2)], ids=str)
+def test_points_are_critical_on_their_stratum(lam):
+    """Independent check in the user's coordinates: v has the stratum's roots and
+    multiplicities (its coefficients are reproduced from them) and grad l is orthogonal to
+    the tangent space, to 1e-12 relative."""
+    D = sum(lam)
+    A = np.random.default_rng(D).standard_normal((D + 1, D + 1))
+    G = A @ A.T + np.eye(D + 1)
+    u = np.random.default_rng(D + 1).standard_normal(D + 1)
+    found = lcnfast.stratum_critical_points(lam, G, u)
+    assert found.complete and found.all_certified and found.n_complex == found.generic_count
+    for v, roots in zip(found.v, found.roots):
+        assert np.all(np.isfinite(roots))  # no root at infinity for this data
+        tangent = _tangent_space(roots, lam)
+        c = v[-1] / tangent[0][-1]
+        np.testing.assert_allclose(v, c * tangent[0], rtol=0, atol=1e-10 * np.abs(v).max())
+        gradient = 2 * G @ (v - u)
+        for t in tangent:
+            assert abs(gradient @ t) <= 1e-12 * np.linalg.norm(G) * np.linalg.norm(v - u) * np.linalg.norm(t) \
+                * (1 + np.abs(roots).max()) ** D
+
+
+def test_real_points_are_real_and_losses_match():
+    lam, D = (3, 2), 5
+    G, u = _data(D, "generic", 0)
+    found = lcnfast.stratum_critical_points(lam, G, u)
+    assert found.n_real >= 1
+    for v, real, loss in zip(found.v, found.is_real, found.loss):
+        assert (np.abs(v.imag).max() == 0) == real
+        assert loss == pytest.approx(float(np.real((v - u) @ G @ (v - u))), rel=1e-12)
+    assert list(found.real_root_counts()) == [int(sum(m for m, r in zip(lam, roots) if abs(r.imag) <= 1e-8 * (1 + abs(r))))
+                                              for roots in found.roots]
+
+
+@pytest.mark.parametrize("lam", [(3, 1, 1), (2, 2, 1)], ids=str)
+def test_same_points_for_every_seed_and_thread_count(lam):
+    D = sum(lam)
+    G, u = _data(D, "generic", 1)
+    runs = [lcnfast.stratum_critical_points(lam, G, u, seed=seed, threads=threads)
+            for seed, threads in [(0, 1), (1, 1), (2, 2), (3, 2), (4, 1), (0, 2)]]
+    for other in runs[1:]:
+        assert other.n_complex == runs[0].n_complex
+        np.testing.assert_allclose(other.v, runs[0].v, rtol=0, atol=1e-12 * np.abs(runs[0].v).max())
+
+
+def test_the_start_system_is_cached_on_disk_and_reused(tmp_path, monkeypatch):
+    from lcnfast import strata
+
+    monkeypatch.setenv("LCNFAST_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(strata, "_FAMILIES", {})
+    assert lcnfast.start_system_cache() == tmp_path
+    G, u = _data(4, "generic", 0)
+    first = lcnfast.stratum_critical_points((2, 1, 1), G, u)
+    files = list(tmp_path.rglob("*.npz"))
+    assert len(files) == 1
+    monkeypatch.setattr(strata, "_FAMILIES", {})
+    calls = []
+    monkeypatch.setattr(strata, "_monodromy", lambda *a: calls.append(a))
+    again = lcnfast.stratum_critical_points((2, 1, 1), G, u)
+    assert calls == []  # read from the file, not solved again
+    np.testing.assert_array_equal(again.v, first.v)
+    # a corrupt file is not trusted: the start system is recomputed
+    files[0].write_bytes(b"not an npz")
+    monkeypatch.undo()
+    monkeypatch.setenv("LCNFAST_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(strata, "_FAMILIES", {})
+    recomputed = lcnfast.stratum_critical_points((2, 1, 1), G, u)
+    np.testing.assert_allclose(recomputed.v, first.v, rtol=0, atol=1e-12 * np.abs(first.v).max())
+
+
+def test_a_root_at_infinity_is_found():
+    """u with a root at infinity and lambda = (1, ..., 1): the only critical point is u."""
+    u = np.array([2.0, -1.0, 3.0, 0.0])  # (2 - x + 3 x^2) y: a root at infinity
+    found = lcnfast.stratum_critical_points((1, 1, 1), np.eye(4), u)
+    assert found.n_complex == 1 and found.all_certified
+    np.testing.assert_allclose(found.v[0].real, u, atol=1e-12)
+    assert np.isinf(found.roots[0]).sum() + np.sum(np.abs(found.roots[0]) > 1e12) == 1
+
+
+def test_a_multiple_critical_point_is_returned_with_its_multiplicity():
+    """D = 4, lambda = (4), G = I, u = (3, 0, 4, 3, -3): 9 distinct critical points (exact
+    reference), one of them a double solution reached by two paths."""
+    G, u = np.eye(5), np.array([3.0, 0.0, 4.0, 3.0, -3.0])
+    with pytest.warns(RuntimeWarning, match="singular"):
+        found = lcnfast.stratum_critical_points((4,), G, u)
+    assert found.n_complex == 9
+    assert sorted(found.multiplicity) == [1] * 8 + [2]
+    assert np.all(found.certified == (found.multiplicity == 1))
