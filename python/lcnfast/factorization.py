@@ -256,7 +256,8 @@ def _theta(arch: Architecture, v: NDArray[np.float64], layers: list[Layer], dist
             w = np.zeros(degree + 1)
             coefficients = [float(c.mid()) for c in poly.coeffs()]
             w[: len(coefficients)] = coefficients
-            filters.append(w)
+            _, exponent = np.frexp(np.max(np.abs(w)))  # largest coefficient near 1: no overflow below
+            filters.append(np.ldexp(w, -int(exponent)))
             mask = np.ones(degree + 1, dtype=bool)
             at_zero = sum(c for unit, c in zip(units, counts) if unit.kind == "zero")
             at_infinity = sum(c for unit, c in zip(units, counts) if unit.kind == "infinity")

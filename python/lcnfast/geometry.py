@@ -251,7 +251,9 @@ class FunctionSpace:
         ``k_l = 1``): ``v`` is in ``M`` iff its binary form has at least ``e`` real roots,
         with multiplicity, infinity included (certified counts, batched in C++). Other
         strided architectures (thin spaces): iff the roots of ``v`` can be dealt out to the
-        layers in whole ``S_l``-fibres (see :meth:`factorizations`), decided exactly.
+        layers in whole ``S_l``-fibres (see :meth:`factorizations`), decided exactly. A
+        thin space has measure zero: a floating-point ``mu(theta)`` is, after rounding,
+        usually not exactly in it (use :meth:`factorize` for such points).
 
         Parameters
         ----------
@@ -553,9 +555,12 @@ class FunctionSpace:
             lines.append(f"  filling            {'yes' if filling else 'no'}")
         except NotImplementedError:
             lines.append("  filling            unknown (thick circular/2D space)")
-        if self._stride_one_1d and not self.is_filling:
+        if self._by_root_count and not self.is_filling:
             lines.append(f"  membership         binary forms with at least e = {self.n_even} real roots "
                          "(with multiplicity, infinity included)")
+        elif self._valid_1d and not self._by_root_count:
+            lines.append("  membership         the roots of v dealt out to the layers in whole fibres of "
+                         "x -> x^S_l (exact)")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
