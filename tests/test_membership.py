@@ -53,11 +53,11 @@ def test_contains_iff_a_factorisation_exists(k, data):
         for _ in range((D - n_real) // 2):
             a, b = data.draw(st.integers(-2, 2)), data.draw(st.integers(1, 3))
             v = P.polymul(v, [a * a + b * b, -2.0 * a, 1.0])
-    factorizations = fs.factorizations(v, tol=1e-3)  # up to quadruple roots: spread ~ eps^(1/4)
+    factorizations = fs.factorizations(v)  # exact: multiple roots are exact multiple roots
     assert fs.contains(v) == (len(factorizations) > 0)
     for theta in factorizations:
         back = lcnfast.end_to_end(arch, theta)
-        assert np.linalg.norm(back - v) <= 1e-10 * np.linalg.norm(v)
+        assert np.linalg.norm(back - v) <= 1e-12 * np.linalg.norm(v)
         norms = [np.linalg.norm(w) for w in arch.split(theta)]
         np.testing.assert_allclose(norms, norms[0], rtol=1e-9)
     assert len({tuple(np.round(t, 6)) for t in factorizations}) == len(factorizations)
@@ -118,10 +118,12 @@ def test_root_structure_of_constructed_forms(seed):
         v = P.polymul(v, P.polypow([-r, 1.0], m))
     v = P.polymul(v, [2.0, 0.0, 1.0])  # a conjugate pair
     v = np.concatenate([v, [0.0]])       # and a root at infinity
-    rs = root_structure(v, tol=1e-4)
-    assert rs.partition == tuple(sorted(mults + [1, 1, 1], reverse=True))
-    assert rs.n_real == sum(mults) + 1
-    assert np.isinf(rs.roots[rs.is_real]).sum() == 1
+    expected = tuple(sorted(mults + [1, 1, 1], reverse=True))
+    for rs in (root_structure(v), root_structure(v, tol=1e-4)):  # exact, and tolerant (spread up to eps^(1/3))
+        assert rs.partition == expected
+        assert rs.n_real == sum(mults) + 1
+        assert np.isinf(rs.roots[rs.is_real]).sum() == 1
+    assert root_structure(v).exact and not root_structure(v, tol=1e-4).exact
 
 
 @pytest.mark.parametrize("D", range(2, 9))
@@ -131,20 +133,55 @@ def test_discriminant_matches_sympy(D):
         v = rng.integers(-5, 6, size=D + 1).astype(float)
         v[-1] = v[-1] or 2.0
         expected = sympy.discriminant(sympy.Poly(sum(int(c) * X**i for i, c in enumerate(v)), X))
-        assert discriminant(v, exact=True) == int(expected)
-        assert discriminant(v) == pytest.approx(float(expected), rel=1e-9, abs=1e-9)
+        assert discriminant(v) == discriminant(v, exact=True) == int(expected)  # exact by default
+        assert discriminant(v, exact=False) == pytest.approx(float(expected), rel=1e-9, abs=1e-9)
     # a multiple root, also one at infinity, makes it vanish exactly
     assert discriminant(P.polymul(P.polyfromroots([1.0, 1.0]), np.ones(D - 1)), exact=True) == 0
     assert discriminant(np.concatenate([np.ones(D - 1), [0.0, 0.0]]), exact=True) == 0
     assert discriminant(np.concatenate([np.arange(1.0, D + 1), [0.0]]), exact=True) != 0
 
 
-def test_non_stride_one_membership_is_refused():
-    fs = FunctionSpace(Architecture([3, 3], [2, 1]))
-    with pytest.raises(NotImplementedError, match="contains: exact membership"):
-        fs.contains(np.ones(7))
+@pytest.mark.parametrize("arch", [Architecture([3, 3], kind="circular", d0=4), Architecture([(2, 2), (2, 2)])], ids=str)
+def test_circular_and_2d_membership_is_refused(arch):
+    fs = FunctionSpace(arch)
+    v = np.ones(arch.filter_shape)
+    for method in (fs.contains, fs.is_interior, fs.factorizations):
+        with pytest.raises(NotImplementedError, match="exact membership is implemented for 1D valid"):
+            method(v)
+
+
+def test_membership_bad_input():
     with pytest.raises(ValueError, match="v: expected filters of size 3"):
         FunctionSpace(Architecture([2, 2])).contains(np.ones(4))
+    with pytest.raises(ValueError, match="v: expected filters of size 7"):
+        FunctionSpace(Architecture([3, 3], [2, 1])).factorizations(np.ones(4))
+    with pytest.raises(ValueError, match="v: factorizations takes one filter at a time"):
+        FunctionSpace(Architecture([2, 2])).factorizations(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="tol: must be > 0"):
+        FunctionSpace(Architecture([2, 2])).factorizations(np.ones(3), tol=-1.0)
+    with pytest.raises(ValueError, match="limit: must be >= 1"):
+        FunctionSpace(Architecture([2, 2])).factorizations(np.ones(3), limit=0)
+    with pytest.raises(NotImplementedError, match="tol: tolerant factorisations are implemented for stride one"):
+        FunctionSpace(Architecture([3, 3], [2, 1])).factorizations(np.ones(7), tol=1e-6)
+    with pytest.raises(NotImplementedError, match="locate with a tolerance: implemented for stride-one"):
+        FunctionSpace(Architecture([3, 3], [2, 1])).locate(np.ones(7), tol=1e-6)
+
+
+def test_strided_membership_is_exact_and_thin_spaces_have_no_interior():
+    arch = Architecture([3, 3], [2, 1])
+    fs = FunctionSpace(arch)
+    V = np.stack([lcnfast.end_to_end(arch, [1.0, 2.0, 3.0, 1.0, 0.0, -2.0]), np.arange(1.0, 8.0), np.zeros(7)])
+    np.testing.assert_array_equal(fs.contains(V), [True, False, True])
+    np.testing.assert_array_equal(fs.is_interior(V), [False, False, False])
+    np.testing.assert_array_equal(fs.is_boundary(V), [True, False, True])
+    np.testing.assert_array_equal(fs.locate(V), ["boundary", "outside", "boundary"])
+    [zero] = fs.factorizations(np.zeros(7))
+    assert zero.shape == (6,) and not zero.any()
+    # a full-dimensional strided space (stride after the last layer with k > 1) is stride one
+    thick = FunctionSpace(Architecture([2, 2, 1], [1, 3, 1]))
+    square = np.array([1.0, 2.0, 1.0])
+    assert thick.is_boundary(square) and thick.locate(square, tol=1e-9) == "boundary"
+    assert len(thick.factorizations(square, tol=1e-9)) == len(thick.factorizations(square)) == 1
 
 
 @pytest.mark.parametrize(("k", "s"), [([3, 3], [2, 1]), ([(2, 2), (2, 2)], None), ([2, 3, 2], [2, 1, 1]),

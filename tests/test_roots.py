@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import lcnfast
 from lcnfast import _core
+from lcnfast.roots import _exact_counts
 
 X = sympy.Symbol("x")
 
@@ -94,6 +95,48 @@ def test_degree_32_and_beyond():
         v = np.polynomial.polynomial.polymul(np.polynomial.polynomial.polyfromroots(roots),
                                              np.polynomial.polynomial.polypow([1.0, 0.0, 1.0], (degree - len(roots)) // 2))
         assert lcnfast.real_root_count(v) == sympy_count(v)
+
+
+def sympy_structure(v):
+    """(partition, real roots with multiplicity, distinct real roots of odd multiplicity),
+    exactly: sympy's square-free factorisation over the rationals the floats are."""
+    nonzero = np.flatnonzero(v)
+    infinity = len(v) - 1 - int(nonzero[-1])
+    poly = sympy.Poly(sum(sympy.Rational(Fraction(float(c))) * X**i for i, c in enumerate(v)), X)
+    parts = [infinity] if infinity else []
+    n_real, n_odd = infinity, infinity % 2
+    for factor, m in poly.sqf_list()[1]:
+        parts += [m] * factor.degree()
+        real = len(factor.real_roots())
+        n_real += m * real
+        n_odd += (m % 2) * real
+    return tuple(sorted(parts, reverse=True)), n_real, n_odd
+
+
+@given(coefficients=st.lists(st.integers(-20, 20), min_size=2, max_size=11).filter(any))
+def test_exact_root_structure_of_integer_polynomials(coefficients):
+    v = np.array(coefficients, dtype=float)
+    rs = lcnfast.root_structure(v)
+    partition, n_real, n_odd = sympy_structure(v)
+    assert rs.exact and rs.partition == partition and rs.n_real == n_real and rs.n_odd_real == n_odd
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_exact_structure_and_flint_counts_of_constructed_products(seed):
+    """The python-flint path on its own (it decides what the C++ chains cannot certify)."""
+    v = constructed(np.random.default_rng(seed))
+    partition, n_real, n_odd = sympy_structure(v)
+    assert _exact_counts(v) == (n_real, n_odd)
+    assert lcnfast.root_structure(v).partition == partition
+
+
+@pytest.mark.parametrize("roots", [[0.1, 0.1, 0.3], [1 / 3, 1 / 3], [0.7, 0.7, 0.7, -0.2], [1e-3, 1e-3 + 1e-12]])
+def test_exact_structure_of_inexact_multiple_roots(roots):
+    v = np.polynomial.polynomial.polyfromroots(roots)
+    partition, n_real, n_odd = sympy_structure(v)
+    rs = lcnfast.root_structure(v)
+    assert (rs.partition, rs.n_real, rs.n_odd_real) == (partition, n_real, n_odd)
+    assert _exact_counts(v) == (n_real, n_odd)
 
 
 @pytest.mark.parametrize(("v", "exc", "words"), [

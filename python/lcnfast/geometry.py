@@ -1,30 +1,46 @@
-"""The function space of an LCN: its dimension and whether it fills the space of filters.
+"""The function space of an LCN: dimension, filling, membership, factorisations.
 
 The function space ``M`` of an architecture is the image of the parameterisation map
 ``mu`` (DESIGN.md section 3). Facts implemented here:
 
 * stride one, 1D: ``M`` is full dimensional (``dim = k``); it is *filling* (all of
-  ``R^k``) iff at most one filter has even size (``e <= 1``);
+  ``R^k``) iff at most one filter has even size (``e <= 1``); ``v`` is in ``M`` iff its
+  binary form has at least ``e`` real roots;
 * strides > 1 (sequel paper): ``dim M = sum_l k_l - (L - 1)``, full dimensional iff
-  ``(k_l - 1)(S_l - 1) = 0`` for every layer, otherwise *thin*;
+  ``(k_l - 1)(S_l - 1) = 0`` for every layer, otherwise *thin*; membership and the
+  factorisations come from the exact distribution of the roots of ``v`` over the layers
+  (:mod:`lcnfast.factorization`);
 * circular and 2D: ``dim M`` is the generic rank of the Jacobian of ``mu``, computed here
   exactly (see :meth:`FunctionSpace.dim`), never assumed.
+
+Exact versus tolerant: every question about a given filter (membership, interior and
+boundary, root structure, factorisations, discriminant) is answered exactly for its float64
+coefficients; the functions that take ``tol`` (``locate(v, tol)``, ``root_structure(v, tol)``,
+``factorizations(v, tol=...)``) are the tolerant versions for floating results such as the
+limits of gradient descent, and only when that tolerance is passed.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
+import flint
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _core
-from ._validation import as_real, as_real_array, resolve_threads
+from . import factorization as _factorization
+from ._validation import as_int, as_real, as_real_array
 from .architecture import Architecture, require_architecture
 from .parameterisation import end_to_end, jacobian
+from .roots import RootStructure as RootStructure
+from .roots import _chordal as _chordal
+from .roots import _exact_structure, _filter_rows, _root_counts
+from .roots import _structure as _structure
+from .roots import discriminant as discriminant
+from .roots import real_root_count as real_root_count
+from .roots import root_structure as root_structure
 
 __all__ = [
     "Factorization",
@@ -36,9 +52,6 @@ __all__ = [
     "real_root_count",
     "root_structure",
 ]
-
-# A prime near 2^61: ranks of integer matrices are computed modulo it (exact arithmetic).
-_PRIME = 2305843009213693951
 
 
 def jacobian_rank(arch: Architecture, theta: ArrayLike, rtol: float | None = None, *,
@@ -68,36 +81,14 @@ def jacobian_rank(arch: Architecture, theta: ArrayLike, rtol: float | None = Non
     return int(ranks[0]) if single else ranks
 
 
-def _rank_mod_p(matrix: list[list[int]]) -> int:
-    """Rank of an integer matrix over GF(p): a lower bound of its rank over Q, equal to it
-    unless p divides every maximal nonzero minor (vanishingly unlikely for a 61-bit p)."""
-    rows = [[x % _PRIME for x in row] for row in matrix]
-    rank = 0
-    n_cols = len(rows[0]) if rows else 0
-    for col in range(n_cols):
-        pivot = next((r for r in range(rank, len(rows)) if rows[r][col]), None)
-        if pivot is None:
-            continue
-        rows[rank], rows[pivot] = rows[pivot], rows[rank]
-        inverse = pow(rows[rank][col], _PRIME - 2, _PRIME)
-        for r in range(len(rows)):
-            if r != rank and rows[r][col]:
-                factor = rows[r][col] * inverse % _PRIME
-                rows[r] = [(a - factor * b) % _PRIME for a, b in zip(rows[r], rows[rank])]
-        rank += 1
-        if rank == len(rows):
-            break
-    return rank
-
-
 def generic_jacobian_rank(arch: Architecture, *, trials: int = 3, seed: int = 0) -> int:
     """The generic rank of the Jacobian of ``mu``, i.e. ``dim M``, computed exactly.
 
     The Jacobian is evaluated at random *integer* parameters, where its entries are
-    integers that float64 holds exactly, and its rank is taken in exact modular
-    arithmetic. The rank at any point is at most the generic rank and equals it outside
-    a proper algebraic subset, so the maximum over a few random points is the generic
-    rank with overwhelming probability (Schwartz-Zippel).
+    integers that float64 holds exactly, and its rank over Q is computed exactly by
+    python-flint (``fmpz_mat.rank``). The rank at any point is at most the generic rank
+    and equals it outside a proper algebraic subset, so the maximum over a few random
+    points is the generic rank with overwhelming probability (Schwartz-Zippel).
     """
     require_architecture(arch)
     rng = np.random.default_rng(seed)
@@ -110,122 +101,10 @@ def generic_jacobian_rank(arch: Architecture, *, trials: int = 3, seed: int = 0)
         # in float64 for every architecture lcnfast accepts in practice; check anyway
         if np.abs(J).max(initial=0.0) >= 2.0**52:
             raise ValueError("arch: Jacobian entries too large for an exact rank; use jacobian_rank")
-        best = max(best, _rank_mod_p([[int(x) for x in row] for row in J]))
+        best = max(best, int(flint.fmpz_mat([[int(x) for x in row] for row in J]).rank()))
         if best == min(bound, arch.n_params):
             break
     return best
-
-
-def _filter_rows(v: ArrayLike, name: str = "v") -> tuple[NDArray[np.float64], bool]:
-    array = as_real_array(v, name)
-    if array.ndim == 1:
-        return array.reshape(1, -1), True
-    if array.ndim == 2:
-        return array, False
-    raise ValueError(f"{name}: expected a filter (k,) or a batch (B, k), got shape {array.shape}")
-
-
-def _exact_counts(coefficients: NDArray[np.float64]) -> tuple[int, int]:
-    """(real roots with multiplicity, real roots of odd multiplicity) of the binary form,
-    exactly, for the rows the C++ fast paths could not certify.
-
-    The float64 coefficients are turned into the integers they are (up to a common power
-    of two); python-flint splits the polynomial into square-free factors exactly, and the
-    real roots of each factor (no multiple roots any more) are counted by the certified C++
-    Sturm chain, or, failing that, by an exact Sturm chain in flint's rational arithmetic.
-    """
-    k = coefficients.size
-    nonzero = np.flatnonzero(coefficients)
-    lo, hi = int(nonzero[0]), int(nonzero[-1])
-    total = lo + (k - 1 - hi)
-    odd = lo % 2 + (k - 1 - hi) % 2
-    if hi == lo:
-        return total, odd
-    integers = _integer_form(coefficients[lo : hi + 1])
-    try:
-        import flint
-    except ImportError:  # pragma: no cover - python-flint is a dependency; sympy as a last resort
-        import sympy  # type: ignore[import-untyped,unused-ignore]
-
-        x = sympy.Symbol("x")
-        poly = sympy.Poly(list(reversed(integers)), x)
-        for factor, multiplicity in poly.sqf_list()[1]:
-            n_real = factor.count_roots()  # square-free: distinct = with multiplicity
-            total += multiplicity * n_real
-            odd += (multiplicity % 2) * n_real
-        return total, odd
-    _, factors = flint.fmpz_poly(integers).factor_squarefree()
-    for factor, multiplicity in factors:
-        n_real = _square_free_real_roots(flint, [int(c) for c in factor.coeffs()])
-        total += int(multiplicity) * n_real
-        odd += (int(multiplicity) % 2) * n_real
-    return total, odd
-
-
-def _square_free_real_roots(flint: Any, coefficients: list[int]) -> int:
-    """Real roots of a square-free integer polynomial (ascending coefficients), exactly."""
-    if len(coefficients) <= 1:
-        return 0
-    if max(abs(c) for c in coefficients) < 2**53:  # exactly representable: try the C++ chain
-        total, _, certified, _ = _core.count_real_roots(np.array([coefficients], dtype=np.float64), 1)
-        if certified[0]:
-            return int(total[0])
-    poly: Any = flint.fmpq_poly(coefficients)
-    chain = [poly, poly.derivative()]
-    while chain[-1].degree() > 0:
-        remainder = -(chain[-2] % chain[-1])
-        if remainder == 0:
-            break
-        chain.append(remainder)
-
-    def sign(p: Any, at_minus_infinity: bool) -> int:
-        s = 1 if p.coeffs()[-1] > 0 else -1
-        return -s if at_minus_infinity and p.degree() % 2 else s
-
-    changes_plus = sum(sign(a, False) != sign(b, False) for a, b in zip(chain, chain[1:]))
-    changes_minus = sum(sign(a, True) != sign(b, True) for a, b in zip(chain, chain[1:]))
-    return int(changes_minus - changes_plus)
-
-
-def _root_counts(v: ArrayLike, threads: int | None = None) -> tuple[NDArray[np.int64], NDArray[np.int64],
-                                                                    NDArray[np.bool_]]:
-    """Exact (total, odd-multiplicity) real-root counts of filters, and the zero-form mask."""
-    rows, _ = _filter_rows(v)
-    raw_total, raw_odd, certified, zero = _core.count_real_roots(rows, resolve_threads(threads))
-    total = np.asarray(raw_total, dtype=np.int64)
-    odd = np.asarray(raw_odd, dtype=np.int64)
-    for i in np.flatnonzero((np.asarray(certified) == 0) & (np.asarray(zero) == 0)):
-        total[i], odd[i] = _exact_counts(rows[i])
-    return total, odd, np.asarray(zero, dtype=bool)
-
-
-def real_root_count(v: ArrayLike, *, threads: int | None = None) -> Any:
-    """Number of real roots of the binary form of ``v``, with multiplicity, infinity included.
-
-    Exact for the given float64 coefficients (which are exact rationals): a certified
-    floating-point Sturm chain or exact integer Sturm chains decide almost every input in
-    C++; the rest (near-multiple roots) is decided exactly with python-flint.
-
-    Parameters
-    ----------
-    v : array_like, shape (k,) or (B, k)
-        Filters; ``v[j]`` is the coefficient of ``x^j y^(k-1-j)``.
-
-    Returns
-    -------
-    int, or ndarray of int with shape (B,)
-        The zero filter vanishes everywhere; its count is reported as ``-1``.
-
-    Examples
-    --------
-    >>> real_root_count([1.0, 0.0, 1.0])        # 1 + x^2
-    0
-    >>> real_root_count([1.0, 2.0, 1.0, 0.0])   # (1 + x)^2, and a root at infinity
-    3
-    """
-    total, _, zero = _root_counts(v, threads)
-    total[zero] = -1
-    return int(total[0]) if np.asarray(v).ndim == 1 else total
 
 
 @dataclass(frozen=True)
@@ -246,210 +125,6 @@ class Factorization:
     theta: NDArray[np.float64]
     residual: float
     found: bool
-
-
-@dataclass(frozen=True)
-class RootStructure:
-    """The roots of a binary form as a floating-point computation sees them.
-
-    Attributes
-    ----------
-    roots : ndarray of complex, shape (n,)
-        Distinct roots (cluster centres); ``complex(inf)`` stands for the point at infinity.
-    multiplicities : ndarray of int, shape (n,)
-    is_real : ndarray of bool, shape (n,)
-        Real roots (infinity is real).
-    partition : tuple of int
-        The multiplicities in decreasing order: the partition ``lambda`` of ``D = k - 1``
-        naming the multiple-root stratum of the form.
-    """
-
-    roots: NDArray[np.complex128]
-    multiplicities: NDArray[np.int64]
-    is_real: NDArray[np.bool_]
-    partition: tuple[int, ...]
-
-    @property
-    def n_real(self) -> int:
-        """Real roots with multiplicity (infinity included)."""
-        return int(self.multiplicities[self.is_real].sum())
-
-    @property
-    def n_odd_real(self) -> int:
-        """Distinct real roots of odd multiplicity."""
-        return int(np.sum(self.multiplicities[self.is_real] % 2))
-
-
-def _chordal(a: complex, b: complex) -> float:
-    """Chordal distance on the Riemann sphere (infinity allowed): invariant under the
-    rotations of the sphere, so clustering does not depend on where the roots sit."""
-    if math.isinf(abs(a)) and math.isinf(abs(b)):
-        return 0.0
-    if math.isinf(abs(a)):
-        return 1.0 / math.sqrt(1.0 + abs(b) ** 2)
-    if math.isinf(abs(b)):
-        return 1.0 / math.sqrt(1.0 + abs(a) ** 2)
-    return abs(a - b) / math.sqrt((1.0 + abs(a) ** 2) * (1.0 + abs(b) ** 2))
-
-
-def _structure(v: NDArray[np.float64], tol: float) -> RootStructure:
-    k = v.size
-    nonzero = np.flatnonzero(v)
-    if nonzero.size == 0:
-        raise ValueError("v: the zero filter has no root structure (every point is a root)")
-    hi = int(nonzero[-1])
-    finite = np.roots(v[: hi + 1][::-1]) if hi > 0 else np.zeros(0, dtype=complex)
-    points = [complex(z) for z in finite] + [complex(math.inf, 0.0)] * (k - 1 - hi)
-    # single-linkage clustering in the chordal metric
-    n = len(points)
-    label = list(range(n))
-
-    def find(i: int) -> int:
-        while label[i] != i:
-            label[i] = label[label[i]]
-            i = label[i]
-        return i
-
-    for i in range(n):
-        for j in range(i + 1, n):
-            if _chordal(points[i], points[j]) <= tol:
-                label[find(i)] = find(j)
-    clusters: dict[int, list[complex]] = {}
-    for i in range(n):
-        clusters.setdefault(find(i), []).append(points[i])
-    roots, mults, real = [], [], []
-    for members in clusters.values():
-        if any(math.isinf(abs(z)) for z in members):
-            centre = complex(math.inf, 0.0)
-        else:
-            centre = complex(np.mean(members))
-        is_real = math.isinf(abs(centre)) or _chordal(centre, complex(centre.real, 0.0)) <= tol
-        if is_real and not math.isinf(abs(centre)):
-            centre = complex(centre.real, 0.0)
-        roots.append(centre)
-        mults.append(len(members))
-        real.append(is_real)
-    order = sorted(range(len(roots)), key=lambda i: (not real[i], -mults[i], roots[i].real, roots[i].imag))
-    multiplicities = np.array([mults[i] for i in order], dtype=np.int64)
-    return RootStructure(roots=np.array([roots[i] for i in order], dtype=complex),
-                         multiplicities=multiplicities,
-                         is_real=np.array([real[i] for i in order], dtype=bool),
-                         partition=tuple(sorted((int(m) for m in multiplicities), reverse=True)))
-
-
-def root_structure(v: ArrayLike, tol: float = 1e-6) -> Any:
-    """Distinct roots, multiplicities and the partition of a floating-point filter.
-
-    For floating results such as the limits of gradient descent, where exact multiple
-    roots show up as clusters: ``numpy.roots`` finds the roots of the binary form
-    (trailing zero coefficients are roots at infinity), and roots closer than ``tol`` in
-    the chordal metric of the Riemann sphere, ``|a - b| / sqrt((1 + |a|^2)(1 + |b|^2))``,
-    are merged (single linkage). The tolerance is dimensionless: the metric does not change
-    when the filter is scaled, reversed (``x -> 1/x``) or reflected (``x -> -x``), and it
-    treats infinity like any other point of the sphere. A cluster is real when its centre is within
-    ``tol`` of the real line (same metric). Note that a root of multiplicity ``m`` perturbed
-    by ``eps`` splits by about ``eps^(1/m)``: choose ``tol`` accordingly.
-
-    Parameters
-    ----------
-    v : array_like, shape (k,) or (B, k)
-    tol : float
-
-    Returns
-    -------
-    RootStructure, or a list of them for a batch
-    """
-    rows, single = _filter_rows(v)
-    tolerance = as_real(tol, "tol", positive=True)
-    out = [_structure(row, tolerance) for row in rows]
-    return out[0] if single else out
-
-
-def _integer_form(v: NDArray[np.float64]) -> list[int]:
-    """The float64 coefficients as integers, exactly, after one common power-of-two scaling
-    (which changes neither the roots nor, up to a positive factor, anything else here)."""
-    ratios = [float(c).as_integer_ratio() for c in v]
-    denominator = max(d for _, d in ratios)
-    return [n * (denominator // d) for n, d in ratios]
-
-
-def _bareiss_det(matrix: list[list[int]]) -> int:
-    """Exact determinant of an integer matrix (fraction-free Gaussian elimination)."""
-    a = [row[:] for row in matrix]
-    n = len(a)
-    sign, previous = 1, 1
-    for i in range(n - 1):
-        if a[i][i] == 0:
-            swap = next((r for r in range(i + 1, n) if a[r][i] != 0), None)
-            if swap is None:
-                return 0
-            a[i], a[swap] = a[swap], a[i]
-            sign = -sign
-        for r in range(i + 1, n):
-            for c in range(i + 1, n):
-                a[r][c] = (a[r][c] * a[i][i] - a[r][i] * a[i][c]) // previous
-        previous = a[i][i]
-    return sign * a[n - 1][n - 1] if n else 1
-
-
-def _sylvester(f: list[Any], g: list[Any]) -> list[list[Any]]:
-    """Sylvester matrix of two binary forms given by coefficient lists (highest x power first)."""
-    m, n = len(f) - 1, len(g) - 1
-    size = m + n
-    rows = []
-    for i in range(n):
-        rows.append([0] * i + list(f) + [0] * (size - m - 1 - i))
-    for i in range(m):
-        rows.append([0] * i + list(g) + [0] * (size - n - 1 - i))
-    return rows
-
-
-def discriminant(v: ArrayLike, *, exact: bool = False) -> Any:
-    """Discriminant of the binary form of ``v`` (degree ``D = k - 1``).
-
-    Computed from the Sylvester resultant of the partial derivatives,
-    ``D^(D-2) Disc(F) = (-1)^(D(D-1)/2) Res(dF/dx, dF/dy)``, which also covers forms with
-    roots at infinity; it equals the usual polynomial discriminant when ``v[k-1] != 0``.
-    It vanishes exactly when the form has a multiple root (infinity included).
-
-    Parameters
-    ----------
-    v : array_like, shape (k,) with k >= 3, or (B, k)
-    exact : bool
-        False: a float64 determinant. True: the exact value for the given float64
-        coefficients, as a ``fractions.Fraction`` (integer arithmetic throughout).
-
-    Returns
-    -------
-    float or Fraction, or a list/array of them for a batch
-    """
-    rows, single = _filter_rows(v)
-    k = rows.shape[1]
-    if k < 3:
-        raise ValueError(f"v: the discriminant needs a form of degree >= 2 (k >= 3), got k = {k}")
-    D = k - 1
-    sign = -1 if (D * (D - 1) // 2) % 2 else 1
-    results: list[Any] = []
-    for row in rows:
-        if exact:
-            ints = _integer_form(row)
-            # coefficients of F = sum a_j x^j y^(D-j), highest x power first
-            a = list(reversed(ints))
-            fx = [(D - i) * a[i] for i in range(D)]              # dF/dx: degree D-1 form
-            fy = [i * a[i] for i in range(1, D + 1)]              # dF/dy
-            res = _bareiss_det(_sylvester(fx, fy))
-            # undo the power-of-two scaling: Disc is homogeneous of degree 2D-2 in the coefficients
-            denominator = max(float(c).as_integer_ratio()[1] for c in row)
-            results.append(Fraction(sign * res, D ** (D - 2) * denominator ** (2 * D - 2)))
-        else:
-            high_first = row[::-1]
-            dx = [float((D - i) * high_first[i]) for i in range(D)]
-            dy = [float(i * high_first[i]) for i in range(1, D + 1)]
-            S = np.array(_sylvester(dx, dy), dtype=float)
-            results.append(sign * float(np.linalg.det(S)) / D ** (D - 2))
-    if single:
-        return results[0]
-    return results if exact else np.array(results)
 
 
 class FunctionSpace:
@@ -533,68 +208,138 @@ class FunctionSpace:
             return sum(1 for k, S in zip(a.k, a.dilations) if k % 2 == 0 and S == 1) <= 1
         raise NotImplementedError("is_filling: only known for 1D valid layers and for thin spaces")
 
-    # -- membership (stride-one 1D, exact) ---------------------------------------------
+    # -- membership (1D valid layers, exact) -------------------------------------------
+    @property
+    def _valid_1d(self) -> bool:
+        return self._arch.ndim == 1 and not self._arch.is_circular
+
+    @property
+    def _by_root_count(self) -> bool:
+        """1D valid and every layer with a dilation ``S_l > 1`` has ``k_l = 1``: then ``v`` is
+        ``w_1(x) ... w_m(x)`` times scalars, a stride-one space, decided by real-root counts."""
+        a = self._arch
+        return self._valid_1d and all((k - 1) * (S - 1) == 0 for k, S in zip(a.k, a.dilations))
+
     def _require_stride_one(self, what: str) -> None:
         if not self._stride_one_1d:
             raise NotImplementedError(
-                f"{what}: exact membership is implemented for stride-one 1D valid architectures "
+                f"{what}: implemented for stride-one 1D valid architectures "
                 f"(this is {self._arch!r}); use factorize() for a numerical search")
 
-    def _counts(self, v: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_], bool]:
+    def _require_valid_1d(self, what: str) -> None:
+        if not self._valid_1d:
+            raise NotImplementedError(
+                f"{what}: exact membership is implemented for 1D valid architectures (any strides; "
+                f"this is {self._arch!r}); use factorize() for a numerical search")
+
+    def _rows(self, v: ArrayLike) -> tuple[NDArray[np.float64], bool]:
         rows, single = _filter_rows(v)
         if rows.shape[1] != self._arch.filter_size:
             raise ValueError(f"v: expected filters of size {self._arch.filter_size}, got {rows.shape[1]}")
+        return rows, single
+
+    def _counts(self, v: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_], bool]:
+        rows, single = self._rows(v)
         total, odd, zero = _root_counts(rows)
         return total, odd, zero, single
 
     def contains(self, v: ArrayLike) -> Any:
-        """Whether ``v`` is in the function space, exactly (stride-one 1D).
+        """Whether ``v`` is in the function space, exactly (1D valid layers, any strides).
 
-        ``v`` is in ``M`` iff ``v = 0`` or its binary form has at least ``e`` real roots
-        (with multiplicity, infinity included). Batched: a bool per row.
+        Exact for the given float64 coefficients. ``v = 0`` is in every space. Stride one
+        (and strided architectures whose layers with dilation ``S_l > 1`` all have
+        ``k_l = 1``): ``v`` is in ``M`` iff its binary form has at least ``e`` real roots,
+        with multiplicity, infinity included (certified counts, batched in C++). Other
+        strided architectures (thin spaces): iff the roots of ``v`` can be dealt out to the
+        layers in whole ``S_l``-fibres (see :meth:`factorizations`), decided exactly. A
+        thin space has measure zero: a floating-point ``mu(theta)`` is, after rounding,
+        usually not exactly in it (use :meth:`factorize` for such points).
+
+        Parameters
+        ----------
+        v : array_like, shape (k,) or (B, k)
+
+        Returns
+        -------
+        bool, or ndarray of bool with shape (B,)
+
+        Raises
+        ------
+        NotImplementedError
+            For circular and 2D architectures (use :meth:`factorize`).
         """
-        self._require_stride_one("contains")
-        total, _, zero, single = self._counts(v)
-        result = zero | (total >= (self.n_even or 0))
+        self._require_valid_1d("contains")
+        if self._by_root_count:
+            total, _, zero, single = self._counts(v)
+            result = zero | (total >= (self.n_even or 0))
+        else:
+            rows, single = self._rows(v)
+            result = np.array([not np.any(row) or _factorization.has_factorization(self._arch, row)
+                               for row in rows], dtype=bool)
         return bool(result[0]) if single else result
 
     def is_interior(self, v: ArrayLike) -> Any:
-        """Whether ``v`` is an interior point of ``M``, exactly (stride-one 1D).
+        """Whether ``v`` is an interior point of ``M`` in ``R^k``, exactly (1D valid layers).
 
         A real root of multiplicity ``m`` can turn into as few as ``m mod 2`` real roots
-        under perturbation, so ``v`` is interior iff its real roots of odd multiplicity
-        number at least ``e``. In a filling space every point is interior.
+        under perturbation, so (stride one) ``v`` is interior iff its real roots of odd
+        multiplicity number at least ``e``; in a filling space every point is interior.
+        A thin space (strides with ``k_l > 1`` at a dilation ``S_l > 1``) has no interior
+        point: it is a lower-dimensional subset of ``R^k``, and this returns False.
+        Arguments, shapes and errors as in :meth:`contains`.
         """
-        self._require_stride_one("is_interior")
-        _, odd, zero, single = self._counts(v)
-        if self.is_filling:
-            result = np.ones(odd.shape, dtype=bool)
+        self._require_valid_1d("is_interior")
+        if not self._by_root_count:
+            rows, single = self._rows(v)
+            result = np.zeros(rows.shape[0], dtype=bool)
         else:
-            result = ~zero & (odd >= (self.n_even or 0))
+            _, odd, zero, single = self._counts(v)
+            if self.is_filling:
+                result = np.ones(odd.shape, dtype=bool)
+            else:
+                result = ~zero & (odd >= (self.n_even or 0))
         return bool(result[0]) if single else result
 
     def is_boundary(self, v: ArrayLike) -> Any:
-        """Whether ``v`` is in ``M`` but not interior (it then lies in the discriminant)."""
+        """Whether ``v`` is in ``M`` but not interior, exactly (1D valid layers).
+
+        Stride one: ``v`` then lies in the discriminant (it has a multiple real root). In a
+        thin space every point of ``M`` is a boundary point.
+        """
         inside = np.atleast_1d(self.contains(v))
         interior = np.atleast_1d(self.is_interior(v))
         result = inside & ~interior
         return bool(result[0]) if np.asarray(v).ndim == 1 else result
 
-    def locate(self, v: ArrayLike, tol: float = 1e-6) -> Any:
-        """``"interior"``, ``"boundary"`` or ``"outside"`` for floating filters.
+    def locate(self, v: ArrayLike, tol: float | None = None) -> Any:
+        """``"interior"``, ``"boundary"`` or ``"outside"``: exact, or tolerant with ``tol``.
 
-        Uses :func:`root_structure` with ``tol``, so that a numerically double root (say,
-        the limit of gradient descent on the boundary) counts as double.
+        With ``tol=None`` (default) this is :meth:`contains` and :meth:`is_interior`, exact
+        for the given coefficients (1D valid layers, any strides). With a ``tol`` (stride
+        one) it is the *tolerant* version for floating results such as the limits of
+        gradient descent: the roots are clustered by :func:`root_structure` with ``tol``, so
+        that a numerically double root counts as double.
+
+        Returns
+        -------
+        str, or ndarray of str with shape (B,)
         """
-        self._require_stride_one("locate")
-        rows, single = _filter_rows(v)
+        if tol is None:
+            inside = np.atleast_1d(self.contains(v))
+            interior = np.atleast_1d(self.is_interior(v))
+            labels = np.where(interior, "interior", np.where(inside, "boundary", "outside"))
+            return str(labels[0]) if np.asarray(v).ndim == 1 else labels
+        if not self._by_root_count:
+            self._require_stride_one("locate with a tolerance")
+        rows, single = self._rows(v)
+        tolerance = as_real(tol, "tol", positive=True)
         e = self.n_even or 0
         out = []
         for row in rows:
             if not np.any(row):
                 out.append("interior" if self.is_filling else "boundary")
                 continue
-            rs = _structure(row, as_real(tol, "tol", positive=True))
+            rs = _structure(row, tolerance)
             if rs.n_real < e:
                 out.append("outside")
             elif self.is_filling or rs.n_odd_real >= e:
@@ -604,79 +349,73 @@ class FunctionSpace:
         return out[0] if single else np.array(out)
 
     # -- factorisations --------------------------------------------------------------------
-    def factorizations(self, v: ArrayLike, *, tol: float = 1e-6, limit: int = 100000,
+    def factorizations(self, v: ArrayLike, *, tol: float | None = None, limit: int = 100000,
                        exact: bool = True) -> list[NDArray[np.float64]]:
-        """Every way to write ``v = mu(theta)``, up to the scaling symmetry (stride-one 1D).
+        """Every way to write ``v = mu(theta)``, up to the scaling symmetry (1D valid layers,
+        any strides).
 
-        The roots of the form (:func:`root_structure`, clustered with ``tol``) are split
-        into units, a real root (infinity included) of degree one or a conjugate pair of
-        degree two, and every assignment of units to layers with the right degrees
-        ``k_l - 1`` gives one factorisation; assignments that differ only by exchanging
-        equal roots are listed once. Each ``theta`` is polished by Gauss-Newton on
-        ``mu(theta) = v`` and normalised: equal filter norms, the sign carried by the first
+        A layer with dilation ``S_l`` contributes the roots of ``w_l(x^{S_l})``: for each
+        root ``rho`` of ``w_l``, all ``z`` with ``z^{S_l} = rho`` (stride one: just ``rho``).
+        So the factorisations are the ways to deal out the roots of ``v`` (with multiplicity,
+        infinity included) to the layers, layer ``l`` taking ``k_l - 1`` such fibres closed
+        under conjugation: a real root, or a conjugate pair kept together in one layer; a
+        root of multiplicity ``m`` counts as ``m`` equal units. Ways that differ only by
+        exchanging equal roots are listed once.
+
+        **Exact** (``tol=None``, the default): the roots, their multiplicities, which roots
+        are real and which share a fibre are decided exactly for the given float64
+        coefficients (python-flint), so the number and the structure of the factorisations
+        are exact. The filters are then computed from certified enclosures of the roots
+        (128 bits or more), rounded and polished by Gauss-Newton on ``mu(theta) = v``: each
+        maps back to ``v`` to about machine precision.
+
+        **Tolerant** (``tol`` given, stride one): the roots are the clusters of
+        :func:`root_structure` with ``tol``, for floating points that lie on a stratum only
+        up to rounding (a computed double root whose float coefficients have two complex
+        roots 1e-9 apart). Then ``exact=True`` (default) first checks exact membership and
+        returns ``[]`` outside the space; ``exact=False`` trusts the clusters alone.
+
+        Each ``theta`` is normalised: equal filter norms, the sign carried by the first
         layer, every other layer's first nonzero coefficient positive.
 
-        With ``exact=False`` the exact membership test is skipped and the clustered roots
-        decide, for floating points that lie on the boundary only up to rounding (a computed
-        double root whose float coefficients have two complex roots 1e-9 apart).
+        Parameters
+        ----------
+        v : array_like, shape (k,)
+        tol : float, optional
+            None: exact. A positive float: tolerant clustering (stride one).
+        limit : int
+            Raise ``ValueError`` rather than list more factorisations than this.
+        exact : bool
+            Only with ``tol``: whether exact membership gates the tolerant answer.
 
         Returns
         -------
         list of ndarray, shape (P,)
-            Empty exactly when ``v`` is outside the space (for ``v = 0``: the single
-            factorisation with all filters zero).
+            Exact mode: empty exactly when ``v`` is outside the space. For ``v = 0``: the
+            single factorisation with all filters zero.
+
+        Raises
+        ------
+        NotImplementedError
+            For circular and 2D architectures (use :meth:`factorize`), and with ``tol`` for
+            strided architectures with ``k_l > 1`` at a dilation ``S_l > 1``.
         """
-        self._require_stride_one("factorizations")
-        rows, single = _filter_rows(v)
+        self._require_valid_1d("factorizations")
+        rows, single = self._rows(v)
         if not single:
             raise ValueError("v: factorizations takes one filter at a time")
         row = rows[0]
-        if row.size != self._arch.filter_size:
-            raise ValueError(f"v: expected a filter of size {self._arch.filter_size}, got {row.size}")
+        most = as_int(limit, "limit", minimum=1)
+        tolerance = None if tol is None else as_real(tol, "tol", positive=True)
+        if tolerance is not None and not self._by_root_count:
+            raise NotImplementedError(
+                "tol: tolerant factorisations are implemented for stride one; for strides use the exact "
+                "factorisations (tol=None) or factorize() for a numerical search")
         if not np.any(row):
             return [np.zeros(self._arch.n_params)]
-        if exact and not self.contains(row):
+        if tolerance is not None and exact and not self.contains(row):
             return []
-        rs = _structure(row, as_real(tol, "tol", positive=True))
-        units: list[tuple[int, list[float]]] = []  # (cluster id, binary form coefficients, ascending)
-        for cid, (root, m, real) in enumerate(zip(rs.roots, rs.multiplicities, rs.is_real)):
-            if real:
-                form = [1.0, 0.0] if math.isinf(abs(root)) else [-root.real, 1.0]
-                units += [(cid, form)] * int(m)
-            elif root.imag > 0:
-                units += [(cid, [abs(root) ** 2, -2.0 * root.real, 1.0])] * int(m)
-        degrees = [kl - 1 for kl in self._arch.k]
-        seen: set[tuple[tuple[int, ...], ...]] = set()
-        results: list[NDArray[np.float64]] = []
-        for assignment in _assignments([len(f) - 1 for _, f in units], degrees, limit):
-            key = tuple(tuple(sorted(units[u][0] for u in layer)) for layer in assignment)
-            if key in seen:
-                continue
-            seen.add(key)
-            filters = []
-            for layer in assignment:
-                w = np.array([1.0])
-                for u in layer:
-                    w = np.convolve(w, units[u][1])
-                filters.append(w)
-            results.append(self._finish(filters, row))
-        return results
-
-    def _finish(self, filters: list[NDArray[np.float64]], v: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Scale filters to v, polish by Gauss-Newton, balance norms, fix signs."""
-        arch = self._arch
-        product = end_to_end(arch, np.concatenate(filters))
-        j = int(np.argmax(np.abs(product)))
-        filters[0] = filters[0] * (v[j] / product[j])
-        theta = np.concatenate(filters)
-        for _ in range(60):  # quadratic convergence at simple roots, linear at multiple ones
-            residual = v - end_to_end(arch, theta)
-            if np.linalg.norm(residual) <= 1e-15 * np.linalg.norm(v):
-                break
-            J = jacobian(arch, theta)
-            step, *_ = np.linalg.lstsq(J, residual, rcond=None)
-            theta = theta + step
-        return _normalise(arch, theta)
+        return _factorization.factorizations(self._arch, row, tolerance, most)
 
     def factorize(self, v: ArrayLike, *, starts: int = 64, steps: int = 3000, tol: float = 1e-9,
                   seed: int = 0) -> Factorization:
@@ -769,9 +508,11 @@ class FunctionSpace:
                     best, best_distance = candidate, distance(candidate)
         return best, best_distance
 
-    def distance_to_boundary(self, v: ArrayLike, *, tol: float = 1e-6) -> tuple[float, float]:
+    def distance_to_boundary(self, v: ArrayLike, *, tol: float | None = None) -> tuple[float, float]:
         """Lower and upper bounds on the Euclidean distance from ``v`` to the boundary of
-        ``M`` (stride-one 1D), from the numerical roots of ``v``.
+        ``M`` (stride-one 1D), from the roots of ``v``: the exact root structure
+        (:func:`root_structure`) by default, the tolerant one with ``tol``. Which side of
+        the boundary ``v`` is on is decided exactly; the bounds are floating-point numbers.
 
         * Upper bound: the distance to an explicit boundary point, made by merging the
           closest pairs of simple real roots into double roots (each merge removes two
@@ -798,7 +539,7 @@ class FunctionSpace:
             return (0.0, math.nan)
         if not self.is_interior(row):
             return (0.0, 0.0)
-        rs = _structure(row, as_real(tol, "tol", positive=True))
+        rs = _exact_structure(row) if tol is None else _structure(row, as_real(tol, "tol", positive=True))
         return (_rouche_lower_bound(row, rs), _merge_upper_bound(row, rs, self.n_even or 0))
 
     def describe(self) -> str:
@@ -814,63 +555,16 @@ class FunctionSpace:
             lines.append(f"  filling            {'yes' if filling else 'no'}")
         except NotImplementedError:
             lines.append("  filling            unknown (thick circular/2D space)")
-        if self._stride_one_1d and not self.is_filling:
+        if self._by_root_count and not self.is_filling:
             lines.append(f"  membership         binary forms with at least e = {self.n_even} real roots "
                          "(with multiplicity, infinity included)")
+        elif self._valid_1d and not self._by_root_count:
+            lines.append("  membership         the roots of v dealt out to the layers in whole fibres of "
+                         "x -> x^S_l (exact)")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         return f"FunctionSpace({self._arch!r})"
-
-
-
-def _assignments(unit_degrees: list[int], degrees: list[int], limit: int) -> Any:
-    """All ways to put the units into layers so that each layer's degrees add up (lists of
-    unit indices per layer), by depth-first search; raises beyond ``limit`` assignments."""
-    count = 0
-    order = sorted(range(len(unit_degrees)), key=lambda u: -unit_degrees[u])
-    layers: list[list[int]] = [[] for _ in degrees]
-    room = list(degrees)
-
-    def place(i: int) -> Any:
-        nonlocal count
-        if i == len(order):
-            count += 1
-            if count > limit:
-                raise ValueError(f"limit: more than {limit} factorisations; raise limit")
-            yield [list(layer) for layer in layers]
-            return
-        u = order[i]
-        for layer in range(len(degrees)):
-            if room[layer] >= unit_degrees[u]:
-                room[layer] -= unit_degrees[u]
-                layers[layer].append(u)
-                yield from place(i + 1)
-                layers[layer].pop()
-                room[layer] += unit_degrees[u]
-
-    if sum(unit_degrees) != sum(degrees):
-        return iter(())
-    return place(0)
-
-
-def _normalise(arch: Architecture, theta: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Equal layer norms (same product), sign on the first layer, others' first nonzero
-    coefficient positive."""
-    filters = [np.array(w, dtype=float) for w in arch.split(theta)]
-    sign = 1.0
-    for i in range(1, len(filters)):
-        nz = np.flatnonzero(np.abs(filters[i]) > 0)
-        if nz.size and filters[i][nz[0]] < 0:
-            filters[i] = -filters[i]
-            sign = -sign
-    filters[0] = sign * filters[0]
-    norms = np.array([np.linalg.norm(w) for w in filters])
-    if np.all(norms > 0):
-        target = float(np.exp(np.mean(np.log(norms))))
-        filters = [w * (target / n) for w, n in zip(filters, norms)]
-    return np.concatenate(filters)
-
 
 
 def _form_from_roots(roots: list[complex], k: int) -> NDArray[np.float64]:

@@ -1,0 +1,315 @@
+"""Every factorisation ``v = mu(theta)`` of a filter through a 1D valid architecture.
+
+The end-to-end filter is ``v(x) = w_1(x) w_2(x^{S_2}) ... w_L(x^{S_L})`` (DESIGN.md 2.2).
+A layer with dilation ``S`` contributes the roots of ``w_l(x^S)``: for every root ``rho``
+of ``w_l`` the whole *fibre* ``{z : z^S = rho}`` (``S`` distinct points; for ``rho = 0``
+or infinity that point ``S`` times). So a factorisation is a way of dealing out the roots
+of ``v``, with multiplicity, to the layers such that layer ``l`` receives whole
+``S_l``-fibres, closed under complex conjugation (``w_l`` is real), ``k_l - 1`` of them
+counted by their ``rho``; and each such way gives exactly one ``theta`` up to the scaling
+symmetry. For stride one every fibre is a single root and this is the familiar rule: real
+roots and conjugate pairs are distributed over the layers.
+
+Exactness. With ``tol=None`` everything combinatorial is decided exactly for the given
+float64 coefficients: the roots of ``v`` and their multiplicities by python-flint (see
+:mod:`lcnfast.roots`), and which roots share a fibre by the exact polynomial whose roots
+are the values ``z^S`` (see :func:`_power_classes`). The layer filters are then evaluated
+from certified enclosures of the ``rho`` at 128 bits or more, rounded to float64 and
+polished by Gauss-Newton on ``mu(theta) = v``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import flint
+import numpy as np
+from numpy.typing import NDArray
+
+from .architecture import Architecture
+from .parameterisation import end_to_end, jacobian
+from .roots import _ExactRoots, _NeedPrecision, _roots_at, _structure, _with_precision
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """What one root ``rho`` of a layer filter (or a conjugate pair of them) takes from ``v``.
+
+    ``degree`` is 1 (real ``rho``, infinity included) or 2 (a conjugate pair); ``uses``
+    lists (slot, multiplicity) pairs of the roots of ``v`` it consumes; ``coefficients``
+    is the monic factor of the layer filter, ascending (None: the root at infinity, which
+    lowers the polynomial degree instead). ``kind`` marks the exact roots 0 and infinity,
+    whose zero coefficients polishing must keep.
+    """
+
+    degree: int
+    uses: tuple[tuple[int, int], ...]
+    coefficients: tuple[flint.arb, ...] | None
+    kind: str = "finite"
+
+
+def _power_classes(roots: _ExactRoots, S: int) -> tuple[list[int], list[flint.acb]]:
+    """Which finite nonzero roots ``z`` of ``v`` have the same ``z^S``, decided exactly, and
+    certified enclosures of the distinct values ``rho = z^S``.
+
+    The values are the roots of the square-free part ``R`` of
+    ``T(y) = prod_z (y - z^S) = charpoly(C^S)`` with ``C`` the companion matrix of the radical
+    of ``v`` (exact rational arithmetic). ``R``'s roots are isolated in disjoint boxes; the
+    box of ``z^S`` (computed from the box of ``z``) contains a root of ``R``, so if it meets
+    exactly one of the boxes, ``z^S`` is that root. Raises ``_NeedPrecision`` otherwise.
+    """
+    n = len(roots.boxes)
+    if S == 1 or n == 0:
+        return list(range(n)), list(roots.boxes)
+    coefficients = [flint.fmpq(int(c)) for c in roots.radical.coeffs()]
+    d = len(coefficients) - 1
+    companion = flint.fmpq_mat(d, d)
+    for i in range(d):
+        if i:
+            companion[i, i - 1] = 1
+        companion[i, d - 1] = -coefficients[i] / coefficients[d]
+    powers = (companion**S).charpoly().numer()
+    values_poly = powers // powers.gcd(powers.derivative())
+    with flint.ctx.workprec(roots.prec):
+        found: list[Any] = values_poly.complex_roots()  # (box, 1) pairs: square-free
+        values = [box for box, _ in found]
+        classes = []
+        for box in roots.boxes:
+            power = box**S
+            hits = [c for c, value in enumerate(values) if value.overlaps(power)]
+            if len(hits) != 1:
+                raise _NeedPrecision
+            classes.append(hits[0])
+    return classes, values
+
+
+def _exact_units(roots: _ExactRoots, S: int) -> list[_Unit]:
+    """The units a layer with dilation ``S`` can take from ``v`` (whole fibres only).
+
+    Slots: ``0..n-1`` the distinct finite nonzero roots, ``n`` the root 0, ``n + 1`` infinity.
+    """
+    classes, values = _power_classes(roots, S)
+    fibres: dict[int, list[int]] = {}
+    for i, c in enumerate(classes):
+        fibres.setdefault(c, []).append(i)
+    n = len(roots.boxes)
+    one = flint.arb(1)
+    units = []
+    with flint.ctx.workprec(roots.prec):
+        for c in sorted(fibres):
+            members = fibres[c]
+            if len(members) != S:  # some S-th root of rho is not a root of v
+                continue
+            partner = classes[roots.conjugate[members[0]]]  # the class of conj(rho)
+            rho = values[c]
+            if partner == c:
+                units.append(_Unit(1, tuple((i, 1) for i in members), (-rho.real, one)))
+            elif c < partner:
+                re, im = rho.real, rho.imag
+                units.append(_Unit(2, tuple((i, 1) for i in members + fibres[partner]),
+                                   (re * re + im * im, -2 * re, one)))
+    if roots.zero >= S:
+        units.append(_Unit(1, ((n, S),), (flint.arb(0), one), "zero"))
+    if roots.infinity >= S:
+        units.append(_Unit(1, ((n + 1, S),), None, "infinity"))
+    return units
+
+
+def _tolerant_units(v: NDArray[np.float64], tol: float) -> tuple[list[int], list[_Unit]]:
+    """Slots and units of stride one from the tolerant root clusters of ``v``: a real
+    cluster (infinity included) or a cluster in the upper half plane, standing for its pair."""
+    rs = _structure(v, tol)
+    multiplicities: list[int] = []
+    units = []
+    one = flint.arb(1)
+    for root, m, real in zip(rs.roots, rs.multiplicities, rs.is_real):
+        z = complex(root)
+        if not real and z.imag < 0:
+            continue
+        slot = len(multiplicities)
+        multiplicities.append(int(m))
+        if math.isinf(abs(z)):
+            units.append(_Unit(1, ((slot, 1),), None, "infinity"))
+        elif real:
+            units.append(_Unit(1, ((slot, 1),), (flint.arb(-z.real), one)))
+        else:
+            units.append(_Unit(2, ((slot, 1),), (flint.arb(abs(z) ** 2), flint.arb(-2.0 * z.real), one)))
+    return multiplicities, units
+
+
+Layer = tuple[int, list[_Unit]]  # (degree k_l - 1, the units its dilation allows)
+Remaining = tuple[int, ...]
+
+
+def _distributions(multiplicities: list[int], layers: list[Layer]) -> Iterator[list[tuple[int, ...]]]:
+    """Every way to deal out the roots: for each layer, how often it takes each of its units.
+
+    Depth-first over the layers; a memoised feasibility test prunes every branch that cannot
+    use up the roots, so the work is proportional to the number of results. Distinct
+    outputs are distinct multisets of roots per layer (a unit determines its fibres), so
+    nothing is listed twice.
+    """
+
+    @lru_cache(maxsize=None)
+    def choices(layer: int, remaining: Remaining) -> list[tuple[tuple[int, ...], Remaining]]:
+        degree, units = layers[layer]
+        out: list[tuple[tuple[int, ...], Remaining]] = []
+        counts = [0] * len(units)
+        left = list(remaining)
+
+        def place(u: int, room: int) -> None:
+            if room == 0:
+                out.append((tuple(counts), tuple(left)))
+                return
+            if u == len(units):
+                return
+            unit = units[u]
+            most = min([room // unit.degree] + [left[slot] // need for slot, need in unit.uses])
+            for c in range(most, -1, -1):
+                counts[u] = c
+                for slot, need in unit.uses:
+                    left[slot] -= c * need
+                place(u + 1, room - c * unit.degree)
+                for slot, need in unit.uses:
+                    left[slot] += c * need
+            counts[u] = 0
+
+        place(0, degree)
+        return out
+
+    @lru_cache(maxsize=None)
+    def feasible(layer: int, remaining: Remaining) -> bool:
+        if layer == len(layers):
+            return not any(remaining)
+        return any(feasible(layer + 1, rest) for _, rest in choices(layer, remaining))
+
+    def search(layer: int, remaining: Remaining) -> Iterator[list[tuple[int, ...]]]:
+        if layer == len(layers):
+            yield []
+            return
+        for counts, rest in choices(layer, remaining):
+            if feasible(layer + 1, rest):
+                for tail in search(layer + 1, rest):
+                    yield [counts] + tail
+
+    start = tuple(multiplicities)
+    if feasible(0, start):
+        yield from search(0, start)
+
+
+def _normalise(arch: Architecture, theta: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Equal layer norms (same product), sign on the first layer, others' first nonzero
+    coefficient positive."""
+    filters = [np.array(w, dtype=float) for w in arch.split(theta)]
+    sign = 1.0
+    for i in range(1, len(filters)):
+        nz = np.flatnonzero(np.abs(filters[i]) > 0)
+        if nz.size and filters[i][nz[0]] < 0:
+            filters[i] = -filters[i]
+            sign = -sign
+    filters[0] = sign * filters[0]
+    norms = np.array([np.linalg.norm(w) for w in filters])
+    if np.all(norms > 0):
+        target = float(np.exp(np.mean(np.log(norms))))
+        filters = [w * (target / n) for w, n in zip(filters, norms)]
+    return np.concatenate(filters)
+
+
+def _polish(arch: Architecture, theta: NDArray[np.float64], v: NDArray[np.float64], free: NDArray[np.bool_],
+            steps: int) -> NDArray[np.float64]:
+    """Gauss-Newton on ``mu(theta) = v`` in the ``free`` coefficients (the others are the
+    exact zeros of roots at 0 and infinity), keeping a step only when it lowers the residual
+    (quadratic convergence at simple roots, linear at roots shared between layers)."""
+    residual = v - end_to_end(arch, theta)
+    size = float(np.linalg.norm(residual))
+    floor = 2.0 * np.finfo(np.float64).eps * float(np.linalg.norm(v))
+    for _ in range(steps):
+        if size <= floor:
+            break
+        step, *_ = np.linalg.lstsq(jacobian(arch, theta)[:, free], residual, rcond=None)
+        candidate = theta.copy()
+        candidate[free] += step
+        candidate_residual = v - end_to_end(arch, candidate)
+        candidate_size = float(np.linalg.norm(candidate_residual))
+        if not candidate_size < size:
+            break
+        theta, residual, size = candidate, candidate_residual, candidate_size
+    return theta
+
+
+def _theta(arch: Architecture, v: NDArray[np.float64], layers: list[Layer], distribution: list[tuple[int, ...]],
+           prec: int, steps: int) -> NDArray[np.float64]:
+    """The parameters of one distribution: each layer filter the product of its units'
+    factors (ball arithmetic at ``prec`` bits, rounded to float64), the scale fitted to
+    ``v``, polished, normalised."""
+    filters, free = [], []
+    with flint.ctx.workprec(prec):
+        for (degree, units), counts in zip(layers, distribution):
+            poly = flint.arb_poly([1])
+            for unit, count in zip(units, counts):
+                if count and unit.coefficients is not None:
+                    poly = poly * flint.arb_poly(list(unit.coefficients)) ** count
+            w = np.zeros(degree + 1)
+            coefficients = [float(c.mid()) for c in poly.coeffs()]
+            w[: len(coefficients)] = coefficients
+            _, exponent = np.frexp(np.max(np.abs(w)))  # largest coefficient near 1: no overflow below
+            filters.append(np.ldexp(w, -int(exponent)))
+            mask = np.ones(degree + 1, dtype=bool)
+            at_zero = sum(c for unit, c in zip(units, counts) if unit.kind == "zero")
+            at_infinity = sum(c for unit, c in zip(units, counts) if unit.kind == "infinity")
+            mask[:at_zero] = False
+            mask[degree + 1 - at_infinity:] = False
+            free.append(mask)
+    product = end_to_end(arch, np.concatenate(filters))
+    filters[0] = filters[0] * (float(v @ product) / float(product @ product))
+    theta = _polish(arch, np.concatenate(filters), v, np.concatenate(free), steps)
+    return _normalise(arch, theta)
+
+
+def _setup(arch: Architecture, v: NDArray[np.float64], tol: float | None) -> tuple[list[int], list[Layer], int]:
+    """Slots, layers with their units, and the working precision, exact or tolerant."""
+    dilations = {int(S) for kl, S in zip(arch.k, arch.dilations) if kl > 1}
+    if tol is None:
+
+        def build(prec: int) -> tuple[_ExactRoots, dict[int, list[_Unit]]]:
+            roots = _roots_at(v, prec)
+            return roots, {S: _exact_units(roots, S) for S in dilations}
+
+        roots, by_dilation = _with_precision(build)
+        multiplicities = list(roots.multiplicities) + [roots.zero, roots.infinity]
+        prec = roots.prec
+    else:  # stride one (the caller checks): only layers of dilation 1 take roots
+        multiplicities, units = _tolerant_units(v, tol)
+        by_dilation = {1: units}
+        prec = 64
+    layers = [(int(kl) - 1, by_dilation.get(int(S), [])) for kl, S in zip(arch.k, arch.dilations)]
+    return multiplicities, layers, prec
+
+
+def factorizations(arch: Architecture, v: NDArray[np.float64], tol: float | None,
+                   limit: int) -> list[NDArray[np.float64]]:
+    """Every ``theta`` with ``mu(theta) = v`` up to scaling, for a nonzero filter ``v`` of a
+    1D valid architecture (exact distribution of the roots when ``tol`` is None)."""
+    multiplicities, layers, prec = _setup(arch, v, tol)
+    steps = 8 if tol is None else 100
+    # the floating-point work on v scaled by a power of two to a largest coefficient near 1
+    # (no overflow in norms); the roots above came from v itself
+    _, exponent = np.frexp(np.max(np.abs(v)))
+    unit = np.ldexp(v, -int(exponent))
+    scale = 2.0 ** (int(exponent) / arch.L)
+    out: list[NDArray[np.float64]] = []
+    for distribution in _distributions(multiplicities, layers):
+        if len(out) == limit:
+            raise ValueError(f"limit: more than {limit} factorisations; raise limit")
+        out.append(_theta(arch, unit, layers, distribution, prec, steps) * scale)
+    return out
+
+
+def has_factorization(arch: Architecture, v: NDArray[np.float64]) -> bool:
+    """Whether the nonzero filter ``v`` factors through ``arch``, exactly (1D valid)."""
+    multiplicities, layers, _ = _setup(arch, v, None)
+    return next(_distributions(multiplicities, layers), None) is not None

@@ -1,0 +1,425 @@
+"""Roots of binary forms: real-root counts, the root structure, the discriminant.
+
+A filter ``v`` of size ``k`` is the binary form ``sum_j v[j] x^j y^(k-1-j)`` (DESIGN.md
+2.2): trailing zero coefficients are roots at infinity. Every float64 coefficient is an
+exact rational number, so questions about a given filter have exact answers:
+
+* :func:`real_root_count` -- exact (certified C++ Sturm chains, python-flint for the rest);
+* :func:`root_structure` -- exact by default: multiplicities from the square-free
+  factorisation over Q, roots isolated in certified complex boxes (python-flint), real versus
+  complex decided exactly; with ``tol=`` it is the *tolerant* clustering of floating roots,
+  meant for floating results such as the limits of gradient descent;
+* :func:`discriminant` -- exact (a ``Fraction``) by default, float64 with ``exact=False``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, TypeVar
+
+import flint
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import _core
+from ._validation import as_real, as_real_array, resolve_threads
+
+__all__ = ["RootStructure", "discriminant", "real_root_count", "root_structure"]
+
+#: Working precision (bits) of the certified root enclosures; doubled when two enclosures
+#: are too wide to tell roots apart.
+_PREC = 128
+_MAX_PREC = 1 << 14
+
+_T = TypeVar("_T")
+
+
+class _NeedPrecision(Exception):
+    """Certified enclosures too wide to decide a question at this precision."""
+
+
+def _with_precision(compute: Callable[[int], _T]) -> _T:
+    """``compute(prec)`` at increasing precision until its enclosures decide the question.
+
+    Distinct algebraic numbers have disjoint enclosures at a high enough precision, so this
+    terminates; the cap only guards against a bug.
+    """
+    prec = _PREC
+    while True:
+        try:
+            return compute(prec)
+        except _NeedPrecision:
+            if prec >= _MAX_PREC:  # pragma: no cover - distinct roots separate long before
+                raise RuntimeError("root isolation did not separate the roots at 16384 bits") from None
+            prec *= 2
+
+
+def _filter_rows(v: ArrayLike, name: str = "v") -> tuple[NDArray[np.float64], bool]:
+    array = as_real_array(v, name)
+    if array.ndim == 1:
+        return array.reshape(1, -1), True
+    if array.ndim == 2:
+        return array, False
+    raise ValueError(f"{name}: expected a filter (k,) or a batch (B, k), got shape {array.shape}")
+
+
+def _integer_form(v: NDArray[np.float64]) -> list[int]:
+    """The float64 coefficients as integers, exactly, after one common power-of-two scaling
+    (which changes neither the roots nor, up to a positive factor, anything else here)."""
+    ratios = [float(c).as_integer_ratio() for c in v]
+    denominator = max(d for _, d in ratios)
+    return [n * (denominator // d) for n, d in ratios]
+
+
+@dataclass(frozen=True)
+class _ExactRoots:
+    """The roots of a nonzero binary form, decided exactly.
+
+    ``boxes`` are certified, pairwise disjoint enclosures of the distinct finite nonzero
+    roots (the roots of ``radical``); a real root has an enclosure with imaginary part
+    exactly zero, a non-real one an enclosure away from the real line. ``zero`` and
+    ``infinity`` are the multiplicities of the roots 0 and infinity.
+    """
+
+    size: int
+    zero: int
+    infinity: int
+    radical: flint.fmpz_poly
+    boxes: tuple[flint.acb, ...]
+    multiplicities: tuple[int, ...]
+    is_real: tuple[bool, ...]
+    conjugate: tuple[int, ...]
+    prec: int
+
+    @property
+    def n_real(self) -> int:
+        """Real roots with multiplicity, infinity included."""
+        return self.zero + self.infinity + sum(m for m, r in zip(self.multiplicities, self.is_real) if r)
+
+    @property
+    def n_odd_real(self) -> int:
+        """Distinct real roots of odd multiplicity (infinity included)."""
+        return (self.zero % 2 + self.infinity % 2
+                + sum(m % 2 for m, r in zip(self.multiplicities, self.is_real) if r))
+
+
+def _roots_at(v: NDArray[np.float64], prec: int) -> _ExactRoots:
+    """Exact multiplicities and certified enclosures of the roots of the binary form ``v``.
+
+    python-flint's ``complex_roots`` factors the integer polynomial over Q (so multiplicities
+    are exact) and isolates the roots of each factor with rigorous error bounds, returning
+    real roots with an imaginary part exactly zero (proven real). Raises
+    :class:`_NeedPrecision` when the enclosures are too wide to pair conjugates.
+    """
+    nonzero = np.flatnonzero(v)
+    if nonzero.size == 0:
+        raise ValueError("v: the zero filter has no root structure (every point is a root)")
+    lo, hi = int(nonzero[0]), int(nonzero[-1])
+    poly = flint.fmpz_poly(_integer_form(v[lo : hi + 1]))
+    boxes: list[flint.acb] = []
+    multiplicities: list[int] = []
+    radical = flint.fmpz_poly([1])
+    if hi > lo:
+        radical = poly // poly.gcd(poly.derivative())
+        with flint.ctx.workprec(prec):
+            # (root, multiplicity) pairs, although python-flint 0.9's stub says list[acb]
+            found: list[Any] = poly.complex_roots()
+            for box, multiplicity in found:
+                boxes.append(box)
+                multiplicities.append(int(multiplicity))
+    is_real = tuple(bool(box.imag.is_zero()) for box in boxes)
+    conjugate = []
+    for i, box in enumerate(boxes):
+        if is_real[i]:
+            conjugate.append(i)
+            continue
+        mirror = box.conjugate()
+        hits = [j for j, other in enumerate(boxes) if j != i and other.overlaps(mirror)]
+        if len(hits) != 1 or box.overlaps(mirror):
+            raise _NeedPrecision
+        conjugate.append(hits[0])
+    return _ExactRoots(size=int(v.size), zero=lo, infinity=int(v.size) - 1 - hi, radical=radical,
+                       boxes=tuple(boxes), multiplicities=tuple(multiplicities), is_real=is_real,
+                       conjugate=tuple(conjugate), prec=prec)
+
+
+def _exact_roots(v: NDArray[np.float64]) -> _ExactRoots:
+    """:func:`_roots_at` at the first precision that decides everything."""
+    return _with_precision(lambda prec: _roots_at(v, prec))
+
+
+def _exact_counts(coefficients: NDArray[np.float64]) -> tuple[int, int]:
+    """(real roots with multiplicity, distinct real roots of odd multiplicity) of the binary
+    form, exactly, for the rows the C++ fast paths could not certify (python-flint)."""
+    roots = _exact_roots(coefficients)
+    return roots.n_real, roots.n_odd_real
+
+
+def _root_counts(v: ArrayLike, threads: int | None = None) -> tuple[NDArray[np.int64], NDArray[np.int64],
+                                                                    NDArray[np.bool_]]:
+    """Exact (total, odd-multiplicity) real-root counts of filters, and the zero-form mask."""
+    rows, _ = _filter_rows(v)
+    raw_total, raw_odd, certified, zero = _core.count_real_roots(rows, resolve_threads(threads))
+    total = np.asarray(raw_total, dtype=np.int64)
+    odd = np.asarray(raw_odd, dtype=np.int64)
+    for i in np.flatnonzero((np.asarray(certified) == 0) & (np.asarray(zero) == 0)):
+        total[i], odd[i] = _exact_counts(rows[i])
+    return total, odd, np.asarray(zero, dtype=bool)
+
+
+def real_root_count(v: ArrayLike, *, threads: int | None = None) -> Any:
+    """Number of real roots of the binary form of ``v``, with multiplicity, infinity included.
+
+    Exact for the given float64 coefficients (which are exact rationals): a certified
+    floating-point Sturm chain or exact integer Sturm chains decide almost every input in
+    C++ (batched, multithreaded); the rest (near-multiple roots) is decided exactly with
+    python-flint (square-free factorisation over Q and certified root isolation).
+
+    Parameters
+    ----------
+    v : array_like, shape (k,) or (B, k)
+        Filters; ``v[j]`` is the coefficient of ``x^j y^(k-1-j)``.
+
+    Returns
+    -------
+    int, or ndarray of int with shape (B,)
+        The zero filter vanishes everywhere; its count is reported as ``-1``.
+
+    Examples
+    --------
+    >>> real_root_count([1.0, 0.0, 1.0])        # 1 + x^2
+    0
+    >>> real_root_count([1.0, 2.0, 1.0, 0.0])   # (1 + x)^2, and a root at infinity
+    3
+    """
+    total, _, zero = _root_counts(v, threads)
+    total[zero] = -1
+    return int(total[0]) if np.asarray(v).ndim == 1 else total
+
+
+@dataclass(frozen=True)
+class RootStructure:
+    """The distinct roots of a binary form and their multiplicities.
+
+    Attributes
+    ----------
+    roots : ndarray of complex, shape (n,)
+        Distinct roots (exact: the midpoints of certified enclosures, correct to double
+        precision; tolerant: cluster centres); ``complex(inf)`` stands for the point at
+        infinity. A conjugate pair is listed as two roots.
+    multiplicities : ndarray of int, shape (n,)
+    is_real : ndarray of bool, shape (n,)
+        Real roots (infinity is real).
+    partition : tuple of int
+        The multiplicities in decreasing order: the partition ``lambda`` of ``D = k - 1``
+        naming the multiple-root stratum of the form.
+    exact : bool
+        True when the multiplicities and the reality of the roots are exact for the given
+        coefficients (``root_structure(v)``), False for a tolerant clustering
+        (``root_structure(v, tol)``).
+    """
+
+    roots: NDArray[np.complex128]
+    multiplicities: NDArray[np.int64]
+    is_real: NDArray[np.bool_]
+    partition: tuple[int, ...]
+    exact: bool = False
+
+    @property
+    def n_real(self) -> int:
+        """Real roots with multiplicity (infinity included)."""
+        return int(self.multiplicities[self.is_real].sum())
+
+    @property
+    def n_odd_real(self) -> int:
+        """Distinct real roots of odd multiplicity."""
+        return int(np.sum(self.multiplicities[self.is_real] % 2))
+
+
+def _make_structure(roots: list[complex], multiplicities: list[int], real: list[bool], exact: bool) -> RootStructure:
+    """Real roots first, then by decreasing multiplicity and position."""
+    order = sorted(range(len(roots)),
+                   key=lambda i: (not real[i], -multiplicities[i], roots[i].real, roots[i].imag))
+    mults = np.array([multiplicities[i] for i in order], dtype=np.int64)
+    return RootStructure(roots=np.array([roots[i] for i in order], dtype=complex), multiplicities=mults,
+                         is_real=np.array([real[i] for i in order], dtype=bool),
+                         partition=tuple(sorted((int(m) for m in mults), reverse=True)), exact=exact)
+
+
+def _exact_structure(v: NDArray[np.float64]) -> RootStructure:
+    found = _exact_roots(v)
+    roots = [complex(float(b.real.mid()), 0.0 if r else float(b.imag.mid())) for b, r in zip(found.boxes, found.is_real)]
+    multiplicities = list(found.multiplicities)
+    real = list(found.is_real)
+    for point, multiplicity in ((0j, found.zero), (complex(math.inf, 0.0), found.infinity)):
+        if multiplicity:
+            roots.append(point)
+            multiplicities.append(multiplicity)
+            real.append(True)
+    return _make_structure(roots, multiplicities, real, exact=True)
+
+
+def _chordal(a: complex, b: complex) -> float:
+    """Chordal distance on the Riemann sphere (infinity allowed): invariant under the
+    rotations of the sphere, so clustering does not depend on where the roots sit."""
+    if math.isinf(abs(a)) and math.isinf(abs(b)):
+        return 0.0
+    if math.isinf(abs(a)):
+        return 1.0 / math.sqrt(1.0 + abs(b) ** 2)
+    if math.isinf(abs(b)):
+        return 1.0 / math.sqrt(1.0 + abs(a) ** 2)
+    return abs(a - b) / math.sqrt((1.0 + abs(a) ** 2) * (1.0 + abs(b) ** 2))
+
+
+def _structure(v: NDArray[np.float64], tol: float) -> RootStructure:
+    """The tolerant root structure: ``numpy.roots`` clustered in the chordal metric."""
+    k = v.size
+    nonzero = np.flatnonzero(v)
+    if nonzero.size == 0:
+        raise ValueError("v: the zero filter has no root structure (every point is a root)")
+    hi = int(nonzero[-1])
+    finite = np.roots(v[: hi + 1][::-1]) if hi > 0 else np.zeros(0, dtype=complex)
+    points = [complex(z) for z in finite] + [complex(math.inf, 0.0)] * (k - 1 - hi)
+    # single-linkage clustering in the chordal metric
+    n = len(points)
+    label = list(range(n))
+
+    def find(i: int) -> int:
+        while label[i] != i:
+            label[i] = label[label[i]]
+            i = label[i]
+        return i
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            if _chordal(points[i], points[j]) <= tol:
+                label[find(i)] = find(j)
+    clusters: dict[int, list[complex]] = {}
+    for i in range(n):
+        clusters.setdefault(find(i), []).append(points[i])
+    roots, mults, real = [], [], []
+    for members in clusters.values():
+        if any(math.isinf(abs(z)) for z in members):
+            centre = complex(math.inf, 0.0)
+        else:
+            centre = complex(np.mean(members))
+        is_real = math.isinf(abs(centre)) or _chordal(centre, complex(centre.real, 0.0)) <= tol
+        if is_real and not math.isinf(abs(centre)):
+            centre = complex(centre.real, 0.0)
+        roots.append(centre)
+        mults.append(len(members))
+        real.append(is_real)
+    return _make_structure(roots, mults, real, exact=False)
+
+
+def root_structure(v: ArrayLike, tol: float | None = None) -> Any:
+    """Distinct roots, multiplicities and the partition of the binary form of ``v``.
+
+    **Exact by default** (``tol=None``), for the given float64 coefficients: the
+    multiplicities come from the square-free factorisation over Q of the integer polynomial
+    the coefficients are (up to a power of two), the roots of each factor are isolated in
+    certified boxes by python-flint (so real versus complex is decided exactly, and each
+    root is correct to double precision), and trailing zero coefficients are the root at
+    infinity with their number as multiplicity. Note that the float coefficients of, say,
+    ``(x - 0.1)^2`` are not exactly a square: exactly, that form has two simple roots.
+
+    **Tolerant** with ``tol`` (a float): for floating results such as the limits of gradient
+    descent, where exact multiple roots show up as clusters: ``numpy.roots`` finds the roots
+    and roots closer than ``tol`` in the chordal metric of the Riemann sphere,
+    ``|a - b| / sqrt((1 + |a|^2)(1 + |b|^2))``, are merged (single linkage). The tolerance is
+    dimensionless: the metric does not change when the filter is scaled, reversed
+    (``x -> 1/x``) or reflected (``x -> -x``), and it treats infinity like any other point.
+    A cluster is real when its centre is within ``tol`` of the real line (same metric). A
+    root of multiplicity ``m`` perturbed by ``eps`` splits by about ``eps^(1/m)`` (1e-5 for
+    ``m = 3`` at double precision): choose ``tol`` accordingly.
+
+    Parameters
+    ----------
+    v : array_like, shape (k,) or (B, k)
+        Nonzero filters.
+    tol : float, optional
+        None (default): exact. A positive float: tolerant clustering.
+
+    Returns
+    -------
+    RootStructure, or a list of them for a batch
+        ``RootStructure.exact`` says which of the two it is.
+
+    Examples
+    --------
+    >>> root_structure([3.0, -8.0, 7.0, -3.0, 2.0, -1.0]).partition   # -(x-1)^3 (x^2+x+3)
+    (3, 1, 1)
+    >>> root_structure([16.0, -32.0, 24.0, -8.0, 1.0, 0.0]).partition  # (x-2)^4, infinity
+    (4, 1)
+    """
+    rows, single = _filter_rows(v)
+    if tol is None:
+        out = [_exact_structure(row) for row in rows]
+    else:
+        tolerance = as_real(tol, "tol", positive=True)
+        out = [_structure(row, tolerance) for row in rows]
+    return out[0] if single else out
+
+
+def _sylvester(f: list[Any], g: list[Any]) -> list[list[Any]]:
+    """Sylvester matrix of two binary forms given by coefficient lists (highest x power first)."""
+    m, n = len(f) - 1, len(g) - 1
+    size = m + n
+    rows = []
+    for i in range(n):
+        rows.append([0] * i + list(f) + [0] * (size - m - 1 - i))
+    for i in range(m):
+        rows.append([0] * i + list(g) + [0] * (size - n - 1 - i))
+    return rows
+
+
+def discriminant(v: ArrayLike, *, exact: bool = True) -> Any:
+    """Discriminant of the binary form of ``v`` (degree ``D = k - 1``).
+
+    Computed from the Sylvester resultant of the partial derivatives,
+    ``D^(D-2) Disc(F) = (-1)^(D(D-1)/2) Res(dF/dx, dF/dy)``, which also covers forms with
+    roots at infinity; it equals the usual polynomial discriminant when ``v[k-1] != 0``.
+    It vanishes exactly when the form has a multiple root (infinity included).
+
+    Parameters
+    ----------
+    v : array_like, shape (k,) with k >= 3, or (B, k)
+    exact : bool
+        True (default): the exact value for the given float64 coefficients, as a
+        ``fractions.Fraction`` (an integer determinant by python-flint). False: a float64
+        determinant (rounding errors; its sign near zero is not reliable).
+
+    Returns
+    -------
+    Fraction or float, or a list of Fractions / an array of floats for a batch
+    """
+    rows, single = _filter_rows(v)
+    k = rows.shape[1]
+    if k < 3:
+        raise ValueError(f"v: the discriminant needs a form of degree >= 2 (k >= 3), got k = {k}")
+    D = k - 1
+    sign = -1 if (D * (D - 1) // 2) % 2 else 1
+    results: list[Any] = []
+    for row in rows:
+        if exact:
+            ints = _integer_form(row)
+            # coefficients of F = sum a_j x^j y^(D-j), highest x power first
+            a = list(reversed(ints))
+            fx = [(D - i) * a[i] for i in range(D)]              # dF/dx: degree D-1 form
+            fy = [i * a[i] for i in range(1, D + 1)]              # dF/dy
+            res = int(flint.fmpz_mat(_sylvester(fx, fy)).det())
+            # undo the power-of-two scaling: Disc is homogeneous of degree 2D-2 in the coefficients
+            denominator = max(float(c).as_integer_ratio()[1] for c in row)
+            results.append(Fraction(sign * res, D ** (D - 2) * denominator ** (2 * D - 2)))
+        else:
+            high_first = row[::-1]
+            dx = [float((D - i) * high_first[i]) for i in range(D)]
+            dy = [float(i * high_first[i]) for i in range(1, D + 1)]
+            S = np.array(_sylvester(dx, dy), dtype=float)
+            results.append(sign * float(np.linalg.det(S)) / D ** (D - 2))
+    if single:
+        return results[0]
+    return results if exact else np.array(results)
