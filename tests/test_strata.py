@@ -4,6 +4,7 @@ and an independent check of criticality."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -25,7 +26,12 @@ def test_ed_degree_of_the_rational_normal_curve(D):
     Bombieri-Weyl weights G = diag(1 / binom(D, i)) (known results)."""
     assert lcnfast.ed_degree((D,), _generic_G(D, D)) == 3 * D - 2
     bombieri_weyl = np.diag([1.0 / math.comb(D, i) for i in range(D + 1)])
-    assert lcnfast.ed_degree((D,), bombieri_weyl) == D
+    with warnings.catch_warnings():
+        # Bombieri-Weyl weights are special: most of the 3D-2 paths end at degenerate
+        # isotropic forms, and a few may be left as duplicates (warned about); the count of
+        # certified points is what is checked here
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert lcnfast.ed_degree((D,), bombieri_weyl) == D
 
 
 def _tangent_space(v_roots, lam):

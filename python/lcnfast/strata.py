@@ -676,7 +676,8 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     StratumCriticalPoints
         With the path statistics (``path_counts``, ``complete``, ``generic_count``). A
         ``RuntimeWarning`` names what could not be recovered (failed paths, duplicates,
-        points that could not be certified).
+        nonsingular points that could not be certified); singular (multiple) points are
+        returned with their ``multiplicity`` and ``certified=False``.
     """
     lam = _partition(partition)
     D = sum(lam)
@@ -732,9 +733,7 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     if uncertified:
         warnings.warn(f"lcnfast: stratum {lam}: {uncertified} point(s) could not be certified (returned with "
                       "certified=False)", RuntimeWarning, stacklevel=2)
-    if np.any(multiplicity > 1):
-        warnings.warn(f"lcnfast: stratum {lam}: {int(np.sum(multiplicity > 1))} singular (multiple) critical "
-                      "point(s), returned uncertified", RuntimeWarning, stacklevel=2)
+    # singular (multiple) points are returned, not lost: their multiplicity and certified=False say so
     return StratumCriticalPoints(v=V, roots=roots, partition=lam, is_real=real, loss=losses, certified=certified,
                                  multiplicity=multiplicity, paths=paths, path_counts=counts, generic_count=int(n_starts), complete=complete)
 
@@ -765,7 +764,7 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
     starts = family.starts
     z, kind, *_ = _track_in_slices(family, q0, q1, starts, n_threads, bar)
     paths = starts.shape[0]
-    for _ in range(3):  # detours for failed and jumped paths
+    for _ in range(6):  # detours for failed and jumped paths
         redo = np.flatnonzero((kind == 3) | _jumped(z, kind))
         if redo.size == 0:
             break
