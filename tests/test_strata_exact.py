@@ -143,3 +143,36 @@ def test_a_multiple_critical_point_is_returned_with_its_multiplicity():
     assert found.n_complex == 9
     assert sorted(found.multiplicity) == [1] * 8 + [2]
     assert np.all(found.certified == (found.multiplicity == 1))
+
+
+# D = 6, generic weights, first data vector: exact counts from the same independent reference
+# (``python tests/exact_strata.py 6``: msolve, about 3.5 minutes, too slow to recompute here).
+D6_GENERIC_U0 = {(6,): 16, (5, 1): 22, (4, 2): 64, (4, 1, 1): 24, (3, 3): 39, (3, 2, 1): 116, (3, 1, 1, 1): 22,
+                 (2, 2, 2): 40, (2, 2, 1, 1): 64, (2, 1, 1, 1, 1): 16, (1, 1, 1, 1, 1, 1): 1}
+
+
+@pytest.mark.slow
+def test_counts_of_every_stratum_of_sextics():
+    G, u = _data(6, "generic", 0)
+    assert sorted(D6_GENERIC_U0) == sorted(partitions(6))
+    for lam, expected in D6_GENERIC_U0.items():
+        found = lcnfast.stratum_critical_points(lam, G, u)
+        assert (found.n_complex, found.generic_count) == (expected, expected), lam
+        assert found.complete and found.all_certified, lam
+
+
+def test_the_tracker_checks_what_it_is_given():
+    from lcnfast import _core
+
+    c = np.zeros(3, dtype=complex)
+    M = np.eye(3, dtype=complex)
+    args = dict(N=2, K=3, begin=[0, 1, 2, 3], exps=[2, 0, 1, 1, 0, 2], coeff=[1.0, 1.0, 1.0],
+                patch=np.ones(2, dtype=complex), w0=c, G0=M, w1=c, G1=M, starts=np.ones((1, 2), dtype=complex),
+                endgame=True, endgame_start=0.9, max_steps=100, threads=1)
+    for key, bad, message in [("begin", [0, 1, 2, 5], "begin"), ("begin", [0, 2, 1, 3], "non-decreasing"),
+                              ("exps", [2, 0, 1], "exponents"), ("patch", np.ones(3, dtype=complex), "patch"),
+                              ("G1", np.eye(2, dtype=complex), "K x K"), ("starts", np.ones((1, 3), dtype=complex),
+                                                                          "starts"),
+                              ("endgame_start", 1.0, "endgame_start"), ("threads", 0, "threads")]:
+        with pytest.raises(ValueError, match=message):
+            _core.track_stratum_paths(**{**args, key: bad})

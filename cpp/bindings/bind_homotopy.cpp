@@ -115,24 +115,26 @@ void bind_stratum_homotopy(py::module_& m) {
         if (interrupted) throw py::error_already_set();
         const auto P = static_cast<py::ssize_t>(results.size());
         py::array_t<std::complex<double>> z({P, static_cast<py::ssize_t>(N)});
-        py::array_t<int> kind(P), winding(P), steps(P);
+        py::array_t<int> kind(P), winding(P), steps(P), failure(P);
         py::array_t<double> condition(P), accuracy(P);
         auto zz = z.mutable_unchecked<2>();
         for (py::ssize_t p = 0; p < P; ++p) {
           const auto& r = results[static_cast<std::size_t>(p)];
           for (int i = 0; i < N; ++i) zz(p, i) = r.z.size() == N ? r.z[i] : std::complex<double>(NAN, NAN);
           kind.mutable_at(p) = r.kind;
+          failure.mutable_at(p) = r.failure;
           winding.mutable_at(p) = r.winding;
           steps.mutable_at(p) = r.steps;
           condition.mutable_at(p) = r.condition;
           accuracy.mutable_at(p) = r.accuracy;
         }
-        return py::make_tuple(z, kind, winding, steps, condition, accuracy);
+        return py::make_tuple(z, kind, winding, steps, condition, accuracy, failure);
       },
       py::arg("N"), py::arg("K"), py::arg("begin"), py::arg("exps"), py::arg("coeff"), py::arg("patch"),
       py::arg("w0"), py::arg("G0"), py::arg("w1"), py::arg("G1"), py::arg("starts"), py::arg("endgame"),
       py::arg("endgame_start"), py::arg("max_steps"), py::arg("threads"),
       "Parameter homotopy of a stratum's critical equations from (w0, G0) to (w1, G1) along the start solutions "
-      "(rows of starts, homogeneous coordinates): (z, kind, winding, steps, condition, accuracy) per path "
-      "(kind 0 regular, 1 at infinity, 2 singular, 3 failed).");
+      "(rows of starts, homogeneous coordinates): (z, kind, winding, steps, condition, accuracy, failure) per path "
+      "(kind 0 regular, 1 at infinity, 2 singular, 3 failed), failure (0 none, 1 step size collapsed, 2 step "
+      "budget, 3 endgame loops did not close, 4 endgame did not converge).");
 }

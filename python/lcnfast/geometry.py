@@ -23,6 +23,7 @@ limits of gradient descent, and only when that tolerance is passed.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -469,8 +470,12 @@ class FunctionSpace:
         of the distance restricted to that stratum: every real critical point of every
         stratum (:func:`lcnfast.stratum_critical_points`, homotopy continuation) that lies
         in the space (by the stratum's multiplicities and the reality of its roots), and
-        ``v = 0``, are compared, which certifies the global minimum as far as the homotopy
-        found every critical point. ``seed`` seeds the homotopies.
+        ``v = 0``, are compared. The answer is certified as far as the enumeration is: every
+        candidate is a certified critical point (or a singular one, found by the endgame), and
+        when every stratum's enumeration is complete (``StratumCriticalPoints.complete``) no
+        critical point was missed; otherwise a ``RuntimeWarning`` says which strata were
+        incomplete. ``seed`` seeds the homotopies'
+        detours.
 
         Returns
         -------
@@ -495,10 +500,15 @@ class FunctionSpace:
             return target.copy(), 0.0
         best, best_distance = np.zeros(K), distance(np.zeros(K))
         D = K - 1
+        incomplete = []
         for partition in _partitions(D):
             if max(partition) == 1:
                 continue  # the open stratum: its only critical point is u itself, outside
-            found = stratum_critical_points(partition, Gm, target, seed=seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # summarised below
+                found = stratum_critical_points(partition, Gm, target, seed=seed)
+            if not found.complete or not np.all(found.certified | (found.multiplicity > 1)):
+                incomplete.append(partition)
             # membership from the stratum's exact multiplicities, not from re-rooting v
             for v, real, n_real in zip(found.v, found.is_real, found.real_root_counts()):
                 if not real or n_real < (self.n_even or 0):
@@ -506,6 +516,9 @@ class FunctionSpace:
                 candidate = np.ascontiguousarray(v.real)
                 if distance(candidate) < best_distance:
                     best, best_distance = candidate, distance(candidate)
+        if incomplete:
+            warnings.warn(f"nearest: the enumeration of strata {incomplete} is incomplete or not fully certified; "
+                          "the point returned is the best one found", RuntimeWarning, stacklevel=2)
         return best, best_distance
 
     def distance_to_boundary(self, v: ArrayLike, *, tol: float | None = None) -> tuple[float, float]:

@@ -703,9 +703,10 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     rng = np.random.default_rng(seed_value)
     try:
         rows, counts, paths = _solve_in_chart(family, 0, Gs, target, rng, n_threads, certify, bar)
-        if counts["at_infinity"] or counts["failed"]:
-            # a point with a root where the first chart's Y vanishes is at infinity there:
-            # the second chart sees it as an ordinary point
+        if counts["at_infinity"] or counts["failed"] or (certify and not all(r[3] or r[5] > 1 for r in rows)):
+            # a point with a root where the first chart's Y vanishes is at infinity there, and
+            # one with a root near it is badly scaled (its box cannot be certified): the
+            # second chart sees both as ordinary points
             more, counts2, paths2 = _solve_in_chart(family, 1, Gs, target, rng, n_threads, certify, None)
             paths += paths2
             rows = _merge(rows + more)
@@ -774,10 +775,13 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
         if np.any(ok):
             zr, kr, *_ = family.track(qm, q1, zm[ok], endgame=True, threads=n_threads)
             for i, zi, ki in zip(redo[ok], zr, kr):
-                # a failed path takes whatever the detour gives; a path that shared its
-                # regular endpoint with another only takes a new regular endpoint that no
-                # other path has (a detour must not lose the point that one of them found)
-                if kind[i] == 3 or (ki == 0 and not _reached(z, kind, zi, i)):
+                # a failed path takes whatever the detour gives, and a path that shared its
+                # regular endpoint with another only a new regular endpoint; neither takes a
+                # regular endpoint that another path already has (a jump), so a detour never
+                # loses the point that one of them found
+                if ki == 0 and _reached(z, kind, zi, i):
+                    continue  # it jumped again
+                if kind[i] == 3 or ki == 0:
                     z[i], kind[i] = zi, ki
         paths += redo.size
     counts = {"regular": 0, "singular": 0, "degenerate": 0, "at_infinity": int(np.sum(kind == 1)),

@@ -215,9 +215,19 @@ class StratumHomotopy {
 
 enum EndpointKind : int { kEndRegular = 0, kEndInfinity = 1, kEndSingular = 2, kEndFailed = 3 };
 
+// Why a path failed (TrackedPath::failure).
+enum PathFailure : int {
+  kFailNone = 0,
+  kFailStepSize = 1,      // the step size collapsed (a near-singularity on the way)
+  kFailStepBudget = 2,    // too many steps
+  kFailNotClosed = 3,     // the endgame's loops did not close within the largest winding number tried
+  kFailNotConverged = 4,  // the endgame's estimates did not settle
+};
+
 struct TrackedPath {
   Eigen::VectorXcd z;
   int kind = kEndFailed;
+  int failure = kFailNone;
   int winding = 0;      // cycle number from the endgame (1 for a regular endpoint)
   int steps = 0;        // accepted predictor-corrector steps
   double condition = 0.0;
@@ -265,7 +275,8 @@ bool correct(const Sys& sys, HVec& y, cplx s, double first_tol, int max_it) {
 // Follows z from s = sa to s = sb along the segment, z a solution at sa. Returns false when
 // the step size collapses (a singularity on the segment) or the step budget runs out.
 template <class Sys>
-bool track_segment(const Sys& sys, HVec& z, cplx sa, cplx sb, int& steps, int max_steps, double h0 = 0.05) {
+bool track_segment(const Sys& sys, HVec& z, cplx sa, cplx sb, int& steps, int max_steps, double h0 = 0.05,
+                   int* failure = nullptr) {
   using tracker_detail::velocity;
   const cplx ds = sb - sa;
   double t = 0.0, h = h0;
@@ -279,7 +290,10 @@ bool track_segment(const Sys& sys, HVec& z, cplx sa, cplx sb, int& steps, int ma
                    e5 = -277.0 / 14336, e6 = b6 - 1.0 / 4;
   constexpr double kTol = 1e-7;
   while (t < 1.0) {
-    if (steps >= max_steps || h < 1e-13) return false;
+    if (steps >= max_steps || h < 1e-13) {
+      if (failure != nullptr) *failure = steps >= max_steps ? kFailStepBudget : kFailStepSize;
+      return false;
+    }
     const double step = std::min(h, 1.0 - t);
     const cplx s = sa + t * ds;
     const HVec k1 = velocity(sys, z, s, ds);
@@ -326,9 +340,9 @@ double jacobian_condition(const Sys& sys, const HVec& z, cplx s) {
 // shrinking radius; returns the endpoint estimate, its cycle number and accuracy.
 template <class Sys>
 bool cauchy_endgame(const Sys& sys, HVec z, double r0, int& steps, int max_steps, HVec& estimate, int& winding,
-                    double& accuracy) {
+                    double& accuracy, int& failure) {
   constexpr int kSamples = 8;        // points per loop (trapezoidal rule)
-  constexpr int kMaxWinding = 12;
+  constexpr int kMaxWinding = 16;
   const double two_pi = 6.283185307179586;
   double r = r0;
   bool have_previous = false;
@@ -339,17 +353,24 @@ bool cauchy_endgame(const Sys& sys, HVec z, double r0, int& steps, int max_steps
     HVec sum = HVec::Zero(z.size());
     int loops = 0;
     bool closed = false;
+    double spread = 0.0;  // how far the loop wanders: the scale that closure is judged against
     while (loops < kMaxWinding && !closed) {
       for (int k = 0; k < kSamples; ++k) {
         sum += z;
+        spread = std::max(spread, (z - start).norm());
         const cplx sa = 1.0 - r * std::polar(1.0, two_pi * k / kSamples);
         const cplx sb = 1.0 - r * std::polar(1.0, two_pi * (k + 1) / kSamples);
-        if (!track_segment(sys, z, sa, sb, steps, max_steps, 0.25)) return false;
+        if (!track_segment(sys, z, sa, sb, steps, max_steps, 0.25, &failure)) return false;
       }
       ++loops;
-      closed = (z - start).norm() <= 1e-8 * (1.0 + start.norm());
+      // distinct branches around a point of cycle number c are ~ r^(1/c) apart, the
+      // tracking error is far smaller: a return within 1e-4 of the loop's spread is a return
+      closed = (z - start).norm() <= std::max(1e-8 * (1.0 + start.norm()), 1e-4 * spread);
     }
-    if (!closed) return false;
+    if (!closed) {
+      failure = kFailNotClosed;
+      return false;
+    }
     const HVec current = sum / static_cast<double>(loops * kSamples);
     winding = loops;
     if (have_previous) {
@@ -365,10 +386,12 @@ bool cauchy_endgame(const Sys& sys, HVec z, double r0, int& steps, int max_steps
     // move inwards along the real segment
     const double next = r * 0.25;
     if (next < 1e-13) break;
-    if (!track_segment(sys, z, cplx(1.0 - r), cplx(1.0 - next), steps, max_steps)) return false;
+    if (!track_segment(sys, z, cplx(1.0 - r), cplx(1.0 - next), steps, max_steps, 0.05, &failure)) return false;
     r = next;
   }
-  return have_previous && accuracy <= 1e-7;
+  if (have_previous && accuracy <= 1e-7) return true;
+  failure = kFailNotConverged;
+  return false;
 }
 
 // Follows one path from q0 (s = 0) to q1 (s = 1); see the file comment.
@@ -377,7 +400,7 @@ TrackedPath track_to_end(const Sys& sys, HVec z, const TrackerOptions& opt) {
   TrackedPath out;
   int steps = 0;
   const double sE = opt.endgame_start;
-  bool ok = track_segment(sys, z, cplx(0.0), cplx(sE), steps, opt.max_steps);
+  bool ok = track_segment(sys, z, cplx(0.0), cplx(sE), steps, opt.max_steps, 0.05, &out.failure);
   if (!ok) {
     out.z = z;
     out.steps = steps;
@@ -405,13 +428,14 @@ TrackedPath track_to_end(const Sys& sys, HVec z, const TrackerOptions& opt) {
     out.z = zr;
     out.steps = straight_steps;
     out.kind = kEndFailed;
+    out.failure = kFailNotConverged;
     return out;
   }
   HVec estimate;
   int winding = 0;
   double accuracy = 1.0;
   steps = straight_steps;
-  if (!cauchy_endgame(sys, zE, 1.0 - sE, steps, opt.max_steps * 4, estimate, winding, accuracy)) {
+  if (!cauchy_endgame(sys, zE, 1.0 - sE, steps, opt.max_steps * 4, estimate, winding, accuracy, out.failure)) {
     out.z = zE;
     out.steps = steps;
     out.kind = kEndFailed;
