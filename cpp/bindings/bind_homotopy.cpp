@@ -78,7 +78,7 @@ void bind_stratum_homotopy(py::module_& m) {
       [](int N, int K, const std::vector<int>& begin, const std::vector<int>& exps, const std::vector<double>& coeff,
          const ComplexArray& patch, const ComplexArray& w0, const ComplexArray& G0, const ComplexArray& w1,
          const ComplexArray& G1, const ComplexArray& starts, bool endgame, double endgame_start, int max_steps,
-         int threads) {
+         int threads, double predictor_tolerance) {
         lcnfast::StratumFamily family;
         family.N = N;
         family.K = K;
@@ -92,6 +92,8 @@ void bind_stratum_homotopy(py::module_& m) {
         if (!(endgame_start > 0.0 && endgame_start < 1.0))
           throw std::invalid_argument("endgame_start: must be in (0, 1)");
         if (max_steps < 1) throw std::invalid_argument("max_steps: must be >= 1");
+        if (!(predictor_tolerance > 0.0 && predictor_tolerance < 1.0))
+          throw std::invalid_argument("predictor_tolerance: must be in (0, 1)");
         const auto q0 = params_from(w0, G0, K, "q0");
         const auto q1 = params_from(w1, G1, K, "q1");
         if (starts.ndim() != 2 || starts.shape(1) != N)
@@ -106,6 +108,7 @@ void bind_stratum_homotopy(py::module_& m) {
         opt.endgame = endgame;
         opt.endgame_start = endgame_start;
         opt.max_steps = max_steps;
+        opt.predictor_tolerance = predictor_tolerance;
         bool interrupted = false;
         std::vector<lcnfast::TrackedPath> results;
         {
@@ -132,7 +135,7 @@ void bind_stratum_homotopy(py::module_& m) {
       },
       py::arg("N"), py::arg("K"), py::arg("begin"), py::arg("exps"), py::arg("coeff"), py::arg("patch"),
       py::arg("w0"), py::arg("G0"), py::arg("w1"), py::arg("G1"), py::arg("starts"), py::arg("endgame"),
-      py::arg("endgame_start"), py::arg("max_steps"), py::arg("threads"),
+      py::arg("endgame_start"), py::arg("max_steps"), py::arg("threads"), py::arg("predictor_tolerance") = 1e-6,
       "Parameter homotopy of a stratum's critical equations from (w0, G0) to (w1, G1) along the start solutions "
       "(rows of starts, homogeneous coordinates): (z, kind, winding, steps, condition, accuracy, failure) per path "
       "(kind 0 regular, 1 at infinity, 2 singular, 3 failed), failure (0 none, 1 step size collapsed, 2 step "

@@ -49,7 +49,7 @@ struct StratumFamily {
 
   void check() const {
     if (N < 2 || N > kMaxUnknowns) throw std::invalid_argument("family: needs 2..16 homogeneous unknowns");
-    if (K < 2 || K > 64) throw std::invalid_argument("family: needs 2..64 form coefficients");
+    if (K < 2 || K > 16) throw std::invalid_argument("family: needs 2..16 form coefficients");
     if (static_cast<int>(begin.size()) != K + 1 || begin.front() != 0)
       throw std::invalid_argument("family: begin must have K + 1 entries starting at 0");
     for (std::size_t i = 0; i + 1 < begin.size(); ++i)
@@ -73,60 +73,116 @@ struct StratumParams {
   CMat G;
 };
 
+// Forms of degree up to kMaxForm - 1: the per-evaluation vectors and matrices live on the
+// stack (an evaluation is a few microseconds; heap allocations would dominate it).
+constexpr int kMaxForm = 16;
+using FVec = Eigen::Matrix<cplx, Eigen::Dynamic, 1, 0, kMaxForm, 1>;
+using FMat = Eigen::Matrix<cplx, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxForm, kMaxForm>;
+using FNMat = Eigen::Matrix<cplx, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxForm, kMaxUnknowns>;
+
 // The square system H(z, s) = (F_1..F_n, patch) along q(s) = q0 + s dq.
 class StratumHomotopy {
  public:
   StratumHomotopy(const StratumFamily& family, const StratumParams& q0, const StratumParams& q1)
-      : f_(family), w0_(q0.w), G0_(q0.G), dw_(q1.w - q0.w), dG_(q1.G - q0.G) {}
+      : f_(family), w0_(q0.w), G0_(q0.G), dw_(q1.w - q0.w), dG_(q1.G - q0.G) {
+    if (family.K > kMaxForm) throw std::invalid_argument("family: at most 16 form coefficients");
+  }
 
   int size() const { return f_.N; }
 
   // H, dH/dz and dH/ds at (z, s).
   void eval(const HVec& z, cplx s, HVec& H, HMat& Hz, HVec& Hs) const {
     const int N = f_.N, K = f_.K, n = N - 1;
-    thread_local std::vector<cplx> p, P, P2, pw;
-    p.assign(static_cast<std::size_t>(K), cplx(0.0));
-    P.assign(static_cast<std::size_t>(K * N), cplx(0.0));
-    P2.assign(static_cast<std::size_t>(K * N * N), cplx(0.0));
-    form_derivatives(z, p, P, P2, pw);
-    const CVec w = w0_ + s * dw_;
-    const CMat G = G0_ + s * dG_;
-    Eigen::Map<const CVec> pv(p.data(), K);
-    // P as K x N (column k: d p / d z_k), row-major storage alpha*N + k
-    CMat Pm(K, N);
-    for (int a = 0; a < K; ++a)
-      for (int k = 0; k < N; ++k) Pm(a, k) = P[static_cast<std::size_t>(a * N + k)];
-    const CVec g = G * pv;
-    const cplx a = w.cwiseProduct(pv).sum(), b = g.cwiseProduct(pv).sum();  // bilinear, no conjugation
-    const CVec ak = (w.transpose() * Pm).transpose();
-    const CVec bk = 2.0 * (g.transpose() * Pm).transpose();
-    const CMat GP = G * Pm;
-    const CMat PtGP = Pm.transpose() * GP;  // P_j . G P_k
+    const auto uN = static_cast<std::size_t>(N);
+    constexpr std::size_t kPow = 66;
+    cplx pw[kMaxUnknowns * kPow];
+    for (std::size_t v = 0; v < uN; ++v) {
+      cplx q = 1.0;
+      for (std::size_t e = 0; e < kPow; ++e) {
+        pw[v * kPow + e] = q;
+        q = cmul(q, z[static_cast<Eigen::Index>(v)]);
+      }
+    }
+    // pass 1: the form p and its gradient P (K x N)
+    FVec p = FVec::Zero(K);
+    FNMat P = FNMat::Zero(K, N);
+    cplx pre[kMaxUnknowns + 1], suf[kMaxUnknowns + 1];
+    for (int al = 0; al < K; ++al)
+      for (int t = f_.begin[static_cast<std::size_t>(al)]; t < f_.begin[static_cast<std::size_t>(al) + 1]; ++t) {
+        const int* e = &f_.exps[static_cast<std::size_t>(t) * uN];
+        pre[0] = f_.coeff[static_cast<std::size_t>(t)];
+        for (std::size_t v = 0; v < uN; ++v) pre[v + 1] = cmul(pre[v], pw[v * kPow + static_cast<std::size_t>(e[v])]);
+        suf[uN] = 1.0;
+        for (std::size_t v = uN; v-- > 0;) suf[v] = cmul(suf[v + 1], pw[v * kPow + static_cast<std::size_t>(e[v])]);
+        p[al] += pre[uN];
+        for (std::size_t v = 0; v < uN; ++v)
+          if (e[v] != 0)
+            P(al, static_cast<Eigen::Index>(v)) +=
+                static_cast<double>(e[v]) * cmul(cmul(pre[v], suf[v + 1]), pw[v * kPow + static_cast<std::size_t>(e[v]) - 1]);
+      }
+    const FVec w = w0_ + s * dw_;
+    const FMat G = G0_ + s * dG_;
+    const FVec g = G * p;
+    // pass 2: the Hessians of the two scalars w.p and g.p (g held fixed), term by term
+    HMat A2 = HMat::Zero(N, N), B2 = HMat::Zero(N, N);
+    for (int al = 0; al < K; ++al) {
+      const cplx wa = w[al], ga = g[al];
+      for (int t = f_.begin[static_cast<std::size_t>(al)]; t < f_.begin[static_cast<std::size_t>(al) + 1]; ++t) {
+        const int* e = &f_.exps[static_cast<std::size_t>(t) * uN];
+        pre[0] = f_.coeff[static_cast<std::size_t>(t)];
+        for (std::size_t v = 0; v < uN; ++v) pre[v + 1] = cmul(pre[v], pw[v * kPow + static_cast<std::size_t>(e[v])]);
+        suf[uN] = 1.0;
+        for (std::size_t v = uN; v-- > 0;) suf[v] = cmul(suf[v + 1], pw[v * kPow + static_cast<std::size_t>(e[v])]);
+        for (std::size_t v = 0; v < uN; ++v) {
+          const auto ev = static_cast<std::size_t>(e[v]);
+          if (ev == 0) continue;
+          const auto V = static_cast<Eigen::Index>(v);
+          if (ev >= 2) {
+            const cplx d2 = static_cast<double>(ev * (ev - 1)) * cmul(cmul(pre[v], suf[v + 1]), pw[v * kPow + ev - 2]);
+            A2(V, V) += cmul(wa, d2);
+            B2(V, V) += cmul(ga, d2);
+          }
+          cplx mid = cmul(pre[v], static_cast<double>(ev) * pw[v * kPow + ev - 1]);
+          for (std::size_t u = v + 1; u < uN; ++u) {
+            const auto eu = static_cast<std::size_t>(e[u]);
+            if (eu != 0) {
+              const cplx val = cmul(cmul(mid, static_cast<double>(eu) * pw[u * kPow + eu - 1]), suf[u + 1]);
+              const auto U = static_cast<Eigen::Index>(u);
+              A2(V, U) += cmul(wa, val);
+              B2(V, U) += cmul(ga, val);
+            }
+            mid = cmul(mid, pw[u * kPow + eu]);
+          }
+        }
+      }
+    }
+    for (int v = 0; v < N; ++v)
+      for (int u = v + 1; u < N; ++u) {
+        A2(u, v) = A2(v, u);
+        B2(u, v) = B2(v, u);
+      }
+    const cplx a = w.cwiseProduct(p).sum(), b = g.cwiseProduct(p).sum();  // bilinear, no conjugation
+    HVec ak(N), bk(N);
+    for (int k = 0; k < N; ++k) {
+      ak[k] = w.cwiseProduct(P.col(k)).sum();
+      bk[k] = 2.0 * g.cwiseProduct(P.col(k)).sum();
+    }
+    const FNMat GP = G * P;
+    const HMat PtGP = P.transpose() * GP;  // P_j . G P_k
+    const FVec dg = dG_ * p;
+    const cplx da = dw_.cwiseProduct(p).sum(), db = dg.cwiseProduct(p).sum();
     H.resize(N);
     Hz.resize(N, N);
     Hs.resize(N);
-    const CVec dw = dw_;
-    const CVec dg = dG_ * pv;
-    const cplx da = dw.cwiseProduct(pv).sum(), db = dg.cwiseProduct(pv).sum();
     for (int j = 0; j < n; ++j) {
       const int J = j + 1;  // the unknown e_j is z_J
       H[j] = ak[J] * b - 0.5 * a * bk[J];
-      cplx daj = 0.0, dbj = 0.0;
-      for (int al = 0; al < K; ++al) {
-        daj += dw[al] * Pm(al, J);
-        dbj += dg[al] * Pm(al, J);
-      }
-      dbj *= 2.0;
+      const cplx daj = dw_.cwiseProduct(P.col(J)).sum();
+      const cplx dbj = 2.0 * dg.cwiseProduct(P.col(J)).sum();
       Hs[j] = daj * b + ak[J] * db - 0.5 * (da * bk[J] + a * dbj);
       for (int k = 0; k < N; ++k) {
-        cplx ajk = 0.0, gjk = 0.0;
-        for (int al = 0; al < K; ++al) {
-          const cplx h2 = P2[static_cast<std::size_t>((al * N + J) * N + k)];
-          ajk += w[al] * h2;
-          gjk += g[al] * h2;
-        }
-        const cplx bjk = 2.0 * (gjk + PtGP(J, k));
-        Hz(j, k) = ajk * b + ak[J] * bk[k] - 0.5 * (ak[k] * bk[J] + a * bjk);
+        const cplx bjk = 2.0 * (B2(J, k) + PtGP(J, k));
+        Hz(j, k) = A2(J, k) * b + ak[J] * bk[k] - 0.5 * (ak[k] * bk[J] + a * bjk);
       }
     }
     H[n] = -1.0;
@@ -137,80 +193,12 @@ class StratumHomotopy {
     Hs[n] = 0.0;
   }
 
-  // Relative size of the residual of the critical equations at z for s: |F_j| against the
-  // sizes of the products it is made of (a backward-error-like measure).
-  double relative_residual(const HVec& z, cplx s) const {
-    HVec H, Hs;
-    HMat Hz;
-    eval(z, s, H, Hz, Hs);
-    double worst = 0.0;
-    const double scale = z.norm();
-    // |F_j| compared with |grad of F_j| |z| / degree: zero for an exact solution, ~eps for a
-    // rounded one, and independent of how z and the parameters are scaled
-    for (int j = 0; j + 1 < f_.N; ++j) {
-      const double size = Hz.row(j).norm() * scale + 1e-300;
-      worst = std::max(worst, std::abs(H[j]) / size);
-    }
-    return worst;
-  }
-
  private:
-  // p, its gradient P (K x N) and Hessians P2 (K x N x N) at z. Division-free: a term's
-  // partial derivatives come from prefix and suffix products of its factors.
-  void form_derivatives(const HVec& z, std::vector<cplx>& p, std::vector<cplx>& P, std::vector<cplx>& P2,
-                        std::vector<cplx>& pw) const {
-    const int N = f_.N;
-    const auto uN = static_cast<std::size_t>(N);
-    constexpr std::size_t kPow = 66;
-    pw.resize(uN * kPow);
-    for (std::size_t v = 0; v < uN; ++v) {
-      cplx q = 1.0;
-      for (std::size_t e = 0; e < kPow; ++e) {
-        pw[v * kPow + e] = q;
-        q = cmul(q, z[static_cast<Eigen::Index>(v)]);
-      }
-    }
-    cplx base[kMaxUnknowns], d1[kMaxUnknowns], d2[kMaxUnknowns], pre[kMaxUnknowns + 1], suf[kMaxUnknowns + 1];
-    for (int al = 0; al < f_.K; ++al) {
-      for (int t = f_.begin[static_cast<std::size_t>(al)]; t < f_.begin[static_cast<std::size_t>(al) + 1]; ++t) {
-        const int* e = &f_.exps[static_cast<std::size_t>(t) * uN];
-        const double c = f_.coeff[static_cast<std::size_t>(t)];
-        for (std::size_t v = 0; v < uN; ++v) {
-          const auto ev = static_cast<std::size_t>(e[v]);
-          base[v] = pw[v * kPow + ev];
-          d1[v] = ev >= 1 ? static_cast<double>(ev) * pw[v * kPow + ev - 1] : cplx(0.0);
-          d2[v] = ev >= 2 ? static_cast<double>(ev * (ev - 1)) * pw[v * kPow + ev - 2] : cplx(0.0);
-        }
-        pre[0] = c;
-        for (std::size_t v = 0; v < uN; ++v) pre[v + 1] = cmul(pre[v], base[v]);
-        suf[uN] = 1.0;
-        for (std::size_t v = uN; v-- > 0;) suf[v] = cmul(suf[v + 1], base[v]);
-        const auto A = static_cast<std::size_t>(al);
-        p[A] += pre[uN];
-        for (std::size_t v = 0; v < uN; ++v) {
-          if (e[v] == 0) continue;
-          P[A * uN + v] += cmul(cmul(pre[v], suf[v + 1]), d1[v]);
-          if (e[v] >= 2) P2[(A * uN + v) * uN + v] += cmul(cmul(pre[v], suf[v + 1]), d2[v]);
-          // mixed second derivatives with the later unknowns u > v
-          cplx mid = cmul(pre[v], d1[v]);
-          for (std::size_t u = v + 1; u < uN; ++u) {
-            if (e[u] != 0) {
-              const cplx val = cmul(cmul(mid, d1[u]), suf[u + 1]);
-              P2[(A * uN + v) * uN + u] += val;
-              P2[(A * uN + u) * uN + v] += val;
-            }
-            mid = cmul(mid, base[u]);
-          }
-        }
-      }
-    }
-  }
-
   const StratumFamily& f_;
-  CVec w0_;
-  CMat G0_;
-  CVec dw_;
-  CMat dG_;
+  FVec w0_;
+  FMat G0_;
+  FVec dw_;
+  FMat dG_;
 };
 
 enum EndpointKind : int { kEndRegular = 0, kEndInfinity = 1, kEndSingular = 2, kEndFailed = 3 };
@@ -238,6 +226,7 @@ struct TrackerOptions {
   double endgame_start = 0.9;   // the endgame starts from here when the endpoint is not regular
   bool endgame = true;          // false: a path that does not end regularly is simply failed
   int max_steps = 5000;
+  double predictor_tolerance = 1e-6;  // local error of the Runge-Kutta step, relative to |z|
 };
 
 namespace tracker_detail {
@@ -276,7 +265,7 @@ bool correct(const Sys& sys, HVec& y, cplx s, double first_tol, int max_it) {
 // the step size collapses (a singularity on the segment) or the step budget runs out.
 template <class Sys>
 bool track_segment(const Sys& sys, HVec& z, cplx sa, cplx sb, int& steps, int max_steps, double h0 = 0.05,
-                   int* failure = nullptr) {
+                   int* failure = nullptr, double kTol = 1e-6) {
   using tracker_detail::velocity;
   const cplx ds = sb - sa;
   double t = 0.0, h = h0;
@@ -288,7 +277,6 @@ bool track_segment(const Sys& sys, HVec& z, cplx sa, cplx sb, int& steps, int ma
   constexpr double b1 = 37.0 / 378, b3 = 250.0 / 621, b4 = 125.0 / 594, b6 = 512.0 / 1771;
   constexpr double e1 = b1 - 2825.0 / 27648, e3 = b3 - 18575.0 / 48384, e4 = b4 - 13525.0 / 55296,
                    e5 = -277.0 / 14336, e6 = b6 - 1.0 / 4;
-  constexpr double kTol = 1e-7;
   while (t < 1.0) {
     if (steps >= max_steps || h < 1e-13) {
       if (failure != nullptr) *failure = steps >= max_steps ? kFailStepBudget : kFailStepSize;
@@ -400,7 +388,8 @@ TrackedPath track_to_end(const Sys& sys, HVec z, const TrackerOptions& opt) {
   TrackedPath out;
   int steps = 0;
   const double sE = opt.endgame_start;
-  bool ok = track_segment(sys, z, cplx(0.0), cplx(sE), steps, opt.max_steps, 0.05, &out.failure);
+  bool ok = track_segment(sys, z, cplx(0.0), cplx(sE), steps, opt.max_steps, 0.05, &out.failure,
+                          opt.predictor_tolerance);
   if (!ok) {
     out.z = z;
     out.steps = steps;
@@ -411,7 +400,8 @@ TrackedPath track_to_end(const Sys& sys, HVec z, const TrackerOptions& opt) {
   // a regular endpoint: the straight continuation reaches s = 1 and the Jacobian there is fine
   HVec zr = z;
   int straight_steps = steps;
-  if (track_segment(sys, zr, cplx(sE), cplx(1.0), straight_steps, opt.max_steps) &&
+  if (track_segment(sys, zr, cplx(sE), cplx(1.0), straight_steps, opt.max_steps, 0.05, nullptr,
+                    opt.predictor_tolerance) &&
       tracker_detail::correct(sys, zr, cplx(1.0), 1e-3, 6)) {
     const double condition = jacobian_condition(sys, zr, cplx(1.0));
     if (condition < 1e8 && zr.allFinite()) {
