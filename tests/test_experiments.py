@@ -10,6 +10,7 @@ import pytest
 import lcnfast
 from lcnfast.cli import main
 from lcnfast.experiments import EXPERIMENTS, reproduce, shared_roots
+from lcnfast.experiments.landscape import GD_ROWS, match_limits
 
 
 @pytest.fixture(scope="module")
@@ -99,9 +100,23 @@ def test_landscape_table(results):
     points = by_name["landscape"].tables["critical points"]
     for k in {tuple(r["k"]) for r in points}:
         rows = [r for r in points if tuple(r["k"]) == k]
-        shares = [r["gd_fraction"] for r in rows if r["partition"] != "GD not converged / unmatched"]
-        assert all(0.0 <= x <= 1.0 for x in shares)
-        assert abs(sum(shares) - 1.0) < 1e-9 or sum(shares) == 0.0  # shares of the converged runs
-        assert all(r["lifts"] >= 1 for r in rows if r["partition"] != "GD not converged / unmatched")
+        assert [r["partition"] for r in rows[-3:]] == list(GD_ROWS)
+        shares = [r["gd_fraction"] for r in rows[:-1]]  # points, ambiguous, unmatched: of the converged runs
+        assert all(0.0 <= x <= 1.0 for x in shares + [rows[-1]["gd_fraction"]])
+        # one denominator per column block: the shares of the converged runs add up to one
+        assert abs(sum(shares) - 1.0) < 1e-9 or rows[-1]["gd_fraction"] == 1.0
+        assert all(r["lifts"] >= 1 for r in rows[:-3])
     for row in by_name["landscape"].tables["critical points per stratum"]:
         assert row["complex"] >= row["real"] >= row["in_space"] >= 0
+
+
+def test_limits_are_attributed_only_when_unambiguous():
+    points = np.array([[1.0, 0.0, 0.0], [1.0, 0.004, 0.0], [0.0, 5.0, 1.0]])  # two close points, one far
+    limits = np.array([[1.0, 0.0002, 0.0],      # a quarter of the gap from the first: its
+                       [1.0, 0.0019, 0.0],      # near both close points: ambiguous
+                       [0.0, 5.0, 1.0001],      # the far point
+                       [3.0, 3.0, 3.0]])        # near nothing
+    hits, ambiguous, unmatched = match_limits(points, limits)
+    assert list(hits) == [1, 0, 1] and ambiguous == 1 and unmatched == 1
+    hits, ambiguous, unmatched = match_limits(points[:0], limits)
+    assert list(hits) == [] and (ambiguous, unmatched) == (0, 4)

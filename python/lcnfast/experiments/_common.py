@@ -45,6 +45,8 @@ class ExperimentResult:
 
 
 def _fmt(value: Any) -> str:
+    if value is None:  # nothing to show (e.g. the loss of a row that is not a point)
+        return ""
     if isinstance(value, float):
         if value != value:  # NaN
             return "nan"

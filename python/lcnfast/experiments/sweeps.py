@@ -223,9 +223,10 @@ def _train(config: SweepConfig, task: SweepTask, points: list[list[float]]) -> d
     trained = gd_limits(arch, loss, task.runs, seed, steps=config.steps, threads=config.threads)
     done = trained.converged
     K = int(trained.v.shape[1])
-    hits, unmatched = match_limits(np.array(points, dtype=float).reshape(len(points), K), trained.v[done])
+    hits, ambiguous, unmatched = match_limits(np.array(points, dtype=float).reshape(len(points), K), trained.v[done])
     finite = trained.loss[np.isfinite(trained.loss)]
-    return {"runs": task.runs, "converged": int(done.sum()), "hits": hits.tolist(), "unmatched": unmatched,
+    return {"runs": task.runs, "converged": int(done.sum()), "hits": hits.tolist(), "ambiguous": ambiguous,
+            "unmatched": unmatched,
             "statuses": {s: int(n) for s, n in zip(*np.unique(trained.status, return_counts=True))},
             "best_loss": float(finite.min()) if finite.size else float("nan")}
 
@@ -327,6 +328,8 @@ def _run_dask(config: SweepConfig, todo: list[SweepTask], journal: _Journal, cli
 def _aggregate(config: SweepConfig, records: Mapping[str, dict[str, Any]], seconds: float) -> ExperimentResult:
     """The landscape tables (as ``reproduce`` writes them, with a ``data`` column) from the
     task records, in task order (so the same records always give the same tables)."""
+    from .landscape import gd_rows
+
     counts_rows: list[dict[str, Any]] = []
     point_rows: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
@@ -352,11 +355,12 @@ def _aggregate(config: SweepConfig, records: Mapping[str, dict[str, Any]], secon
             for p, h in zip(points, hits):
                 row = {key: value for key, value in p.items() if key != "v"}
                 point_rows.append({**row, "k": k, "data": d, "gd_fraction": float(h) / max(converged, 1)})
+            ambiguous = sum(r.get("ambiguous", 0) for r in results)
             unmatched = sum(r["unmatched"] for r in results)
-            best = min((r["best_loss"] for r in results), default=float("nan"))
-            point_rows.append({"k": k, "loss": best, "partition": "GD not converged / unmatched", "location": "",
-                               "verdict": "", "lifts": 0, "data": d,
-                               "gd_fraction": (runs - converged + unmatched) / max(runs, 1)})
+            losses = [r["best_loss"] for r in results if r["best_loss"] == r["best_loss"]]
+            best = min(losses) if losses else None
+            point_rows += [{**row, "k": k, "data": d}
+                           for row in gd_rows(k, runs, converged, ambiguous, unmatched, best)]
     ordered = [{c: row[c] for c in ("k", "data", "loss", "partition", "location", "verdict", "lifts",
                                     "gd_fraction")} for row in point_rows]
     result = ExperimentResult(name="sweep", title="Landscape sweep: all critical points, and where GD goes",
@@ -369,8 +373,9 @@ def _aggregate(config: SweepConfig, records: Mapping[str, dict[str, Any]], secon
         f"{len(config.architectures)} architectures x {config.datasets} data sets ({config.samples} Gaussian samples, "
         f"Gaussian targets), {config.starts} GD starts each. Critical points by homotopy continuation on every "
         "multiple-root stratum (as in the landscape experiment); gd_fraction: share of the converged GD runs ending "
-        "at each point; the last row of each data set: runs not converged or matching no point (its loss: the best "
-        "final loss of any run).")
+        "at each point (polished limits, attributed only when unambiguous), then the converged limits that are "
+        "ambiguous or near no point (shares of the converged runs), then the runs not converged (share of all runs; "
+        "its loss: the best final loss of any run).")
     if missing:
         result.notes.append(f"{missing} of {len(tasks)} tasks have not finished: run the sweep again to resume.")
     return result
