@@ -115,8 +115,8 @@ void bind_train(py::module_& m) {
         auto v = empty_array({Bs, static_cast<py::ssize_t>(n)});
         auto loss = empty_array({Bs});
         auto grad_norm = empty_array({Bs});
-        py::array_t<int> status({Bs});
-        py::array_t<long> steps_taken({Bs});
+        py::array_t<int> status(Bs);
+        py::array_t<long> steps_taken(Bs);
         auto inv_initial = empty_array({Bs, L1}), inv_final = empty_array({Bs, L1});
         auto inv_max_drift = empty_array({Bs, L1}), inv_predicted = empty_array({Bs, L1});
         py::object rec_t = py::none(), rec_v = py::none(), rec_loss = py::none(), rec_inv = py::none();

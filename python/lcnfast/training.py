@@ -95,7 +95,7 @@ class Trajectory:
     ----------
     t : ndarray, shape (B, R)
         Step number (GD) or time (flow) of each record.
-    v : ndarray, shape (B, R, *filter_shape)
+    v : ndarray, shape (B, R) + filter_shape
     loss : ndarray, shape (B, R)
     invariants : ndarray, shape (B, R, L-1)
     """
@@ -116,7 +116,7 @@ class TrainResult:
     method : {"gd", "flow"}
     theta : ndarray, shape (B, P)
         Final parameters.
-    v : ndarray, shape (B, *filter_shape)
+    v : ndarray, shape (B,) + filter_shape
         Final end-to-end filters.
     loss, grad_norm : ndarray, shape (B,)
         Loss and ``||grad L||`` at the final parameters.

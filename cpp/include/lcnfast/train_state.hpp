@@ -172,7 +172,7 @@ inline void track_drift(const PlanView& p, const TrainScratch& t, const double* 
       Native d = (nload(b + j) - nload(a + j)) - nload(d0 + j);
       d = d < 0.0 ? -d : d;
       const Native old = nload(dr + j);
-      nstore(dr + j, (nload(active + j) != 0.0) & (d > old) ? d : old);
+      nstore(dr + j, ((nload(active + j) != 0.0) & (d > old)) ? d : old);
     }
   }
 }
