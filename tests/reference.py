@@ -182,3 +182,19 @@ def gd_on_raw_data(filters, k, s, d0, circular, X, Y, lr, steps):
         if step < steps:
             filters = [w - lr * g for w, g in zip(filters, grads)]
     return np.array(losses), np.array(vs), filters
+
+
+def stratum_tangent_space(roots, multiplicities):
+    """Tangent vectors of the multiple-root stratum at prod (x - r_j)^{m_j} (coefficients
+    ascending, standard chart): the form itself and its derivatives in each root."""
+    P = np.polynomial.polynomial
+    base = np.array([1.0 + 0j])
+    for r, m in zip(roots, multiplicities):
+        base = P.polymul(base, P.polypow([-r, 1.0], m))
+    vectors = [base]
+    for j, (r, m) in enumerate(zip(roots, multiplicities)):
+        d = np.array([1.0 + 0j])
+        for k, (s, q) in enumerate(zip(roots, multiplicities)):
+            d = P.polymul(d, P.polypow([-s, 1.0], q - 1 if k == j else q))
+        vectors.append(P.polymul(d, [-m, 0.0]))  # d/dr (x - r)^m = -m (x - r)^(m-1)
+    return [np.pad(w, (0, len(base) - len(w))) for w in vectors]

@@ -12,6 +12,8 @@ import pytest
 import lcnfast
 from lcnfast import _core
 
+from .reference import stratum_tangent_space
+
 P = np.polynomial.polynomial
 
 
@@ -32,20 +34,6 @@ def test_ed_degree_of_the_rational_normal_curve(D):
         # certified points is what is checked here
         warnings.simplefilter("ignore", RuntimeWarning)
         assert lcnfast.ed_degree((D,), bombieri_weyl) == D
-
-
-def _tangent_space(v_roots, lam):
-    """Tangent vectors of the stratum at c prod (x - r_j)^{lambda_j} (standard chart, numpy)."""
-    base = np.array([1.0 + 0j])
-    for r, m in zip(v_roots, lam):
-        base = P.polymul(base, P.polypow([-r, 1.0], m))
-    vectors = [base]
-    for j, (r, m) in enumerate(zip(v_roots, lam)):
-        d = np.array([1.0 + 0j])
-        for k, (s, q) in enumerate(zip(v_roots, lam)):
-            d = P.polymul(d, P.polypow([-s, 1.0], q - 1 if k == j else q))
-        vectors.append(P.polymul(d, [-m, 0.0]))  # d/dr (x - r)^m = -m (x - r)^(m-1)
-    return [np.pad(w, (0, len(base) - len(w))) for w in vectors]
 
 
 @pytest.mark.parametrize("lam", [(2, 1), (3, 1), (2, 2), pytest.param((2, 1, 1), marks=pytest.mark.slow), (3, 2)],
@@ -73,7 +61,7 @@ def test_critical_points_are_critical_on_their_stratum(lam):
         assert sorted((len(p) for p in parts), reverse=True) == list(lam)
         means = [np.mean(p) for p in parts]
         gradient = 2 * G @ (v - u)
-        for t in _tangent_space(means, [len(p) for p in parts]):
+        for t in stratum_tangent_space(means, [len(p) for p in parts]):
             assert abs(gradient @ t) <= 1e-6 * np.linalg.norm(gradient) * np.linalg.norm(t) + 1e-9
 
 

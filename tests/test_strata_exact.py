@@ -13,6 +13,7 @@ import pytest
 import lcnfast
 
 from .exact_strata import KNOWN_COUNTS, partitions, reference_data, reference_weights
+from .reference import stratum_tangent_space
 
 P = np.polynomial.polynomial
 CASES = [(D, lam, name, j) for D in range(2, 6) for lam in partitions(D)
@@ -42,20 +43,6 @@ def test_counts_equal_the_exact_reference(D, lam, name, j):
                                                   "duplicate")) >= found.generic_count
 
 
-def _tangent_space(roots, lam):
-    """Tangent vectors of the stratum at prod (x - r_j)^{lambda_j} (numpy, standard chart)."""
-    base = np.array([1.0 + 0j])
-    for r, m in zip(roots, lam):
-        base = P.polymul(base, P.polypow([-r, 1.0], m))
-    vectors = [base]
-    for j, (r, m) in enumerate(zip(roots, lam)):
-        d = np.array([1.0 + 0j])
-        for k, (s, q) in enumerate(zip(roots, lam)):
-            d = P.polymul(d, P.polypow([-s, 1.0], q - 1 if k == j else q))
-        vectors.append(P.polymul(d, [-m, 0.0]))
-    return [np.pad(w, (0, len(base) - len(w))) for w in vectors]
-
-
 @pytest.mark.parametrize("lam", [(5,), (3, 2), (2, 2, 1), (3, 1, 1), (2, 1, 1, 1), (4, 2), (2, 2, 2)], ids=str)
 def test_points_are_critical_on_their_stratum(lam):
     """Independent check in the user's coordinates: v has the stratum's roots and
@@ -69,7 +56,7 @@ def test_points_are_critical_on_their_stratum(lam):
     assert found.complete and found.all_certified and found.n_complex == found.generic_count
     for v, roots in zip(found.v, found.roots):
         assert np.all(np.isfinite(roots))  # no root at infinity for this data
-        tangent = _tangent_space(roots, lam)
+        tangent = stratum_tangent_space(roots, lam)
         c = v[-1] / tangent[0][-1]
         np.testing.assert_allclose(v, c * tangent[0], rtol=0, atol=1e-10 * np.abs(v).max())
         gradient = 2 * G @ (v - u)
