@@ -15,7 +15,6 @@ import lcnfast
 from .exact_strata import KNOWN_COUNTS, partitions, reference_data, reference_weights
 from .reference import stratum_tangent_space
 
-P = np.polynomial.polynomial
 CASES = [(D, lam, name, j) for D in range(2, 6) for lam in partitions(D)
          for name in ("generic", "identity", "bombieri-weyl") for j in range(2)]
 
