@@ -107,13 +107,18 @@ class StratumHomotopy {
     FVec p = FVec::Zero(K);
     FNMat P = FNMat::Zero(K, N);
     cplx pre[kMaxUnknowns + 1], suf[kMaxUnknowns + 1];
+    // Prefix and suffix products of term t's factors: its partial derivatives, division-free.
+    const auto products = [&](int t) {
+      const int* e = &f_.exps[static_cast<std::size_t>(t) * uN];
+      pre[0] = f_.coeff[static_cast<std::size_t>(t)];
+      for (std::size_t v = 0; v < uN; ++v) pre[v + 1] = cmul(pre[v], pw[v * kPow + static_cast<std::size_t>(e[v])]);
+      suf[uN] = 1.0;
+      for (std::size_t v = uN; v-- > 0;) suf[v] = cmul(suf[v + 1], pw[v * kPow + static_cast<std::size_t>(e[v])]);
+      return e;
+    };
     for (int al = 0; al < K; ++al)
       for (int t = f_.begin[static_cast<std::size_t>(al)]; t < f_.begin[static_cast<std::size_t>(al) + 1]; ++t) {
-        const int* e = &f_.exps[static_cast<std::size_t>(t) * uN];
-        pre[0] = f_.coeff[static_cast<std::size_t>(t)];
-        for (std::size_t v = 0; v < uN; ++v) pre[v + 1] = cmul(pre[v], pw[v * kPow + static_cast<std::size_t>(e[v])]);
-        suf[uN] = 1.0;
-        for (std::size_t v = uN; v-- > 0;) suf[v] = cmul(suf[v + 1], pw[v * kPow + static_cast<std::size_t>(e[v])]);
+        const int* e = products(t);
         p[al] += pre[uN];
         for (std::size_t v = 0; v < uN; ++v)
           if (e[v] != 0)
@@ -128,11 +133,7 @@ class StratumHomotopy {
     for (int al = 0; al < K; ++al) {
       const cplx wa = w[al], ga = g[al];
       for (int t = f_.begin[static_cast<std::size_t>(al)]; t < f_.begin[static_cast<std::size_t>(al) + 1]; ++t) {
-        const int* e = &f_.exps[static_cast<std::size_t>(t) * uN];
-        pre[0] = f_.coeff[static_cast<std::size_t>(t)];
-        for (std::size_t v = 0; v < uN; ++v) pre[v + 1] = cmul(pre[v], pw[v * kPow + static_cast<std::size_t>(e[v])]);
-        suf[uN] = 1.0;
-        for (std::size_t v = uN; v-- > 0;) suf[v] = cmul(suf[v + 1], pw[v * kPow + static_cast<std::size_t>(e[v])]);
+        const int* e = products(t);
         for (std::size_t v = 0; v < uN; ++v) {
           const auto ev = static_cast<std::size_t>(e[v]);
           if (ev == 0) continue;
