@@ -38,6 +38,7 @@ reported and warned about.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -113,7 +114,8 @@ def _chart_form(lam: tuple[int, ...]) -> list[Poly]:
     return chart
 
 
-def _chart_matrix(D: int, chart: int) -> list[list[Fraction]]:
+@functools.lru_cache(maxsize=None)
+def _chart_matrix(D: int, chart: int) -> tuple[tuple[Fraction, ...], ...]:
     """Exact ``R`` (K x K): column i holds the coefficients of ``X^(D-i) Y^i`` in the user's
     basis ``x^j y^(D-j)`` (row j)."""
     a, b, c, d = _CHARTS[chart]
@@ -125,7 +127,7 @@ def _chart_matrix(D: int, chart: int) -> list[list[Fraction]]:
                       for j in range(len(column) + 1)]
         for j in range(D + 1):
             R[j][i] = column[j]
-    return R
+    return tuple(tuple(row) for row in R)
 
 
 # -- the form and its derivatives, from the product structure ------------------------------
@@ -191,8 +193,40 @@ def _jets(groups: list[tuple[int, int]], e: list[Any], poly: Any, K: int, second
 
 def _numeric_jets(groups: list[tuple[int, int]], e: NDArray[np.complex128], K: int
                   ) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
-    p, P, _ = _jets(groups, list(e), lambda c: np.polynomial.Polynomial(np.asarray(c, dtype=complex)), K, False)
-    return np.array(p, dtype=complex), np.array(P, dtype=complex).T  # (K,), (K, n)
+    """``p`` (K,) and its first derivatives (K, n) in floating point: ``_jets`` without the
+    second derivatives, written with ``numpy.convolve`` (it runs once per endpoint)."""
+    qs, offsets = [], []
+    offset = 0
+    for _, m in groups:
+        qs.append(np.concatenate(([1.0 + 0j], np.asarray(e[offset:offset + m], dtype=complex))))
+        offsets.append(offset)
+        offset += m
+
+    def power(q: NDArray[np.complex128], k: int) -> NDArray[np.complex128]:
+        out = np.ones(1, dtype=complex)
+        for _ in range(k):
+            out = np.convolve(out, q)
+        return out
+
+    def padded(f: NDArray[np.complex128], shift: int) -> NDArray[np.complex128]:
+        out = np.zeros(K, dtype=complex)
+        out[shift:shift + f.size] = f[:K - shift]
+        return out
+
+    full = [power(q, a) for q, (a, _) in zip(qs, groups)]
+    less = [power(q, a - 1) for q, (a, _) in zip(qs, groups)]
+    p = np.ones(1, dtype=complex)
+    for f in full:
+        p = np.convolve(p, f)
+    P = np.zeros((K, offset), dtype=complex)
+    for g, (a, m) in enumerate(groups):
+        base = less[g] * a
+        for h, f in enumerate(full):
+            if h != g:
+                base = np.convolve(base, f)
+        for i in range(m):
+            P[:, offsets[g] + i] = padded(base, i + 1)
+    return padded(p, 0), P
 
 
 # -- the family of a partition and its start system ---------------------------------------
@@ -391,16 +425,16 @@ class _Certifier:
         self.flint = flint
         self.family = family
         K = family.K
-        R = _chart_matrix(K - 1, chart)
-        Gq = [[Fraction(float(x)) for x in row] for row in G]
-        uq = [Fraction(float(x)) for x in u]
-        Gu = [sum((Gq[i][j] * uq[j] for j in range(K)), Fraction(0)) for i in range(K)]
-        # exact chart parameters w = R^T G u and Gc = R^T G R, then balls
-        w = [sum((R[i][a] * Gu[i] for i in range(K)), Fraction(0)) for a in range(K)]
-        GR = [[sum((Gq[i][j] * R[j][b] for j in range(K)), Fraction(0)) for b in range(K)] for i in range(K)]
-        Gc = [[sum((R[i][a] * GR[i][b] for i in range(K)), Fraction(0)) for b in range(K)] for a in range(K)]
-        self.w = flint.acb_mat(1, K, [_ball(flint, x) for x in w])
-        self.G = flint.acb_mat(K, K, [_ball(flint, x) for row in Gc for x in row])
+        def exact(x: Any) -> Any:
+            q = Fraction(x)
+            return flint.fmpq(q.numerator, q.denominator)
+
+        R = flint.fmpq_mat(K, K, [exact(x) for row in _chart_matrix(K - 1, chart) for x in row])
+        Gq = flint.fmpq_mat(K, K, [exact(float(x)) for row in G for x in row])
+        uq = flint.fmpq_mat(K, 1, [exact(float(x)) for x in u])
+        # exact chart parameters w = R^T G u and Gc = R^T G R, then balls (rounded once)
+        self.w = flint.acb_mat((R.transpose() * (Gq * uq)).transpose())
+        self.G = flint.acb_mat(R.transpose() * Gq * R)
 
     def _evaluate(self, e: list[Any], second: bool) -> tuple[Any, Any, Any, Any, Any]:
         fl = self.flint
@@ -456,9 +490,12 @@ class _Certifier:
                     step = step.real.astype(complex)
                 if not np.all(np.isfinite(step)):
                     return False, 0.0
+                if np.linalg.norm(step) <= 1e-13 * (1.0 + np.linalg.norm(centre)):
+                    break  # converged to double precision: F and Y above belong to this centre
                 centre = centre - step
-            point = [fl.acb(complex(c)) for c in centre]
-            F, _, _, _, _ = self._evaluate(point, False)
+            else:
+                point = [fl.acb(complex(c)) for c in centre]
+                F, _, _, _, _ = self._evaluate(point, False)
             assert Y is not None
             delta = np.abs(Y @ np.array([complex(f.mid()) for f in F]))
             radii = 4.0 * delta + 1e-15 * (1.0 + np.abs(centre))
@@ -506,11 +543,6 @@ class _Certifier:
                 if _sylvester_det(fl, f, g).contains(0):
                     return False
         return True
-
-
-def _ball(fl: Any, q: Fraction) -> Any:
-    """The exact rational q as a (zero-radius where possible) complex ball."""
-    return fl.acb(fl.fmpq(q.numerator, q.denominator))
 
 
 def _sylvester_det(fl: Any, f: list[Any], g: list[Any]) -> Any:
@@ -793,14 +825,15 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
     # endpoints that are one point: a certified (nonsingular) point reached twice means a
     # path jumped; an uncertifiable cluster is a singular solution reached by several paths
     clusters: list[list[int]] = []
+    heads = np.zeros((0, E.shape[1]), dtype=complex)
     for i in range(len(finite)):
-        for cluster in clusters:
-            j = cluster[0]
-            if np.max(np.abs(E[i] - E[j])) <= 1e-5 * (1.0 + np.max(np.abs(E[j]))):
-                cluster.append(i)
-                break
-        else:
-            clusters.append([i])
+        if heads.shape[0]:
+            close = np.max(np.abs(heads - E[i]), axis=1) <= 1e-5 * (1.0 + np.max(np.abs(heads), axis=1))
+            if np.any(close):
+                clusters[int(np.argmax(close))].append(i)
+                continue
+        clusters.append([i])
+        heads = np.vstack((heads, E[i]))
     rows: list[_Row] = []
     for cluster in clusters:
         proven, radius = False, 0.0

@@ -86,6 +86,7 @@ class StratumHomotopy {
   StratumHomotopy(const StratumFamily& family, const StratumParams& q0, const StratumParams& q1)
       : f_(family), w0_(q0.w), G0_(q0.G), dw_(q1.w - q0.w), dG_(q1.G - q0.G) {
     if (family.K > kMaxForm) throw std::invalid_argument("family: at most 16 form coefficients");
+    for (int e : family.exps) max_exp_ = std::max(max_exp_, static_cast<std::size_t>(e));
   }
 
   int size() const { return f_.N; }
@@ -94,14 +95,13 @@ class StratumHomotopy {
   void eval(const HVec& z, cplx s, HVec& H, HMat& Hz, HVec& Hs) const {
     const int N = f_.N, K = f_.K, n = N - 1;
     const auto uN = static_cast<std::size_t>(N);
+    // powers 0..max_exp_ of each unknown (exponents are at most 64, checked by the family)
     constexpr std::size_t kPow = 66;
     cplx pw[kMaxUnknowns * kPow];
     for (std::size_t v = 0; v < uN; ++v) {
-      cplx q = 1.0;
-      for (std::size_t e = 0; e < kPow; ++e) {
-        pw[v * kPow + e] = q;
-        q = cmul(q, z[static_cast<Eigen::Index>(v)]);
-      }
+      pw[v * kPow] = 1.0;
+      for (std::size_t e = 1; e <= max_exp_; ++e)
+        pw[v * kPow + e] = cmul(pw[v * kPow + e - 1], z[static_cast<Eigen::Index>(v)]);
     }
     // pass 1: the form p and its gradient P (K x N)
     FVec p = FVec::Zero(K);
@@ -200,6 +200,7 @@ class StratumHomotopy {
   FMat G0_;
   FVec dw_;
   FMat dG_;
+  std::size_t max_exp_ = 0;
 };
 
 enum EndpointKind : int { kEndRegular = 0, kEndInfinity = 1, kEndSingular = 2, kEndFailed = 3 };
