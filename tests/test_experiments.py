@@ -10,7 +10,10 @@ import pytest
 import lcnfast
 from lcnfast.cli import main
 from lcnfast.experiments import EXPERIMENTS, reproduce, shared_roots
-from lcnfast.experiments.landscape import GD_ROWS, match_limits
+from lcnfast.experiments._common import NO_DATA, wilson_interval
+from lcnfast.experiments.landscape import GD_ROWS, landscape_findings, match_limits
+from lcnfast.experiments.spaces import strides_findings
+from lcnfast.experiments.training import repeated_filters_findings, verdict
 
 
 @pytest.fixture(scope="module")
@@ -64,14 +67,87 @@ def test_invariants_follow_the_lr_squared_law(results):
 
 def test_repeated_filters_table(results):
     _, by_name = results
-    for row in by_name["repeated-filters"].tables["runs"]:
-        for key in ("converged", "interior", "boundary", "repeated_filters"):
-            assert 0.0 <= row[key] <= 1.0
-        if row["k"] == (2, 2) and row["converged"] > 0:
-            # every (2,2) limit outside the interior has repeated filters
-            assert row["boundary"] <= row["repeated_filters"] + 1e-12
-        if row["data"] == "teacher outside" and row["converged"] > 0:
-            assert row["boundary"] == 1.0
+    result = by_name["repeated-filters"]
+    rows = result.tables["runs"]
+    for row in rows:
+        assert row["data_sets"] >= 10
+        assert row["converged"] + row["max_steps"] + row["diverged"] == pytest.approx(1.0)
+        for key in ("boundary", "repeated_filters", "global_minimum"):
+            value = row[key]
+            if value == NO_DATA:
+                assert row[f"{key}_95%"] == NO_DATA
+                continue
+            low, high = row[f"{key}_95%"]
+            assert 0.0 <= low <= value <= high <= 1.0
+            lo, hi = row[f"{key}_range"]
+            assert lo <= value <= hi
+        assert 0 <= row["off_optimum_repeated"] <= row["limits_off_optimum"]
+        if row["data"] == "teacher outside":  # the optimum is outside: no limit can be at it
+            assert row["global_minimum"] == NO_DATA
+            assert row["limits_off_optimum"] == round(row["converged"] * row["runs"])
+    # the notes are the findings recomputed from the table
+    assert result.notes == repeated_filters_findings(rows)
+    assert all(row["converged"] >= 0.95 for row in rows)  # the bar for the default settings
+
+
+def test_findings_name_the_rows_that_disagree():
+    base = {"data": "teacher outside", "max_steps": 0.0, "diverged": 0.0}
+    rows = [{**base, "k": (2, 2), "converged": 1.0, "limits_off_optimum": 10, "off_optimum_repeated": 10,
+             "sets_lowest_limit_on_boundary": "10 of 10"},
+            {**base, "k": (3, 2, 2), "converged": 0.5, "max_steps": 0.5, "limits_off_optimum": 7,
+             "off_optimum_repeated": 6, "sets_lowest_limit_on_boundary": "8 of 10"},
+            {**base, "k": (2, 2, 2), "converged": 0.0, "max_steps": 1.0, "limits_off_optimum": 0,
+             "off_optimum_repeated": 0, "sets_lowest_limit_on_boundary": "0 of 0"}]
+    converged, repeated, boundary = repeated_filters_findings(rows)
+    assert "1 of 3 rows; not: (3, 2, 2) teacher outside (converged 0.5" in converged
+    assert "(2, 2, 2) teacher outside (converged 0" in converged
+    assert "1 of 2 rows; not: (3, 2, 2) teacher outside (6 of 7)" in repeated
+    assert "1 of 2 rows; not: (3, 2, 2) teacher outside (8 of 10 data sets)" in boundary
+    assert repeated_filters_findings([])[1].endswith("no data (no row to check).")
+    assert verdict("Claim", {"a": 1, "b": 2}, ["a", "b"]) == "Claim: 2 of 2 rows (all)."
+
+
+@pytest.mark.parametrize(("hits", "n", "expected"), [
+    # Wilson (1927) score intervals, 95%, from the closed form evaluated in exact rationals by sympy
+    (0, 10, None), (5, 10, None), (10, 10, None), (1, 400, None), (399, 400, None), (37, 91, None)])
+def test_wilson_interval_against_sympy(hits, n, expected):
+    import sympy
+
+    z = sympy.Rational(1959963984540054, 10**15)
+    p = sympy.Rational(hits, n)
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * sympy.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    low, high = wilson_interval(hits, n)
+    assert low == pytest.approx(float(centre - half), abs=1e-15)
+    assert high == pytest.approx(float(centre + half), abs=1e-15)
+    assert 0.0 <= low <= hits / n <= high <= 1.0
+    with pytest.raises(ValueError, match="n: must be > 0"):
+        wilson_interval(0, 0)
+    with pytest.raises(ValueError, match="hits: must be in"):
+        wilson_interval(n + 1, n)
+
+
+def test_strides_experiment_can_fail_and_checks_the_sequel(results):
+    _, by_name = results
+    result = by_name["strides"]
+    rows = result.tables["architectures"]
+    thick = [r for r in rows if r["thick_by_rule"]]
+    assert thick and len(thick) < len(rows)  # both outcomes occur, so the check can fail
+    assert any(r["s"][-1] > 1 and all(x == 1 for x in r["s"][:-1]) for r in thick)  # last-layer strides
+    gd = result.tables["GD limits at singular points"]
+    assert {r["strided"] for r in gd} == {True, False}
+    for r in gd:
+        assert r["singular"] == NO_DATA or 0.0 <= r["singular"] <= 1.0
+    assert result.notes == strides_findings(rows, gd)
+
+
+def test_summary_lists_every_finding(results):
+    out, by_name = results
+    summary = (out / "summary.md").read_text()
+    findings = summary.split("## Findings")[1].split("\n## ")[0]
+    for result in by_name.values():
+        for note in result.notes:
+            assert f"[{result.name}] {note}" in findings
 
 
 def test_shared_roots_detects_repeated_filters():
@@ -97,17 +173,29 @@ def test_resume_only_force_and_cli(tmp_path, capsys):
 
 def test_landscape_table(results):
     _, by_name = results
-    points = by_name["landscape"].tables["critical points"]
+    result = by_name["landscape"]
+    points = result.tables["critical points (data set 1)"]
+    runs = result.parameters["runs_per_data_set"]
     for k in {tuple(r["k"]) for r in points}:
         rows = [r for r in points if tuple(r["k"]) == k]
         assert [r["partition"] for r in rows[-3:]] == list(GD_ROWS)
-        shares = [r["gd_fraction"] for r in rows[:-1]]  # points, ambiguous, unmatched: of the converged runs
-        assert all(0.0 <= x <= 1.0 for x in shares + [rows[-1]["gd_fraction"]])
-        # one denominator per column block: the shares of the converged runs add up to one
-        assert abs(sum(shares) - 1.0) < 1e-9 or rows[-1]["gd_fraction"] == 1.0
+        shares = [r["gd_fraction"] for r in rows]
+        assert all(0.0 <= x <= 1.0 for x in shares)
+        # one denominator (all runs): a data set's shares add up to one
+        assert sum(shares) == pytest.approx(1.0, abs=1e-12)
+        assert all(abs(x * runs - round(x * runs)) < 1e-9 for x in shares)
         assert all(r["lifts"] >= 1 for r in rows[:-3])
-    for row in by_name["landscape"].tables["critical points per stratum"]:
+    pooled = result.tables["where GD ends (all data sets)"]
+    for k in {tuple(r["k"]) for r in pooled}:
+        rows = [r for r in pooled if tuple(r["k"]) == k]
+        assert sum(r["share"] for r in rows) == pytest.approx(1.0, abs=1e-12)
+        assert rows[0]["ends at"] == "global minimum" and rows[0]["data_sets"] >= 10
+        for r in rows:
+            low, high = r["share_95%"]
+            assert low <= r["share"] <= high
+    for row in result.tables["critical points per stratum (data set 1)"]:
         assert row["complex"] >= row["real"] >= row["in_space"] >= 0
+    assert result.notes[-3:] == landscape_findings(pooled, [])
 
 
 def test_limits_are_attributed_only_when_unambiguous():

@@ -99,10 +99,10 @@ def test_serial_sweep_matches_the_landscape_pieces(serial):
                     runs += task.runs
                     converged += int(trained.converged.sum())
             assert runs == config.starts
-            assert [r["gd_fraction"] for r in rows[:-3]] == [h / max(converged, 1) for h in hits]
-            assert [r["gd_fraction"] for r in rows[-3:]] == [ambiguous / max(converged, 1),
-                                                              unmatched / max(converged, 1),
+            assert [r["gd_fraction"] for r in rows[:-3]] == [h / runs for h in hits]
+            assert [r["gd_fraction"] for r in rows[-3:]] == [ambiguous / runs, unmatched / runs,
                                                               (runs - converged) / runs]
+            assert sum(r["gd_fraction"] for r in rows) == pytest.approx(1.0, abs=1e-12)
             # GD ends somewhere the enumeration knows about: a critical point of the landscape
             assert unmatched <= 0.05 * runs
 

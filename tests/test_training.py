@@ -232,7 +232,11 @@ def test_progress_callback_and_ctrl_c():
     [
         ({"lr": 0.0}, ValueError, "lr: must be > 0"),
         ({"lr": float("nan")}, ValueError, "lr: must be finite"),
-        ({"lr": "0.1"}, TypeError, "lr: expected a real number"),
+        ({"lr": "0.1"}, ValueError, "lr: expected a positive number or 'auto'"),
+        ({"lr": [0.1]}, TypeError, "lr: expected a real number"),
+        ({"tol": "tight"}, ValueError, "tol: expected a number >= 0 or 'auto'"),
+        ({"retries": -1}, ValueError, "retries: must be >= 0"),
+        ({"polish": "yes"}, TypeError, "polish: expected a bool"),
         ({"steps": -1}, ValueError, "steps: must be >= 0"),
         ({"method": "adam"}, ValueError, "method: expected 'gd' or 'flow'"),
         ({"init": "xavier"}, ValueError, "init: expected 'gaussian' or 'balanced'"),

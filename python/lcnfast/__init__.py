@@ -42,7 +42,7 @@ from .losses import QuadraticLoss, SquaredLoss, teacher_data
 from .parameterisation import end_to_end, jacobian, vjp
 from .strata import StratumCriticalPoints, ed_degree, generic_count, start_system_cache, stratum_critical_points
 from .torch_interop import from_torch, to_torch
-from .training import STATUSES, Invariants, Trajectory, TrainResult, balance, invariants, train
+from .training import STATUSES, Invariants, Trajectory, TrainResult, auto_lr, auto_tol, balance, invariants, train
 
 __version__: str = _core.__version__
 
@@ -64,6 +64,8 @@ __all__ = [
     "TrainResult",
     "Trajectory",
     "__version__",
+    "auto_lr",
+    "auto_tol",
     "balance",
     "classify",
     "conv_matrix",

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_real
+from ._newton import hessians
 from .architecture import Architecture, require_architecture
 from .geometry import FunctionSpace, _chordal, _structure, jacobian_rank
 from .losses import QuadraticLoss, require_loss
@@ -35,24 +36,7 @@ def _check(arch: Any, loss: Any) -> None:
 
 
 def _hessian_one(arch: Architecture, loss: QuadraticLoss, theta: NDArray[np.float64]) -> NDArray[np.float64]:
-    P = arch.n_params
-    v = end_to_end(arch, theta).ravel()
-    J = jacobian(arch, theta).reshape(-1, P)
-    gbar = 2.0 * (loss.G @ v - loss.b)
-    H = 2.0 * J.T @ loss.G @ J
-    # rows of the second-derivative term: theta with filter l replaced by e_t, all in one vjp call
-    starts = np.cumsum([0] + [int(np.prod(s)) for s in arch.layer_shapes])
-    replaced = np.repeat(theta[None, :], P, axis=0)
-    for layer in range(arch.L):
-        lo, hi = starts[layer], starts[layer + 1]
-        replaced[lo:hi, lo:hi] = np.eye(hi - lo)
-    cot = np.broadcast_to(gbar.reshape(arch.filter_shape), (P,) + arch.filter_shape)
-    S = vjp(arch, replaced, np.ascontiguousarray(cot))
-    for layer in range(arch.L):
-        lo, hi = starts[layer], starts[layer + 1]
-        S[lo:hi, lo:hi] = 0.0  # mu is linear in each filter
-    total = H + S
-    out: NDArray[np.float64] = 0.5 * (total + total.T)  # symmetric in exact arithmetic
+    out: NDArray[np.float64] = hessians(arch, loss, theta.reshape(1, -1))[0]
     return out
 
 
@@ -60,7 +44,7 @@ def hessian(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike) -> NDArra
     """Exact Hessian of ``L = loss o mu`` at ``theta``: ``(P, P)`` or ``(B, P, P)``."""
     _check(arch, loss)
     rows, single = _theta_rows(arch, theta)
-    H = np.stack([_hessian_one(arch, loss, row) for row in rows])
+    H = hessians(arch, loss, rows)
     return H[0] if single else H
 
 
@@ -235,11 +219,17 @@ class Landscape:
         Sorted by loss.
     counts : list of dict
         Per stratum: partition, complex and real critical points, how many lie in the
-        function space, and how many lift to critical parameters.
+        function space, how many lift to critical parameters, and whether the stratum's
+        enumeration is complete (every homotopy path accounted for).
     """
 
     points: list[LandscapePoint]
     counts: list[dict[str, Any]]
+
+    @property
+    def complete(self) -> bool:
+        """Whether the enumeration of every stratum is complete."""
+        return all(bool(row.get("complete", True)) for row in self.counts)
 
 
 def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-7, seed: int = 0,
@@ -277,7 +267,7 @@ def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-
             if rs_partition == partition and inside:
                 candidates.append((u.copy(), partition))
             counts.append({"partition": partition, "complex": 1, "real": 1, "in_space": int(inside),
-                           "lifted": 0})
+                           "lifted": 0, "complete": True})
             continue
         found = stratum_critical_points(partition, loss.G, u, seed=seed, progress=progress)
         n_real_roots = found.real_root_counts()
@@ -285,7 +275,7 @@ def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-
         for i in in_space:
             candidates.append((np.ascontiguousarray(found.v[i].real), partition))
         counts.append({"partition": partition, "complex": found.n_complex, "real": found.n_real,
-                       "in_space": len(in_space), "lifted": 0})
+                       "in_space": len(in_space), "lifted": 0, "complete": bool(found.complete)})
     points = []
     scale = max(float(np.linalg.norm(loss.b)), 1e-300)
     for v, partition in candidates:

@@ -100,46 +100,56 @@ def plot_drift_vs_lr(rows: list[dict[str, Any]], path: Path) -> Path:
 def plot_boundary_distances(distances: dict[str, list[float]], path: Path) -> Path:
     """Relative distance of GD limits to the boundary of the function space (an upper bound
     from merging roots, computed on the numerical limit), one row per architecture and data
-    kind: limits on the boundary show up at the level of GD's convergence accuracy."""
+    kind, labelled with the number of limits it shows: limits on the boundary show up at
+    the level of the convergence accuracy. Rows without limits inside the space are named
+    under the plot, not dropped silently."""
     plt = _pyplot()
     keys = [k for k, v in distances.items() if v]
-    fig, ax = plt.subplots(figsize=(6.8, 0.42 * len(keys) + 1.2))
+    empty = [k for k, v in distances.items() if not v]
+    fig, ax = plt.subplots(figsize=(7.2, 0.42 * max(len(keys), 1) + 1.6))
     rng = np.random.default_rng(0)
     for row, key in enumerate(keys):
         values = np.log10(np.maximum(np.asarray(distances[key]), 1e-17))
         ax.plot(values, row + 0.25 * rng.uniform(-1, 1, size=values.size), "o", ms=2, alpha=0.35, color="#4f81bd")
     ax.set_yticks(range(len(keys)))
-    ax.set_yticklabels(keys, fontsize=7)
+    ax.set_yticklabels([f"{key} (n = {len(distances[key])})" for key in keys], fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("log10 (distance to boundary / ||v||)")
-    ax.set_title("GD limits: distance to the boundary of the function space", fontsize=10)
+    ax.set_xlabel("log10 (distance to boundary / ||v||); values at -17: distance 0 to rounding")
+    ax.set_title("GD limits (Gaussian starts, converged): distance to the boundary", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
+    if empty:
+        fig.text(0.01, 0.01, "no converged limit inside the space: " + "; ".join(empty), fontsize=6)
+    fig.tight_layout(rect=(0, 0.04 if empty else 0, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
 
 
-def plot_landscape(reach: dict[str, list[tuple[float, float, str]]], path: Path) -> Path:
+def plot_landscape(reach: dict[str, list[tuple[float, float, str]]], path: Path, runs: int | None = None) -> Path:
     """For each architecture, its critical points by loss (relative to the global minimum),
-    coloured by verdict, with the share of GD runs that end at each."""
+    coloured by verdict, with the share of all GD runs (``runs`` of them, printed on each
+    panel) that end at each."""
     plt = _pyplot()
+    from matplotlib.patches import Patch
+
     colours = {"minimum": "#2e7d32", "saddle": "#c0504d", "maximum": "#7030a0", "degenerate": "#7f7f7f"}
-    fig, axes = plt.subplots(1, len(reach), figsize=(3.0 * len(reach), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(reach), figsize=(3.0 * len(reach), 3.9), squeeze=False)
     for ax, (name, points) in zip(axes[0], reach.items()):
         losses = np.array([p[0] for p in points])
-        base = losses.min()
+        base = losses.min() if losses.size else 0.0
         for i, (loss, share, verdict) in enumerate(points):
             ax.bar(i, share, color=colours.get(verdict, "black"))
             ax.text(i, share + 0.02, f"{loss - base:.2g}", ha="center", fontsize=6, rotation=90)
-        ax.set_title(f"k = {name}", fontsize=9)
+        label = f"k = {name}" + (f" ({runs} runs)" if runs else "")
+        ax.set_title(label, fontsize=9)
         ax.set_xticks(range(len(points)))
         ax.set_xticklabels([p[2][:3] for p in points], fontsize=6, rotation=90)
         ax.set_ylim(0, 1.15)
-    axes[0, 0].set_ylabel("share of converged GD runs")
-    fig.suptitle("Critical points (by increasing loss; label: loss above the minimum) and where GD ends",
-                 fontsize=9)
-    fig.tight_layout()
+    axes[0, 0].set_ylabel("share of all GD runs")
+    fig.legend(handles=[Patch(color=c, label=v) for v, c in colours.items()], loc="lower center", ncol=4, fontsize=7)
+    fig.suptitle("Critical points of one data set (by increasing loss; label: loss above the lowest) and where GD "
+                 "ends", fontsize=9)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path

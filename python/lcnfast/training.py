@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
 import numpy as np
@@ -26,7 +26,7 @@ from ._validation import as_int, as_real, as_real_array, resolve_threads
 from .architecture import Architecture, require_architecture
 from .losses import QuadraticLoss, require_loss
 
-__all__ = ["STATUSES", "Invariants", "TrainResult", "Trajectory", "balance", "invariants", "train"]
+__all__ = ["STATUSES", "Invariants", "TrainResult", "Trajectory", "auto_lr", "auto_tol", "balance", "invariants", "train"]
 
 #: Status names, indexed by the engine's status codes.
 STATUSES = ("converged", "max_steps", "diverged")
@@ -129,6 +129,13 @@ class TrainResult:
     invariants : Invariants
     trajectory : Trajectory or None
         When ``record_every > 0``.
+    lr : ndarray, shape (B,)
+        The step size each run used (smaller than asked for the runs that diverged and were
+        retried).
+    tol : float
+        The gradient tolerance that defines "converged".
+    polished : ndarray of bool, shape (B,)
+        Runs brought to ``tol`` by the Newton polish (``train(..., polish=True)``).
     """
 
     arch: Architecture
@@ -141,6 +148,9 @@ class TrainResult:
     steps: NDArray[np.int64]
     invariants: Invariants
     trajectory: Trajectory | None
+    lr: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    tol: float = 0.0
+    polished: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def converged(self) -> NDArray[np.bool_]:
@@ -243,10 +253,10 @@ class _ProgressBar:
 
 def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = None, *,
           batch: int | None = None, init: Literal["gaussian", "balanced"] = "gaussian", scale: float = 1.0,
-          lr: float = 1e-2, steps: int = 1000, tol: float = 1e-8, method: Literal["gd", "flow"] = "gd",
-          seed: int = 0, record_every: int = 0, threads: int | None = None, rtol: float = 1e-8,
-          atol: float = 1e-10, t_max: float | None = None, blowup: float = 1e10,
-          progress: Progress = False) -> TrainResult:
+          lr: float | Literal["auto"] = "auto", steps: int = 1000, tol: float | Literal["auto"] = "auto",
+          method: Literal["gd", "flow"] = "gd", seed: int = 0, record_every: int = 0, threads: int | None = None,
+          rtol: float = 1e-8, atol: float = 1e-10, t_max: float | None = None, blowup: float = 1e10,
+          retries: int | None = None, polish: bool = False, progress: Progress = False) -> TrainResult:
     """Train many LCNs from many starts on one loss, in C++.
 
     Parameters
@@ -264,12 +274,27 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
         ``scale^2``); "balanced" then rescales each run's filters to equal norms (same
         end-to-end filter, invariants zero). With ``theta0``, "balanced" balances it.
     scale : float
-    lr : float
+    lr : float or "auto"
         GD step size; for the flow, the first step and (with ``steps``) the default horizon.
+        "auto" (default): :func:`auto_lr`, half the inverse of the largest curvature of
+        ``L`` at the starts and at the scale of the loss's optimum; runs that diverge are
+        then retried from their start with the step divided by 4 (see ``retries``), so
+        each run gets a step size that works for it (``TrainResult.lr``).
     steps : int
         GD steps; for the flow, the most Runge-Kutta steps attempted.
-    tol : float
-        A run converges when ``||grad L(theta)|| <= tol``.
+    tol : float or "auto"
+        A run converges when ``||grad L(theta)|| <= tol``. "auto" (default):
+        :func:`auto_tol`, ``1e-8`` relative to the scale of the loss
+        (``||b|| + lambda_max(G)``).
+    retries : int, optional
+        How many times a diverged run is restarted with a 4 times smaller step (default 3
+        with ``lr="auto"``, 0 with a given ``lr``).
+    polish : bool
+        After the descent, take the runs that used up their steps the last way to their
+        critical point by damped Newton steps on the exact Hessian (:func:`polish_runs`);
+        those that reach ``tol`` become "converged" (``TrainResult.polished`` marks them).
+        GD converges only polynomially fast to the degenerate critical points on the
+        boundary of the function space (where many runs end), Newton linearly.
     method : {"gd", "flow"}
         Gradient descent, or gradient flow ``d theta/dt = -grad L`` integrated by the
         adaptive Dormand-Prince 5(4) method with error control ``rtol``, ``atol``.
@@ -303,22 +328,66 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
     if method not in ("gd", "flow"):
         raise ValueError(f"method: expected 'gd' or 'flow', got {method!r}")
     scale_f = as_real(scale, "scale", positive=True)
-    lr_f = as_real(lr, "lr", positive=True)
     n_steps = as_int(steps, "steps", minimum=0)
-    tol_f = as_real(tol, "tol", nonnegative=True)
     every = as_int(record_every, "record_every", minimum=0)
-    horizon = lr_f * n_steps if t_max is None else as_real(t_max, "t_max", nonnegative=True)
+    if not isinstance(polish, (bool, np.bool_)):
+        raise TypeError(f"polish: expected a bool, got {type(polish).__name__}")
     theta = _initial_parameters(arch, theta0, batch, init, scale_f, seed)
+    if not np.all(np.isfinite(theta)):
+        raise ValueError("theta0: contains NaN or infinity")
+    automatic = isinstance(lr, str)
+    if automatic and lr != "auto":
+        raise ValueError(f"lr: expected a positive number or 'auto', got {lr!r}")
+    lr_f = auto_lr(arch, loss, theta) if automatic else as_real(lr, "lr", positive=True)
+    if isinstance(tol, str) and tol != "auto":
+        raise ValueError(f"tol: expected a number >= 0 or 'auto', got {tol!r}")
+    tol_f = auto_tol(loss) if isinstance(tol, str) else as_real(tol, "tol", nonnegative=True)
+    n_retries = (3 if automatic else 0) if retries is None else as_int(retries, "retries", minimum=0)
+    horizon = lr_f * n_steps if t_max is None else as_real(t_max, "t_max", nonnegative=True)
     n_threads = resolve_threads(threads)
-    bar = _ProgressBar(theta.shape[0], progress) if progress else None
+    blowup_f = as_real(blowup, "blowup", positive=True)
+    rtol_f, atol_f = as_real(rtol, "rtol", positive=True), as_real(atol, "atol", nonnegative=True)
+    B = theta.shape[0]
+    bar = _ProgressBar(B, progress) if progress else None
+
+    def run(start: NDArray[np.float64], step: float) -> dict[str, Any]:
+        span = step * n_steps if t_max is None else horizon
+        out: dict[str, Any] = _core.train(arch._plan, start, loss.G, loss.b, loss.c, method, step, n_steps, tol_f,
+                                          blowup_f, rtol_f, atol_f, span, every, n_threads, bar)
+        return out
+
     try:
-        raw = _core.train(arch._plan, theta, loss.G, loss.b, loss.c, method, lr_f, n_steps, tol_f,
-                          as_real(blowup, "blowup", positive=True), as_real(rtol, "rtol", positive=True),
-                          as_real(atol, "atol", nonnegative=True), horizon, every, n_threads, bar)
+        raw = run(theta, lr_f)
     finally:
         if bar is not None:
             bar.close()
-    B = theta.shape[0]
+    lrs = np.full(B, lr_f)
+    for _ in range(n_retries):
+        again = np.flatnonzero(raw["status"] == 2)  # diverged: from the same start, a smaller step
+        if again.size == 0:
+            break
+        lrs[again] /= 4.0
+        redo = run(np.ascontiguousarray(theta[again]), float(lrs[again[0]]))
+        for key, value in raw.items():
+            if value is not None:
+                value[again] = redo[key]
+    polished = np.zeros(B, dtype=bool)
+    if polish:
+        todo = np.flatnonzero(raw["status"] == 1)  # max_steps
+        if todo.size:
+            from ._newton import gradients, newton_polish
+            from .parameterisation import end_to_end
+
+            x, ok, _ = newton_polish(arch, loss, raw["theta"][todo], tol_f)
+            rows = todo[ok]
+            raw["theta"][rows] = x[ok]
+            raw["v"][rows] = end_to_end(arch, x[ok]).reshape(int(ok.sum()), -1)
+            diff = raw["v"][rows]
+            raw["loss"][rows] = np.einsum("bi,ij,bj->b", diff, loss.G, diff) - 2.0 * diff @ loss.b + loss.c
+            raw["grad_norm"][rows] = np.linalg.norm(gradients(arch, loss, x[ok]), axis=1)
+            raw["status"][rows] = 0
+            raw["inv_final"][rows] = invariants(arch, x[ok]).reshape(int(ok.sum()), -1)
+            polished[rows] = True
     fshape = arch.filter_shape
     trajectory = None
     if every > 0:
@@ -337,4 +406,44 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
         invariants=Invariants(initial=raw["inv_initial"], final=raw["inv_final"], max_drift=raw["inv_max_drift"],
                               predicted_drift=raw["inv_predicted"] if method == "gd" else None),
         trajectory=trajectory,
+        lr=lrs,
+        tol=tol_f,
+        polished=polished,
     )
+
+
+def auto_tol(loss: QuadraticLoss) -> float:
+    """The default gradient tolerance of :func:`train`: ``1e-8 (||b|| + lambda_max(G))``,
+    relative to the size of the loss ``v^T G v - 2 b^T v + c``."""
+    if not isinstance(loss, QuadraticLoss):
+        raise TypeError(f"loss: expected an lcnfast.QuadraticLoss or SquaredLoss, got {type(loss).__name__}")
+    return 1e-8 * (float(np.linalg.norm(loss.b)) + float(np.linalg.eigvalsh(loss.G)[-1]))
+
+
+def auto_lr(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike) -> float:
+    """The default GD step of :func:`train`: ``0.5 / lambda``, with ``lambda`` the largest
+    eigenvalue of the exact Hessian of ``L`` over (up to 256 of) the starts ``theta`` and
+    the same starts with every filter rescaled to the norm ``R = ||v*||^(1/L)`` of a
+    balanced factorisation of the loss's optimum ``v*`` (the scale the runs grow to).
+
+    GD is stable near a minimum for steps below ``2 / lambda``; the margin covers the
+    curvature met on the way. :func:`train` retries the runs that still diverge with
+    smaller steps."""
+    from ._newton import hessians
+
+    arch = require_architecture(arch)
+    loss = require_loss(arch, loss)
+    rows = np.atleast_2d(as_real_array(theta, "theta"))
+    if rows.ndim != 2 or rows.shape[1] != arch.n_params:
+        raise ValueError(f"theta: expected shape ({arch.n_params},) or (B, {arch.n_params}), got {rows.shape}")
+    if rows.shape[0] > 256:
+        rows = rows[np.linspace(0, rows.shape[0] - 1, 256).astype(np.int64)]
+    target = float(np.linalg.norm(loss.minimizer()))
+    R = target ** (1.0 / arch.L) if target > 0 else 0.0
+    sizes = [int(np.prod(shape)) for shape in arch.layer_shapes]
+    norms = np.sqrt(_layer_norms(arch, rows))
+    factors = np.where(norms > 0, np.maximum(norms, R) / np.where(norms > 0, norms, 1.0), 1.0)
+    grown = rows * np.repeat(factors, sizes, axis=1)
+    curvature = max(float(np.max(np.abs(np.linalg.eigvalsh(hessians(arch, loss, x))))) for x in (rows, grown))
+    curvature = max(curvature, 1e-300)
+    return 0.5 / curvature

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ._common import ExperimentResult, markdown_table, write_csv, write_json
 from .landscape import landscape
 from .spaces import function_spaces, strides
@@ -35,6 +36,10 @@ __all__ = [
     "strides",
     "sweep",
 ]
+
+#: Version of the experiments' result files: results written by another version of lcnfast
+#: or of this format are recomputed, not reused.
+RESULT_FORMAT = 2
 
 #: name -> experiment, in the order ``reproduce`` runs them.
 EXPERIMENTS: dict[str, Callable[..., ExperimentResult]] = {
@@ -59,7 +64,8 @@ def _figures(result: ExperimentResult, folder: Path, seed: int) -> None:
             result.figures.append(str(plotting.plot_boundary_distances(result.parameters["distances"],
                                                                         folder / "distance_to_boundary.png")))
         elif result.name == "landscape":
-            result.figures.append(str(plotting.plot_landscape(result.parameters["reach"], folder / "landscape.png")))
+            result.figures.append(str(plotting.plot_landscape(result.parameters["reach"], folder / "landscape.png",
+                                                              runs=result.parameters.get("runs_per_data_set"))))
     except ImportError as exc:
         result.notes.append(f"(figures skipped: {exc})")
 
@@ -95,7 +101,7 @@ def reproduce(out: str | Path = "lcnfast-results", *, full: bool = False, seed: 
     for name in names:
         folder = root / name
         path = folder / "result.json"
-        settings = {"full": bool(full), "seed": int(seed)}
+        settings = {"full": bool(full), "seed": int(seed), "lcnfast": __version__, "format": RESULT_FORMAT}
         if path.exists() and not force:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("settings") == settings:
@@ -123,11 +129,14 @@ def reproduce(out: str | Path = "lcnfast-results", *, full: bool = False, seed: 
 
 
 def _summary(root: Path, results: list[ExperimentResult], *, full: bool, seed: int) -> None:
-    from .. import __version__
-
     lines = [f"# lcnfast {__version__}: reproduced experiments", "",
-             f"Size: {'full' if full else 'default (quick)'}; seed {seed}. Every number below was computed by this run "
-             "(or a previous run with the same settings, reused).", ""]
+             f"Size: {'full' if full else 'default (quick)'}; seed {seed}. Every number and every finding below was "
+             "computed by this run (or a previous run of this version with the same settings, reused): each finding "
+             "is the outcome of a check over the experiment's table and names the rows that disagree.", "",
+             "## Findings", ""]
+    for result in results:
+        lines += [f"* [{result.name}] {note}" for note in result.notes]
+    lines.append("")
     for result in results:
         body = result.markdown().replace("](", f"]({result.name}/", len(result.figures))
         lines += [body, ""]

@@ -9,7 +9,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ExperimentResult", "markdown_table", "progress", "write_csv", "write_json"]
+__all__ = ["NO_DATA", "ExperimentResult", "markdown_table", "progress", "wilson_interval", "write_csv", "write_json"]
+
+#: What a table shows for a fraction with nothing to count (never 0).
+NO_DATA = "no data"
+
+
+def wilson_interval(hits: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """The Wilson score interval (95% for the default ``z``) of a binomial fraction
+    ``hits / n``; ``n`` must be positive."""
+    if n <= 0:
+        raise ValueError(f"n: must be > 0, got {n}")
+    if not 0 <= hits <= n:
+        raise ValueError(f"hits: must be in [0, n], got {hits} of {n}")
+    p = hits / n
+    denominator = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / denominator
+    low, high = centre - half, centre + half
+    # at hits = 0 or n one end is 0 or 1 exactly; rounding leaves ~1e-19 there
+    return (0.0 if hits == 0 else max(0.0, low)), (1.0 if hits == n else min(1.0, high))
 
 
 @dataclass

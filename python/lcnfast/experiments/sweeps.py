@@ -354,7 +354,7 @@ def _aggregate(config: SweepConfig, records: Mapping[str, dict[str, Any]], secon
             hits = np.sum([r["hits"] for r in results], axis=0) if results and points else np.zeros(len(points))
             for p, h in zip(points, hits):
                 row = {key: value for key, value in p.items() if key != "v"}
-                point_rows.append({**row, "k": k, "data": d, "gd_fraction": float(h) / max(converged, 1)})
+                point_rows.append({**row, "k": k, "data": d, "gd_fraction": float(h) / max(runs, 1)})
             ambiguous = sum(r.get("ambiguous", 0) for r in results)
             unmatched = sum(r["unmatched"] for r in results)
             losses = [r["best_loss"] for r in results if r["best_loss"] == r["best_loss"]]
@@ -372,10 +372,10 @@ def _aggregate(config: SweepConfig, records: Mapping[str, dict[str, Any]], secon
     result.notes.append(
         f"{len(config.architectures)} architectures x {config.datasets} data sets ({config.samples} Gaussian samples, "
         f"Gaussian targets), {config.starts} GD starts each. Critical points by homotopy continuation on every "
-        "multiple-root stratum (as in the landscape experiment); gd_fraction: share of the converged GD runs ending "
-        "at each point (polished limits, attributed only when unambiguous), then the converged limits that are "
-        "ambiguous or near no point (shares of the converged runs), then the runs not converged (share of all runs; "
-        "its loss: the best final loss of any run).")
+        "multiple-root stratum (as in the landscape experiment); gd_fraction: share of all GD runs ending at each "
+        "point (polished limits, attributed only when unambiguous), then the converged limits that are ambiguous or "
+        "near no point, then the runs not converged (its loss: the best final loss of any run); a data set's "
+        "shares add up to 1.")
     if missing:
         result.notes.append(f"{missing} of {len(tasks)} tasks have not finished: run the sweep again to resume.")
     return result

@@ -1,0 +1,8 @@
+"""``python -m lcnfast``: the same as the ``lcnfast`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
