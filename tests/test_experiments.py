@@ -208,3 +208,29 @@ def test_limits_are_attributed_only_when_unambiguous():
     assert list(hits) == [1, 0, 1] and ambiguous == 1 and unmatched == 1
     hits, ambiguous, unmatched = match_limits(points[:0], limits)
     assert list(hits) == [] and (ambiguous, unmatched) == (0, 4)
+
+
+@pytest.mark.parametrize("k", [[2, 2], [3, 3], [2, 3], [2, 2, 2], [3, 2, 2], [2, 2, 2, 2], [4, 3]])
+def test_batched_shared_roots_agree_with_the_per_run_check(k):
+    from lcnfast.experiments.training import shared_roots_batch
+
+    rng = np.random.default_rng(sum(k) * 7 + len(k))
+    arch = lcnfast.Architecture(k)
+    theta = rng.standard_normal((120, arch.n_params))
+    for b in range(60):  # plant a shared root in two random layers
+        filters = arch.split(theta[b])
+        for layer in rng.choice(len(k), 2, replace=False):
+            size = filters[layer].size
+            r = [1.5] + list(rng.standard_normal(size - 2))
+            filters[layer][:] = np.polynomial.polynomial.polyfromroots(r) * rng.choice([-1.0, 1.0])
+        theta[b] = np.concatenate(filters)
+    for b in range(60, 70):  # roots at infinity: vanishing leading coefficients in two layers
+        filters = arch.split(theta[b])
+        for layer in (0, 1):
+            filters[layer][-1] = 0.0
+        theta[b] = np.concatenate(filters)
+    theta[70, : arch.layer_shapes[0][0]] = 0.0  # a zero filter
+    has, equal = shared_roots_batch(arch, theta)
+    reference = np.array([shared_roots(arch, t) for t in theta])
+    assert np.array_equal(has, reference[:, 0]) and np.array_equal(equal, reference[:, 1])
+    assert has[:60].all()

@@ -176,3 +176,17 @@ def test_path_slices_give_the_paths_of_the_whole_run():
         assert abs(x**3 - 2 * x * y + 1) < 1e-10 and abs(y**2 - x - 3) < 1e-10
     with pytest.raises(ValueError, match="first"):
         _core.solve_total_degree(2, term_begin, exps, coeff, [3, 2], gamma, 1, 7, 1)
+
+
+@pytest.mark.parametrize(("term_begin", "words"), [
+    ([0, 3, 9], "term_begin: must end at the number of terms"),    # read past the 6 terms: was a heap overflow
+    ([0, 7, 6], "term_begin: must be non-decreasing"),
+    ([1, 3, 6], "term_begin: must start at 0"),
+    ([0, 3, 5], "term_begin: must end at the number of terms"),
+])
+def test_total_degree_solver_validates_what_it_is_given(term_begin, words):
+    # issue 16: the private solver read terms through an unchecked term_begin
+    exps = [3, 0, 1, 1, 0, 0, 0, 2, 1, 0, 0, 0]
+    coeff = np.array([1, -2, 1, 1, -1, -3], dtype=complex)
+    with pytest.raises(ValueError, match=words):
+        _core.solve_total_degree(2, term_begin, exps, coeff, [3, 2], 1j, 1)

@@ -170,6 +170,29 @@ def test_a_failing_task_is_recorded_and_the_sweep_goes_on(serial, tmp_path, monk
     assert retried.tables == serial.tables
 
 
+def test_retry_after_a_failed_enumeration_gives_the_uninterrupted_tables(serial, tmp_path, monkeypatch):
+    # issue 16: the train tasks of a data set whose enumeration failed were recorded as
+    # finished with every limit "unmatched", and --retry-failed kept them
+    original = sweep_module._enumerate
+
+    def fail_one(config, task):
+        if task.key == "enumerate/k=3-2/data=0":
+            raise RuntimeError("deterministic failure")
+        return original(config, task)
+
+    monkeypatch.setattr(sweep_module, "_enumerate", fail_one)
+    result = _run(tmp_path, "enum", serial=True)
+    failed = {row["task"] for row in result.tables["failed tasks"]}
+    trains = {t.key for t in sweep_tasks(load_config(SMALL)) if t.parent == "enumerate/k=3-2/data=0"}
+    assert failed == {"enumerate/k=3-2/data=0"} | trains
+    assert not [r for r in result.tables["critical points"] if (r["k"], r["data"]) == ((3, 2), 0)]
+    assert any("k=(3, 2) data set 0" in note for note in result.notes)  # said, not printed as zeros
+    monkeypatch.setattr(sweep_module, "_enumerate", original)
+    retried = _run(tmp_path, "enum", serial=True, retry_failed=True)
+    assert retried.parameters["failed"] == 0 and retried.parameters["missing"] == 0
+    assert retried.tables == serial.tables
+
+
 def test_dask_cluster_losing_a_worker_gives_the_serial_result(serial, tmp_path):
     distributed = pytest.importorskip("distributed")
     import os

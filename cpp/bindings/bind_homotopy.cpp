@@ -20,14 +20,12 @@ void bind_homotopy(py::module_& m) {
         F.exps = exps;
         F.coeff.assign(coeff.data(), coeff.data() + coeff.size());
         F.degree = degree;
-        checked_threads(threads);
+        threads = checked_threads(threads);
         if (static_cast<int>(degree.size()) != n) throw std::invalid_argument("degree: needs one per equation");
         bool interrupted = false;
-        std::vector<lcnfast::PathResult> results;
-        {
-          py::gil_scoped_release release;
-          results = lcnfast::solve_total_degree(F, gamma, threads, python_signals(), interrupted, first, count);
-        }
+        const std::vector<lcnfast::PathResult> results = without_gil([&] {
+          return lcnfast::solve_total_degree(F, gamma, threads, python_signals(), interrupted, first, count);
+        });
         if (interrupted) throw py::error_already_set();
         const auto P = static_cast<py::ssize_t>(results.size());
         py::array_t<std::complex<double>> z({P, static_cast<py::ssize_t>(n)});
@@ -88,7 +86,7 @@ void bind_stratum_homotopy(py::module_& m) {
         if (patch.ndim() != 1) throw std::invalid_argument("patch: expected a 1-D array");
         family.patch.assign(patch.data(), patch.data() + patch.size());
         family.check();
-        checked_threads(threads);
+        threads = checked_threads(threads);
         if (!(endgame_start > 0.0 && endgame_start < 1.0))
           throw std::invalid_argument("endgame_start: must be in (0, 1)");
         if (max_steps < 1) throw std::invalid_argument("max_steps: must be >= 1");
@@ -110,11 +108,9 @@ void bind_stratum_homotopy(py::module_& m) {
         opt.max_steps = max_steps;
         opt.predictor_tolerance = predictor_tolerance;
         bool interrupted = false;
-        std::vector<lcnfast::TrackedPath> results;
-        {
-          py::gil_scoped_release release;
-          results = lcnfast::track_stratum_paths(family, q0, q1, z0, opt, threads, python_signals(), interrupted);
-        }
+        const std::vector<lcnfast::TrackedPath> results = without_gil([&] {
+          return lcnfast::track_stratum_paths(family, q0, q1, z0, opt, threads, python_signals(), interrupted);
+        });
         if (interrupted) throw py::error_already_set();
         const auto P = static_cast<py::ssize_t>(results.size());
         py::array_t<std::complex<double>> z({P, static_cast<py::ssize_t>(N)});

@@ -40,8 +40,17 @@ void bind_poly(py::module_& m) {
 
   py::class_<ProductPlan, std::shared_ptr<ProductPlan>>(m, "ProductPlan",
                                                          "Precomputed parameterisation map of one architecture.")
-      .def(py::init<const std::vector<Shape2>&, const std::vector<Shape2>&, Shape2>(), py::arg("filter_shapes"),
-           py::arg("strides"), py::arg("modulus"))
+      .def(py::init([](const std::vector<Shape2>& filter_shapes, const std::vector<Shape2>& strides, Shape2 modulus) {
+             // a large plan takes seconds: built without the GIL, stopped by Ctrl-C
+             try {
+               return without_gil([&] {
+                 return std::make_shared<ProductPlan>(filter_shapes, strides, modulus, python_signals());
+               });
+             } catch (const lcnfast::PlanInterrupted&) {
+               throw py::error_already_set();
+             }
+           }),
+           py::arg("filter_shapes"), py::arg("strides"), py::arg("modulus"))
       .def_property_readonly("n_layers", &ProductPlan::n_layers)
       .def_property_readonly("n_params", &ProductPlan::n_params)
       .def_property_readonly("n_out", &ProductPlan::n_out)
@@ -53,14 +62,12 @@ void bind_poly(py::module_& m) {
           [](const ProductPlan& plan, const DoubleArray& theta, int threads,
              std::optional<py::array_t<double, py::array::c_style>> out) {
             const std::ptrdiff_t B = rows_of(theta, "theta", plan.n_params());
-            checked_threads(threads);
+            threads = checked_threads(threads);
             py::array_t<double> result;
             double* v = output_buffer(out, B, plan.n_out(), result);
-            int status;
-            {
-              py::gil_scoped_release release;
-              status = lcnfast::end_to_end(plan, theta.data(), B, v, threads, python_signals());
-            }
+            const int status = without_gil([&] {
+              return lcnfast::end_to_end(plan, theta.data(), B, v, threads, python_signals());
+            });
             raise_for_status(status);
             return result;
           },
@@ -73,14 +80,12 @@ void bind_poly(py::module_& m) {
             if (rows_of(g, "g", plan.n_out()) != B)
               throw std::invalid_argument("g: expected " + std::to_string(B) + " rows like theta, got " +
                                           std::to_string(g.shape(0)));
-            checked_threads(threads);
+            threads = checked_threads(threads);
             auto grad = new_array({B, static_cast<py::ssize_t>(plan.n_params())});
             double* out = grad.mutable_data();
-            int status;
-            {
-              py::gil_scoped_release release;
-              status = lcnfast::vjp(plan, theta.data(), g.data(), B, out, threads, python_signals());
-            }
+            const int status = without_gil([&] {
+              return lcnfast::vjp(plan, theta.data(), g.data(), B, out, threads, python_signals());
+            });
             raise_for_status(status);
             return grad;
           },
@@ -90,14 +95,12 @@ void bind_poly(py::module_& m) {
           "jacobian",
           [](const ProductPlan& plan, const DoubleArray& theta, int threads) {
             const std::ptrdiff_t B = rows_of(theta, "theta", plan.n_params());
-            checked_threads(threads);
+            threads = checked_threads(threads);
             auto jac = new_array({B, static_cast<py::ssize_t>(plan.n_out()), static_cast<py::ssize_t>(plan.n_params())});
             double* out = jac.mutable_data();
-            int status;
-            {
-              py::gil_scoped_release release;
-              status = lcnfast::jacobian(plan, theta.data(), B, out, threads, python_signals());
-            }
+            const int status = without_gil([&] {
+              return lcnfast::jacobian(plan, theta.data(), B, out, threads, python_signals());
+            });
             raise_for_status(status);
             return jac;
           },

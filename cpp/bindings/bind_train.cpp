@@ -40,18 +40,16 @@ void bind_train(py::module_& m) {
               throw std::invalid_argument("Y: expected " + std::to_string(N) + " samples like X, got " +
                                           std::to_string(Y.shape(0)));
             if (N < 1) throw std::invalid_argument("X: needs at least one sample");
-            checked_threads(threads);
+            threads = checked_threads(threads);
             const auto nf = static_cast<py::ssize_t>(pm.n_filter());
             auto G = empty_array({nf, nf});
             auto b = empty_array({nf});
             double c = 0.0;
             double* Gp = G.mutable_data();
             double* bp = b.mutable_data();
-            bool done;
-            {
-              py::gil_scoped_release release;
-              done = pm.gram(X.data(), Y.data(), N, Gp, bp, &c, threads, python_signals());
-            }
+            const bool done = without_gil([&] {
+              return pm.gram(X.data(), Y.data(), N, Gp, bp, &c, threads, python_signals());
+            });
             if (!done) throw py::error_already_set();
             return py::make_tuple(G, b, c);
           },
@@ -62,14 +60,10 @@ void bind_train(py::module_& m) {
             const std::ptrdiff_t N = rows_of(X, "X", pm.n_in());
             if (v.ndim() != 1 || v.shape(0) != pm.n_filter())
               throw std::invalid_argument("v: expected " + std::to_string(pm.n_filter()) + " entries");
-            checked_threads(threads);
+            threads = checked_threads(threads);
             auto Y = empty_array({static_cast<py::ssize_t>(N), static_cast<py::ssize_t>(pm.n_positions())});
             double* Yp = Y.mutable_data();
-            bool done;
-            {
-              py::gil_scoped_release release;
-              done = pm.apply(X.data(), N, v.data(), Yp, threads, python_signals());
-            }
+            const bool done = without_gil([&] { return pm.apply(X.data(), N, v.data(), Yp, threads, python_signals()); });
             if (!done) throw py::error_already_set();
             return Y;
           },
@@ -103,7 +97,7 @@ void bind_train(py::module_& m) {
         if (rtol <= 0 || atol < 0) throw std::invalid_argument("rtol: must be > 0 (and atol >= 0)");
         if (t_max < 0) throw std::invalid_argument("t_max: must be >= 0");
         if (record_every < 0) throw std::invalid_argument("record_every: must be >= 0");
-        checked_threads(threads);
+        threads = checked_threads(threads);
         const auto L1 = static_cast<py::ssize_t>(plan.n_layers() - 1);
         const auto P = static_cast<py::ssize_t>(plan.n_params());
         const auto Bs = static_cast<py::ssize_t>(B);
@@ -174,11 +168,7 @@ void bind_train(py::module_& m) {
           }
           return false;
         };
-        int result;
-        {
-          py::gil_scoped_release release;
-          result = lcnfast::train(plan, tv, B, threads, monitor);
-        }
+        const int result = without_gil([&] { return lcnfast::train(plan, tv, B, threads, monitor); });
         if (result & lcnfast::kInterrupted) throw py::error_already_set();
         if (result & lcnfast::kThetaNotFinite) throw std::invalid_argument("theta0: contains NaN or infinity");
         py::dict out;

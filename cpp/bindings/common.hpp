@@ -8,9 +8,14 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#if defined(__GLIBCXX__)
+#include <cxxabi.h>
+#endif
 
 #include "lcnfast/parallel.hpp"
 
@@ -31,9 +36,40 @@ inline std::ptrdiff_t rows_of(const DoubleArray& a, const char* name, std::ptrdi
   return a.shape(0);
 }
 
+// At least 1; more threads than the hardware has are clamped (each thread has its own
+// scratch memory, and results do not depend on the number).
 inline int checked_threads(int threads) {
   if (threads < 1) throw std::invalid_argument("threads: must be >= 1, got " + std::to_string(threads));
-  return threads;
+  return std::min(threads, lcnfast::hardware_threads());
+}
+
+// Runs f() with the GIL released and takes the GIL back afterwards -- in ordinary code, not
+// in a destructor like py::gil_scoped_release does. When the interpreter shuts down while a
+// daemon thread is in here, taking the GIL ends that thread by pthread_exit, which unwinds
+// its stack with a "forced unwind"; through a destructor (implicitly noexcept) that calls
+// std::terminate and aborts the whole process. Here the unwind passes through: the worker
+// threads are stopped and joined on the way (JoinedThreads), and the dying thread never
+// holds the GIL.
+template <class F>
+auto without_gil(F&& f) -> decltype(f()) {
+  PyThreadState* state = PyEval_SaveThread();
+  try {
+    if constexpr (std::is_void_v<decltype(f())>) {
+      f();
+      PyEval_RestoreThread(state);
+    } else {
+      auto result = f();
+      PyEval_RestoreThread(state);
+      return result;
+    }
+#if defined(__GLIBCXX__)
+  } catch (abi::__forced_unwind&) {
+    throw;  // the thread is being ended; it did not get the GIL back
+#endif
+  } catch (...) {
+    PyEval_RestoreThread(state);
+    throw;
+  }
 }
 
 // Polled by the kernels' calling thread while the GIL is released: true after Ctrl-C (the

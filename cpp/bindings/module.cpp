@@ -1,11 +1,14 @@
 #include "common.hpp"
 #include "lcnfast/dispatch.hpp"
+#include "lcnfast/memory.hpp"
 #include "lcnfast/parallel.hpp"
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "lcnfast's compiled core (private: use the lcnfast package).";
   m.attr("__version__") = LCNFAST_VERSION;
   m.def("hardware_threads", &lcnfast::hardware_threads, "Number of hardware threads (at least 1).");
+  m.def("memory_budget", &lcnfast::memory_budget,
+        "Bytes one structure may take: LCNFAST_MEMORY_LIMIT, else the physical memory (0: unknown).");
   m.def("available_backends", &lcnfast::available_backends,
         "SIMD kernel backends this build has and this CPU can run, portable first.");
   m.def(

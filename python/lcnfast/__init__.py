@@ -25,6 +25,22 @@ except ImportError as exc:  # pragma: no cover - depends on how the package was 
         f"fetches pybind11, scikit-build-core and Eigen). Original error: {exc}"
     ) from exc
 
+
+def _check_backend_request() -> None:
+    """Warn when ``LCNFAST_BACKEND`` asks for a backend that is not in use (an unknown name,
+    or one this CPU cannot run): the choice would otherwise be ignored silently."""
+    import os
+    import warnings
+
+    requested = os.environ.get("LCNFAST_BACKEND", "").strip()
+    if requested and requested != "auto" and requested != _core.backend():
+        warnings.warn(f"LCNFAST_BACKEND={requested!r} is not available on this machine (available: "
+                      f"{', '.join(_core.available_backends())}, or 'auto'); using {_core.backend()!r}",
+                      RuntimeWarning, stacklevel=3)
+
+
+_check_backend_request()
+
 from .architecture import MAX_FILTER_ENTRIES, MAX_PARAMS, Architecture
 from .matrices import conv_matrix, network_matrix
 from .critical import Classification, Landscape, LandscapePoint, classify, critical_points, hessian

@@ -29,6 +29,16 @@ def as_int(value: Any, name: str, *, minimum: int | None = None) -> int:
     return result
 
 
+def as_seed(value: Any, name: str = "seed") -> int:
+    """A seed for ``numpy.random.default_rng``: an integer >= 0, or a
+    ``numpy.random.Generator`` from which one is drawn (advancing it)."""
+    if isinstance(value, np.random.Generator):
+        return int(value.integers(0, 2**63 - 1))
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected an integer >= 0 or a numpy.random.Generator, got {type(value).__name__}")
+    return as_int(value, name, minimum=0)
+
+
 def as_real(value: Any, name: str, *, positive: bool = False, nonnegative: bool = False) -> float:
     """Return ``value`` as a finite float (ints and numpy scalars accepted, bools refused)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -72,20 +82,52 @@ def as_real_array(value: Any, name: str, *, allow_empty: bool = False, check_fin
     return array
 
 
+def check_memory(nbytes: float, what: str) -> None:
+    """``ValueError`` naming ``what`` (which starts with the argument's name) when an array of
+    ``nbytes`` would not fit in memory (``LCNFAST_MEMORY_LIMIT``, else the physical memory;
+    the same budget as the compiled core's)."""
+    from . import _core
+
+    budget = int(_core.memory_budget())
+    if budget and nbytes > budget:
+        raise ValueError(f"{what} would need {_human(nbytes)} of memory, more than the {_human(budget)} this machine "
+                         "has (LCNFAST_MEMORY_LIMIT sets another limit)")
+
+
+def _human(nbytes: float) -> str:
+    value = float(nbytes)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.3g} {unit}"
+        value /= 1000
+    return f"{value:.3g} PB"  # pragma: no cover
+
+
+def available_threads() -> int:
+    """Hardware threads this process may run on (its CPU affinity where the system says)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        from . import _core
+
+        return max(1, int(_core.hardware_threads()))
+
+
 def resolve_threads(threads: Any) -> int:
     """Number of threads for a kernel call.
 
     ``None`` means the ``LCNFAST_NUM_THREADS`` environment variable if set, otherwise
-    every hardware thread. Results never depend on this number.
+    every hardware thread. A request for more threads than the process can run on is
+    clamped to that number: more would only cost memory (each thread has its own scratch)
+    and time. Results never depend on this number.
     """
     if threads is None:
         env = os.environ.get("LCNFAST_NUM_THREADS", "").strip()
         if env:
             try:
-                return as_int(int(env), "LCNFAST_NUM_THREADS", minimum=1)
+                requested = as_int(int(env), "LCNFAST_NUM_THREADS", minimum=1)
             except ValueError:
                 raise ValueError(f"LCNFAST_NUM_THREADS: expected a positive integer, got {env!r}") from None
-        from . import _core
-
-        return int(_core.hardware_threads())
-    return as_int(threads, "threads", minimum=1)
+            return min(requested, available_threads())
+        return available_threads()
+    return min(as_int(threads, "threads", minimum=1), available_threads())

@@ -103,7 +103,7 @@ class Architecture:
             s_pairs, s_ndim = _parse_pairs(s, "s", L)
             if s_ndim != ndim:
                 raise ValueError(f"s: filter sizes are {ndim}D but strides are {s_ndim}D")
-        if kind not in ("valid", "circular"):
+        if not isinstance(kind, str) or kind not in ("valid", "circular"):
             raise ValueError(f"kind: expected 'valid' or 'circular', got {kind!r}")
         d0_pair = None if d0 is None else self._parse_width(d0, ndim, "d0")
         if kind == "circular" and d0_pair is None:

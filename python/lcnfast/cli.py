@@ -198,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ConnectionError, ImportError) as exc:
         parser.exit(2, f"lcnfast {args.command}: error: {exc}\n")
     return 2  # pragma: no cover
 

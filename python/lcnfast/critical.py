@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_real
+from ._validation import as_real, as_seed
 from ._newton import hessians
 from .architecture import Architecture, require_architecture
 from .geometry import FunctionSpace, _chordal, _structure, jacobian_rank
@@ -154,9 +154,14 @@ def classify(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike, tol: flo
     out = []
     for row in rows:
         v = end_to_end(arch, row)
-        gbar = 2.0 * (loss.G @ v.ravel() - loss.b)
+        with np.errstate(all="ignore"):
+            gbar = 2.0 * (loss.G @ v.ravel() - loss.b)
+        if not (np.all(np.isfinite(v)) and np.all(np.isfinite(gbar))):
+            raise ValueError("theta: the loss's derivatives overflow float64 at these parameters")
         grad = vjp(arch, row, gbar.reshape(arch.filter_shape))
         H = _hessian_one(arch, loss, row)
+        if not (np.all(np.isfinite(H)) and np.all(np.isfinite(grad))):
+            raise ValueError("theta: the loss's derivatives overflow float64 at these parameters")
         Q = _orbit_complement(arch, row)
         eig = np.asarray(np.linalg.eigvalsh(Q.T @ H @ Q) if Q.shape[1] else np.zeros(0), dtype=np.float64)
         scale = max(float(np.abs(eig).max(initial=0.0)), 1e-300)
@@ -249,6 +254,7 @@ def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-
     from .strata import stratum_critical_points
 
     _check(arch, loss)
+    seed = as_seed(seed)
     if not (arch.ndim == 1 and not arch.is_circular and all(s == 1 for s in arch.s)):
         raise NotImplementedError("critical_points: the landscape is implemented for stride-one 1D architectures")
     tolerance = as_real(tol, "tol", positive=True)
@@ -261,7 +267,7 @@ def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-
     candidates: list[tuple[NDArray[np.float64], tuple[int, ...]]] = []
     counts: list[dict[str, Any]] = []
     for partition in _partitions(D):
-        if max(partition) == 1:
+        if not partition or max(partition) == 1:  # distinct roots (or D = 0): the optimum itself
             inside = bool(fs.contains(u))
             rs_partition = _structure(u, 1e-9).partition if np.any(u) else ()
             if rs_partition == partition and inside:

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import factorization as _factorization
-from ._validation import as_int, as_real, as_real_array
+from ._validation import as_int, as_real, as_real_array, as_seed, check_memory
 from .architecture import Architecture, require_architecture
 from .parameterisation import end_to_end, jacobian
 from .roots import RootStructure as RootStructure
@@ -92,10 +92,13 @@ def generic_jacobian_rank(arch: Architecture, *, trials: int = 3, seed: int = 0)
     points is the generic rank with overwhelming probability (Schwartz-Zippel).
     """
     require_architecture(arch)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(as_seed(seed))
+    n_trials = as_int(trials, "trials", minimum=1)
+    if n_trials > 1000:
+        raise ValueError(f"trials: at most 1000 (a handful already gives the generic rank), got {n_trials}")
     best = 0
     bound = arch.filter_size if arch.ndim == 1 else int(np.prod(arch.filter_shape))
-    for _ in range(max(1, int(trials))):
+    for _ in range(n_trials):
         theta = rng.integers(-9, 10, size=arch.n_params).astype(np.float64)
         J = jacobian(arch, theta, threads=1).reshape(-1, arch.n_params)
         # entries are sums of products of at most L-1 integers below 10 in size: exact
@@ -126,6 +129,10 @@ class Factorization:
     theta: NDArray[np.float64]
     residual: float
     found: bool
+
+
+def _size(arch: Architecture) -> int:
+    return int(np.prod(arch.filter_shape))
 
 
 class FunctionSpace:
@@ -433,15 +440,20 @@ class FunctionSpace:
         from .training import balance, train
 
         arch = self._arch
+        seed = as_seed(seed)
+        n_starts = as_int(starts, "starts", minimum=1)
+        n_steps = as_int(steps, "steps", minimum=0)
+        tolerance = as_real(tol, "tol", nonnegative=True)
         target = as_real_array(v, "v")
         if target.shape != arch.filter_shape:
             raise ValueError(f"v: expected shape {arch.filter_shape}, got {target.shape}")
+        check_memory(64.0 * n_starts * (arch.n_params + _size(arch)), f"starts: {n_starts} descents")
         norm = float(np.linalg.norm(target))
         if norm == 0.0:
             return Factorization(theta=np.zeros(arch.n_params), residual=0.0, found=True)
         unit = target / norm
         loss = QuadraticLoss(np.eye(unit.size), unit)
-        result = train(arch, loss, batch=starts, lr=0.02, steps=steps, tol=1e-12, seed=seed, init="balanced",
+        result = train(arch, loss, batch=n_starts, lr=0.02, steps=n_steps, tol=1e-12, seed=seed, init="balanced",
                        scale=1.0)
         order = np.argsort(np.where(np.isfinite(result.loss), result.loss, np.inf))
         best_theta, best_residual = None, math.inf
@@ -459,7 +471,7 @@ class FunctionSpace:
                 best_theta, best_residual = theta, r
         assert best_theta is not None
         theta = balance(arch, best_theta) * norm ** (1.0 / arch.L)
-        return Factorization(theta=theta, residual=best_residual, found=best_residual <= tol)
+        return Factorization(theta=theta, residual=best_residual, found=best_residual <= tolerance)
 
     def nearest(self, u: ArrayLike, G: ArrayLike | None = None, *,
                 seed: int = 0) -> tuple[NDArray[np.float64], float]:
@@ -488,6 +500,7 @@ class FunctionSpace:
         K = int(self._arch.filter_shape[0])
         if target.shape != (K,):
             raise ValueError(f"u: expected shape ({K},), got {target.shape}")
+        seed = as_seed(seed)
         Gm = np.eye(K) if G is None else as_real_array(G, "G")
         if Gm.shape != (K, K):
             raise ValueError(f"G: expected shape ({K}, {K}), got {Gm.shape}")

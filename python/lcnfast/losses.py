@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
-from ._validation import as_int, as_real, as_real_array, resolve_threads
+from ._validation import as_int, as_real, as_real_array, as_seed, resolve_threads
 from .architecture import Architecture, require_architecture
 
 __all__ = ["QuadraticLoss", "SquaredLoss", "require_loss", "teacher_data"]
@@ -58,7 +58,14 @@ class QuadraticLoss:
         if vector.ndim != 1:
             raise ValueError(f"b: expected a vector, got shape {vector.shape}")
         matrix = _check_gram(G, vector.size)
-        shape = (vector.size,) if filter_shape is None else tuple(int(x) for x in filter_shape)
+        if filter_shape is None:
+            shape: tuple[int, ...] = (vector.size,)
+        else:
+            if isinstance(filter_shape, (str, bytes)) or not isinstance(filter_shape, (tuple, list)):
+                raise TypeError(f"filter_shape: expected a tuple of ints, got {type(filter_shape).__name__}")
+            shape = tuple(as_int(x, "filter_shape", minimum=1) for x in filter_shape)
+            if len(shape) not in (1, 2):
+                raise ValueError(f"filter_shape: expected (k,) or (K, K'), got {shape}")
         if int(np.prod(shape)) != vector.size:
             raise ValueError(f"filter_shape: {shape} does not hold {vector.size} entries")
         constant = as_real(c, "c")
@@ -211,8 +218,11 @@ class SquaredLoss(QuadraticLoss):
         threads : int, optional
         """
         require_architecture(arch)
+        if Y is None:
+            raise TypeError("Y: expected the targets (an array), got None")
         pm, data, targets, _ = _data_arrays(arch, X, Y, None)
-        assert targets is not None
+        if targets is None:  # pragma: no cover - _data_arrays returns targets when Y is given
+            raise TypeError("Y: expected the targets (an array), got None")
         N = data.shape[0]
         G, b, c = pm.gram(data.reshape(N, -1), targets.reshape(N, -1), resolve_threads(threads))
         loss = cls.__new__(cls)
@@ -254,7 +264,7 @@ def teacher_data(arch: Architecture, v_star: ArrayLike, N: int, noise: float = 0
     if teacher.shape != arch.filter_shape:
         raise ValueError(f"v_star: expected shape {arch.filter_shape}, got {teacher.shape}")
     pm, widths = _patch_map(arch, width)
-    rng = np.random.default_rng(as_int(seed, "seed"))
+    rng = np.random.default_rng(as_seed(seed))
     in_shape = tuple(widths[0]) if arch.ndim == 2 else (widths[0],)
     out_shape = tuple(widths[-1]) if arch.ndim == 2 else (widths[-1],)
     X = rng.standard_normal((n,) + in_shape)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, as_real_array
+from ._validation import as_int, as_real_array, check_memory
 from .architecture import Architecture, require_architecture
 
 __all__ = ["conv_matrix", "network_matrix"]
@@ -69,6 +69,7 @@ def conv_matrix(w: ArrayLike, d_in: Any, stride: Any = 1, circular: bool = False
     cols_total = din[0] * din[1]
     if rows_total * cols_total > 2**31:
         raise ValueError(f"d_in: the matrix would have {rows_total * cols_total} entries")
+    check_memory(8.0 * rows_total * cols_total + 32.0 * rows_total * f2.size, "d_in: the matrix")
     i = np.arange(dout[0])[:, None, None, None]
     ip = np.arange(dout[1])[None, :, None, None]
     j = np.arange(f2.shape[0])[None, None, :, None]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,23 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(fig: Any, path: Path) -> None:
+    """Save a figure atomically, never through a symbolic link planted at ``path``: into a
+    new temporary file in the same folder, then renamed over ``path``."""
+    import tempfile
+
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix or ".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=120)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def plot_k22_space(path: Path, *, seed: int = 0) -> Path:
     """The function space of ``k = (2, 2)`` in the chart ``(a, b) = (v_0 / v_2, v_1 / v_2)``:
     the region ``b^2 >= 4 a`` (two real roots), with GD trajectories towards targets
@@ -33,6 +52,7 @@ def plot_k22_space(path: Path, *, seed: int = 0) -> Path:
     arch = Architecture([2, 2])
     rng = np.random.default_rng(seed)
     fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    shown = 0
     b = np.linspace(-7, 7, 600)
     ax.fill_betweenx(b, -10, b**2 / 4, color="#cfe3f3", label="function space  $v_1^2 \\geq 4 v_0 v_2$")
     ax.plot(b**2 / 4, b, color="#1f4e79", lw=1.5, label="boundary: double root")
@@ -54,25 +74,30 @@ def plot_k22_space(path: Path, *, seed: int = 0) -> Path:
             ax.plot(a, bb, color="#c0504d", lw=0.9, alpha=0.8,
                     label="GD trajectories" if i == 0 and run == 0 else None)
             end = result.v[run]
-            ax.plot(end[0] / end[2], end[1] / end[2], "o", color="#7f1d1d", ms=4,
-                    label="GD limits" if i == 0 and run == 0 else None)
+            point = (end[0] / end[2], end[1] / end[2]) if end[2] != 0 else (np.inf, np.inf)
+            shown += int(-3 <= point[0] <= 10 and -7 <= point[1] <= 7)
+            ax.plot(*point, "o", color="#7f1d1d", ms=4, label="GD limits" if i == 0 and run == 0 else None)
         ax.plot(a_t, b_t, "*", color="black", ms=11, label="targets (outside)" if i == 0 else None)
     ax.set_xlim(-3, 10)
     ax.set_ylim(-7, 7)
     ax.set_xlabel("$a = v_0 / v_2$")
     ax.set_ylabel("$b = v_1 / v_2$")
-    ax.set_title("k = (2, 2): gradient descent ends on the boundary")
+    ax.set_title("k = (2, 2): gradient descent ends on the boundary (20 runs: 5 targets x 4 starts)", fontsize=9)
     ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.text(0.01, 0.01, "The loss is the Euclidean distance in v = (v0, v1, v2), not in this chart (a, b) = "
+             "(v0/v2, v1/v2):\na limit is the nearest point in v, which here can lie far from its target. "
+             f"Trajectories are drawn where |v2| >= 0.2; {20 - shown} of the 20 limits lie outside this window.",
+             fontsize=6.5)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    _save(fig, path)
     plt.close(fig)
     return path
 
 
-def plot_drift_vs_lr(rows: list[dict[str, Any]], path: Path) -> Path:
+def plot_drift_vs_lr(rows: list[dict[str, Any]], path: Path, runs: int | None = None) -> Path:
     """Median invariant drift of GD against ``lr`` (log-log): over a fixed number of steps
     (slope 2, the ``lr^2`` law) and over a fixed time span (slope 1), with the gradient-flow
-    level."""
+    level; ``runs`` (the runs behind each point) goes into the title."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.8, 4.3))
     for regime, style in (("gd, 10 steps", "o-"), ("gd, time span fixed", "s-")):
@@ -89,10 +114,11 @@ def plot_drift_vs_lr(rows: list[dict[str, Any]], path: Path) -> Path:
         ax.axhline(max(flow[0]["median_abs_drift"], 1e-18), color="#2e7d32", ls=":", label="gradient flow")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("median $|\\delta_l(T) - \\delta_l(0)|$")
-    ax.set_title("Invariant drift (dashed: slopes 2 and 1)")
+    ax.set_title("Invariant drift (dashed: slopes 2 and 1)" + (f"; median of {runs} runs per point" if runs else ""),
+                 fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    _save(fig, path)
     plt.close(fig)
     return path
 
@@ -120,7 +146,7 @@ def plot_boundary_distances(distances: dict[str, list[float]], path: Path) -> Pa
     if empty:
         fig.text(0.01, 0.01, "no converged limit inside the space: " + "; ".join(empty), fontsize=6)
     fig.tight_layout(rect=(0, 0.04 if empty else 0, 1, 1))
-    fig.savefig(path, dpi=120)
+    _save(fig, path)
     plt.close(fig)
     return path
 
@@ -150,6 +176,6 @@ def plot_landscape(reach: dict[str, list[tuple[float, float, str]]], path: Path,
     fig.suptitle("Critical points of one data set (by increasing loss; label: loss above the lowest) and where GD "
                  "ends", fontsize=9)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
-    fig.savefig(path, dpi=120)
+    _save(fig, path)
     plt.close(fig)
     return path

@@ -274,15 +274,38 @@ def _chordal(a: complex, b: complex) -> float:
     return abs(a - b) / math.sqrt((1.0 + abs(a) ** 2) * (1.0 + abs(b) ** 2))
 
 
+def _floating_roots(p: NDArray[np.float64]) -> list[complex]:
+    """The roots (with multiplicity) of ``sum_j p_j x^j`` with ``p_0, p_d != 0``, by
+    ``numpy.roots`` in the chart where the leading coefficient is the larger end (so that
+    tiny or subnormal end coefficients do not overflow the companion matrix); the exact
+    roots (python-flint) when floating point still fails."""
+    d = p.size - 1
+    if d == 0:
+        return []
+    q = p / np.max(np.abs(p))
+    try:
+        with np.errstate(all="ignore"):
+            if abs(q[-1]) >= abs(q[0]):
+                roots = np.roots(q[::-1])
+            else:  # in w = 1/x: the roots of sum_j p_j w^(d-j)
+                w = np.roots(q)
+                roots = np.where(w == 0, np.inf, 1.0 / np.where(w == 0, 1.0, w))
+        if roots.size == d and np.all(np.isfinite(roots)):
+            return [complex(z) for z in roots]
+    except np.linalg.LinAlgError:
+        pass
+    exact = _exact_structure(np.asarray(p, dtype=np.float64))
+    return [complex(z) for z, m in zip(exact.roots, exact.multiplicities) for _ in range(int(m))]
+
+
 def _structure(v: NDArray[np.float64], tol: float) -> RootStructure:
     """The tolerant root structure: ``numpy.roots`` clustered in the chordal metric."""
     k = v.size
     nonzero = np.flatnonzero(v)
     if nonzero.size == 0:
         raise ValueError("v: the zero filter has no root structure (every point is a root)")
-    hi = int(nonzero[-1])
-    finite = np.roots(v[: hi + 1][::-1]) if hi > 0 else np.zeros(0, dtype=complex)
-    points = [complex(z) for z in finite] + [complex(math.inf, 0.0)] * (k - 1 - hi)
+    hi, lo = int(nonzero[-1]), int(nonzero[0])
+    points = _floating_roots(v[lo: hi + 1]) + [0j] * lo + [complex(math.inf, 0.0)] * (k - 1 - hi)
     # single-linkage clustering in the chordal metric
     n = len(points)
     label = list(range(n))

@@ -53,7 +53,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
-from ._validation import as_int, as_real_array, resolve_threads
+from ._validation import as_int, as_real_array, as_seed, resolve_threads
 from .training import Progress, _ProgressBar
 
 __all__ = ["StratumCriticalPoints", "ed_degree", "generic_count", "start_system_cache", "stratum_critical_points"]
@@ -724,12 +724,13 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
         raise ValueError(f"u: expected shape ({K},), got {target.shape}")
     if not np.any(Gm):
         raise ValueError("G: the zero matrix makes every form critical")
-    seed_value = as_int(seed, "seed", minimum=0)
+    seed_value = as_seed(seed)
     n_threads = resolve_threads(threads)
     family = _family(lam, n_threads)
     scale = float(np.max(np.abs(Gm)))
-    # the equations are homogeneous in G: scale it to unit size (exact: a power of two)
-    Gs = Gm * 2.0 ** -math.frexp(scale)[1]
+    # the equations are homogeneous in G: scale it to unit size (exact: a power of two; ldexp
+    # also for subnormal G, where 2.0 ** 1074 would overflow)
+    Gs = np.ldexp(Gm, -math.frexp(scale)[1])
     n_starts = family.starts.shape[0]
     bar = _ProgressBar(n_starts, progress, unit="path", desc=f"lcnfast: stratum {lam}") if progress else None
     rng = np.random.default_rng(seed_value)
@@ -944,5 +945,6 @@ def ed_degree(partition: Any, G: ArrayLike, *, seed: int = 0, threads: int | Non
     random ``u`` (the Euclidean-distance degree of the stratum for the weights ``G``), counted
     from certified points. ``seed`` chooses ``u``."""
     Gm = as_real_array(G, "G")
-    u = np.random.default_rng(as_int(seed, "seed", minimum=0) + 1).standard_normal(Gm.shape[0])
-    return stratum_critical_points(partition, Gm, u, seed=seed, threads=threads).n_complex
+    seed_value = as_seed(seed)
+    u = np.random.default_rng(seed_value + 1).standard_normal(Gm.shape[0])
+    return stratum_critical_points(partition, Gm, u, seed=seed_value, threads=threads).n_complex

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
-from ._validation import as_int, as_real, as_real_array, resolve_threads
+from ._validation import as_int, as_real, as_real_array, as_seed, check_memory, resolve_threads
 from .architecture import Architecture, require_architecture
 from .losses import QuadraticLoss, require_loss
 
@@ -173,7 +173,9 @@ def _initial_parameters(arch: Architecture, theta0: ArrayLike | None, batch: int
     P = arch.n_params
     if theta0 is None:
         B = 1 if batch is None else as_int(batch, "batch", minimum=1)
-        rng = np.random.default_rng(as_int(seed, "seed"))
+        # the engine keeps about a dozen numbers per parameter and per output entry of each run
+        check_memory(8.0 * B * (12 * P + 8 * int(np.prod(arch.filter_shape)) + 16), f"batch: {B} runs")
+        rng = np.random.default_rng(as_seed(seed))
         # each filter gets expected squared norm scale^2
         stds = np.concatenate([np.full(int(np.prod(shape)), scale / np.sqrt(np.prod(shape)))
                                for shape in arch.layer_shapes])
@@ -444,6 +446,12 @@ def auto_lr(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike) -> float:
     norms = np.sqrt(_layer_norms(arch, rows))
     factors = np.where(norms > 0, np.maximum(norms, R) / np.where(norms > 0, norms, 1.0), 1.0)
     grown = rows * np.repeat(factors, sizes, axis=1)
-    curvature = max(float(np.max(np.abs(np.linalg.eigvalsh(hessians(arch, loss, x))))) for x in (rows, grown))
-    curvature = max(curvature, 1e-300)
+    with np.errstate(all="ignore"):
+        try:
+            H = [hessians(arch, loss, x) for x in (rows, grown)]
+        except ValueError:  # a non-finite cotangent: the loss overflows at these parameters
+            H = [np.full((1, 1, 1), np.inf)]
+    if not all(np.all(np.isfinite(h)) for h in H):
+        raise ValueError("theta: the loss's curvature overflows float64 at these starts")
+    curvature = max(max(float(np.max(np.abs(np.linalg.eigvalsh(h)))) for h in H), 1e-300)
     return 0.5 / curvature

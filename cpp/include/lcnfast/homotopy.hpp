@@ -55,6 +55,13 @@ struct PolySystem {
     if (n < 1) throw std::invalid_argument("system: needs at least one unknown");
     if (n > kMaxUnknowns) throw std::invalid_argument("system: at most 16 unknowns");
     if (static_cast<int>(term_begin.size()) != n + 1) throw std::invalid_argument("system: needs n equations");
+    // every term index is read through term_begin: it must describe exactly the given terms
+    if (term_begin.front() != 0) throw std::invalid_argument("term_begin: must start at 0");
+    for (std::size_t i = 0; i + 1 < term_begin.size(); ++i)
+      if (term_begin[i + 1] < term_begin[i]) throw std::invalid_argument("term_begin: must be non-decreasing");
+    if (static_cast<std::size_t>(term_begin.back()) != coeff.size())
+      throw std::invalid_argument("term_begin: must end at the number of terms (coefficients)");
+    if (static_cast<int>(degree.size()) != n) throw std::invalid_argument("degree: needs one per equation");
     if (exps.size() != coeff.size() * static_cast<std::size_t>(n))
       throw std::invalid_argument("system: exponents do not match the terms");
     for (int e : exps)

@@ -16,12 +16,43 @@
 #include <mutex>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace lcnfast {
 
 // Returns true when the running computation should stop. Called only on the calling thread.
 using StopCheck = std::function<bool()>;
+
+// Worker threads that are always joined: when the calling thread leaves a loop below by an
+// exception or by a forced unwind -- a daemon Python thread calling back into Python while
+// the interpreter shuts down is ended by pthread_exit, which unwinds its stack -- the
+// workers are told to stop and joined before they are destroyed (destroying a joinable
+// std::thread calls std::terminate and aborts the process).
+class JoinedThreads {
+ public:
+  template <class Stop>
+  explicit JoinedThreads(Stop stop) : stop_(std::move(stop)) {}
+  JoinedThreads(const JoinedThreads&) = delete;
+  JoinedThreads& operator=(const JoinedThreads&) = delete;
+  ~JoinedThreads() {
+    if (std::any_of(threads_.begin(), threads_.end(), [](const std::thread& t) { return t.joinable(); })) stop_();
+    join();
+  }
+  template <class F, class... Args>
+  void start(F&& f, Args&&... args) {
+    threads_.emplace_back(std::forward<F>(f), std::forward<Args>(args)...);
+  }
+  void join() {
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+  bool empty() const { return threads_.empty(); }
+
+ private:
+  std::function<void()> stop_;
+  std::vector<std::thread> threads_;
+};
 
 inline int hardware_threads() {
   const unsigned n = std::thread::hardware_concurrency();
@@ -71,16 +102,16 @@ bool parallel_chunks(std::ptrdiff_t n, std::ptrdiff_t chunk, int threads, const 
     }
   };
 
-  std::vector<std::thread> pool;
+  JoinedThreads pool([&stop] { stop.store(true); });
   for (int w = 1; w < workers; ++w) {
     try {
-      pool.emplace_back(run, w, false);
+      pool.start(run, w, false);
     } catch (const std::system_error&) {
       break;  // could not start another thread: the others take its chunks
     }
   }
   run(0, true);
-  for (auto& t : pool) t.join();
+  pool.join();
   if (error) std::rethrow_exception(error);
   if (!interrupted && stop_check && stop_check()) interrupted = true;
   return !interrupted;
@@ -120,10 +151,10 @@ bool parallel_supervised(std::ptrdiff_t n, std::ptrdiff_t chunk, int threads, co
     if (--running == 0) finished.notify_all();
   };
 
-  std::vector<std::thread> pool;
+  JoinedThreads pool([stop] { __atomic_store_n(stop, 1, __ATOMIC_RELAXED); });
   for (int w = 0; w < workers; ++w) {
     try {
-      pool.emplace_back(run, w);
+      pool.start(run, w);
     } catch (const std::system_error&) {
       std::lock_guard<std::mutex> lock(mutex);
       running -= workers - w;  // the threads that did start take all the chunks
@@ -147,7 +178,7 @@ bool parallel_supervised(std::ptrdiff_t n, std::ptrdiff_t chunk, int threads, co
       }
     }
   }
-  for (auto& t : pool) t.join();
+  pool.join();
   if (error) std::rethrow_exception(error);
   if (!interrupted && monitor && monitor()) interrupted = true;
   return !interrupted;

@@ -18,11 +18,14 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "lcnfast/kernels_view.hpp"
+#include "lcnfast/memory.hpp"
 
 namespace lcnfast {
 
@@ -34,13 +37,20 @@ inline constexpr std::int64_t kMaxLayers = 4096;
 
 using Shape2 = std::array<std::int64_t, 2>;
 
+// A plan construction stopped by its stop check (Ctrl-C).
+struct PlanInterrupted : std::exception {
+  const char* what() const noexcept override { return "plan construction interrupted"; }
+};
+
 class ProductPlan {
  public:
   // filter_shapes[l] = (k_l, k'_l), strides[l] = (s_l, s'_l), modulus = (n, n') for
   // circular layers (the input width d_0), or (0, 0) for valid layers. 1D is k'_l = s'_l = 1
   // and n' = 1 (or 0).
+  // `stop` (optional) is polled between layers of the longer loops below: when it returns
+  // true the construction ends with PlanInterrupted.
   ProductPlan(const std::vector<Shape2>& filter_shapes, const std::vector<Shape2>& strides,
-              Shape2 modulus) {
+              Shape2 modulus, const std::function<bool()>& stop = {}) {
     if (filter_shapes.empty()) throw std::invalid_argument("k: an architecture needs at least one layer");
     if (filter_shapes.size() != strides.size())
       throw std::invalid_argument("s: expected one stride per layer (" + std::to_string(filter_shapes.size()) +
@@ -106,6 +116,7 @@ class ProductPlan {
     supports_ = current;
     support_begin_[1] = static_cast<int>(supports_.size());
     for (std::size_t l = 1; l < L; ++l) {
+      if (stop && stop()) throw PlanInterrupted();
       std::vector<int> next;
       for (int n : current)
         for (int t = tap_begin_[l]; t < tap_begin_[l + 1]; ++t) {
@@ -125,10 +136,22 @@ class ProductPlan {
     // Gather lists: entry m of stage l is sum over (n, t) with n + off_t = m of
     // stage_{l-1}[n] * w_l[t]. Listing the pairs per output (in increasing n) lets the
     // kernel keep each sum in registers instead of scattering into memory.
+    // Their size is known now: one pair of ints per (support entry, tap), held twice while
+    // the lists are sorted by output. Refuse before allocating what the machine cannot hold.
+    {
+      double pairs = 0.0;
+      for (std::size_t l = 1; l < L; ++l)
+        pairs += static_cast<double>(support_begin_[l] - support_begin_[l - 1]) *
+                 static_cast<double>(tap_begin_[l + 1] - tap_begin_[l]);
+      check_memory(pairs * 4.0 * static_cast<double>(sizeof(int)) +
+                       static_cast<double>(supports_.size()) * static_cast<double>(sizeof(int)),
+                   "k: the product plan of this architecture");
+    }
     gather_begin_.assign(supports_.size() + 1, 0);
     {
       std::vector<std::vector<std::array<int, 2>>> terms(static_cast<std::size_t>(full[0] * full[1]));
       for (std::size_t l = 1; l < L; ++l) {
+        if (stop && stop()) throw PlanInterrupted();
         for (int i = support_begin_[l - 1]; i < support_begin_[l]; ++i) {
           const int n = supports_[static_cast<std::size_t>(i)];
           for (int t = tap_begin_[l]; t < tap_begin_[l + 1]; ++t)

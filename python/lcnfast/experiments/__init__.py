@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ._common import ExperimentResult, markdown_table, write_csv, write_json
+from ._common import ExperimentResult, csv_text, file_digest, markdown_table, write_csv, write_json, write_text
 from .landscape import landscape
 from .spaces import function_spaces, strides
 from .sweeps import SweepConfig, load_config, sweep
@@ -58,7 +59,8 @@ def _figures(result: ExperimentResult, folder: Path, seed: int) -> None:
         return
     try:
         if result.name == "invariants":
-            result.figures.append(str(plotting.plot_drift_vs_lr(result.tables["drift"], folder / "drift_vs_lr.png")))
+            result.figures.append(str(plotting.plot_drift_vs_lr(result.tables["drift"], folder / "drift_vs_lr.png",
+                                                                runs=result.parameters.get("runs"))))
         elif result.name == "repeated-filters":
             result.figures.append(str(plotting.plot_k22_space(folder / "k22_function_space.png", seed=seed)))
             result.figures.append(str(plotting.plot_boundary_distances(result.parameters["distances"],
@@ -102,23 +104,27 @@ def reproduce(out: str | Path = "lcnfast-results", *, full: bool = False, seed: 
         folder = root / name
         path = folder / "result.json"
         settings = {"full": bool(full), "seed": int(seed), "lcnfast": __version__, "format": RESULT_FORMAT}
-        if path.exists() and not force:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("settings") == settings:
-                result = ExperimentResult.from_json(data["result"])
-                results.append(result)
-                if echo:
-                    echo(f"[{name}] reused {path} (use --force to recompute)")
-                    echo(result.markdown())
-                continue
+        data = _read_result(path) if path.exists() and not force else None
+        if data is not None and data.get("settings") == settings:
+            result = ExperimentResult.from_json(data["result"])
+            repaired = _restore_outputs(result, folder, data.get("outputs", {}), seed)
+            if repaired:
+                write_json(path, {"settings": settings, "result": result.to_json(),
+                                  "outputs": _output_digests(result, folder)})
+            results.append(result)
+            if echo:
+                echo(f"[{name}] reused {path} (use --force to recompute)"
+                     + (f"; rewrote {', '.join(repaired)} (missing or changed)" if repaired else ""))
+                echo(result.markdown())
+            continue
         start = time.perf_counter()
         folder.mkdir(parents=True, exist_ok=True)
         result = EXPERIMENTS[name](full=full, seed=seed, show_progress=show_progress)
         _figures(result, folder, seed)
         result.parameters["seconds"] = round(time.perf_counter() - start, 2)
         for table, rows in result.tables.items():
-            write_csv(folder / f"{table.replace(' ', '_')}.csv", rows)
-        write_json(path, {"settings": settings, "result": result.to_json()})
+            write_csv(folder / _csv_name(table), rows)
+        write_json(path, {"settings": settings, "result": result.to_json(), "outputs": _output_digests(result, folder)})
         results.append(result)
         if echo:
             echo(result.markdown())
@@ -126,6 +132,55 @@ def reproduce(out: str | Path = "lcnfast-results", *, full: bool = False, seed: 
     if echo:
         echo(f"summary: {root / 'summary.md'}")
     return results
+
+
+def _csv_name(table: str) -> str:
+    return f"{table.replace(' ', '_')}.csv"
+
+
+def _read_result(path: Path) -> dict[str, Any] | None:
+    """A finished experiment's ``result.json``, or None (with a warning naming the file) when
+    it cannot be read: the experiment is then computed again."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not (isinstance(data, dict) and isinstance(data.get("result"), dict)):
+            raise ValueError("not a result file of lcnfast reproduce")
+        ExperimentResult.from_json(data["result"])
+    except (OSError, ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        warnings.warn(f"lcnfast reproduce: {path} is unreadable ({exc}); computing the experiment again",
+                      RuntimeWarning, stacklevel=3)
+        return None
+    return data
+
+
+def _output_digests(result: ExperimentResult, folder: Path) -> dict[str, str | None]:
+    """SHA-256 of every file an experiment wrote (its CSV tables and figures)."""
+    names = [_csv_name(table) for table, rows in result.tables.items() if rows]
+    names += [Path(figure).name for figure in result.figures]
+    return {name: file_digest(folder / name) for name in names}
+
+
+def _restore_outputs(result: ExperimentResult, folder: Path, recorded: dict[str, Any], seed: int) -> list[str]:
+    """Rewrite the outputs of a reused experiment that are missing or differ from what was
+    written (CSV tables from the stored tables; figures drawn again). Returns their names."""
+    import hashlib
+
+    repaired = []
+    for table, rows in result.tables.items():
+        if rows:
+            name = _csv_name(table)
+            expected = csv_text(rows)
+            if file_digest(folder / name) != hashlib.sha256(expected.encode("utf-8")).hexdigest():
+                write_text(folder / name, expected)
+                repaired.append(name)
+    figures = [Path(figure).name for figure in result.figures]
+    stale = [name for name in figures if recorded.get(name) is None or file_digest(folder / name) != recorded[name]]
+    if stale:
+        result.figures = []
+        result.notes = [note for note in result.notes if not note.startswith("(figures skipped")]
+        _figures(result, folder, seed)
+        repaired += stale
+    return repaired
 
 
 def _summary(root: Path, results: list[ExperimentResult], *, full: bool, seed: int) -> None:
@@ -140,4 +195,4 @@ def _summary(root: Path, results: list[ExperimentResult], *, full: bool, seed: i
     for result in results:
         body = result.markdown().replace("](", f"]({result.name}/", len(result.figures))
         lines += [body, ""]
-    (root / "summary.md").write_text("\n".join(lines), encoding="utf-8")
+    write_text(root / "summary.md", "\n".join(lines))

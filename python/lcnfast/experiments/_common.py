@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -9,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["NO_DATA", "ExperimentResult", "markdown_table", "progress", "wilson_interval", "write_csv", "write_json"]
+__all__ = ["NO_DATA", "ExperimentResult", "append_line", "csv_text", "file_digest", "markdown_table", "progress",
+           "wilson_interval", "write_bytes", "write_csv", "write_json", "write_text"]
 
 #: What a table shows for a fraction with nothing to count (never 0).
 NO_DATA = "no data"
@@ -85,24 +87,83 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (a rename), so an interrupted run never leaves half a file."""
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically and safely: into a new temporary file in the same
+    folder (``tempfile.mkstemp``: created exclusively, never through an existing name or a
+    symbolic link someone planted), then renamed over ``path`` (a link at ``path`` is
+    replaced, not followed). An interrupted run never leaves half a file."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=float), encoding="utf-8")
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(path: Path, text: str) -> None:
+    """:func:`write_bytes` for UTF-8 text."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (:func:`write_bytes`)."""
+    write_text(path, json.dumps(data, indent=2, default=float))
+
+
+def csv_text(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows (dicts with the first row's keys) as CSV text."""
+    import csv
+    import io
+
+    def cell(value: Any) -> Any:
+        # tuples and lists alike (a table read back from JSON has lists where it had tuples)
+        if isinstance(value, (list, tuple)):
+            return "(" + ", ".join(str(cell(v)) for v in value) + ")"
+        return value
+
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0].keys()))
+    writer.writeheader()
+    writer.writerows([{key: cell(value) for key, value in row.items()} for row in rows])
+    return buffer.getvalue()
 
 
 def write_csv(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    """Write rows (dicts with the first row's keys) as CSV; nothing for no rows."""
-    import csv
+    """Write rows as CSV (atomically, :func:`write_bytes`); nothing for no rows."""
+    if rows:
+        write_text(path, csv_text(rows))
 
-    if not rows:
-        return
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
-        writer.writeheader()
-        writer.writerows(rows)
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line to ``path`` (created if missing), flushed and synced; refuses to
+    follow a symbolic link at ``path`` (``O_NOFOLLOW``)."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        raise OSError(f"{path}: cannot append to it ({exc.strerror}; a symbolic link is refused)") from exc
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.write(line)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def file_digest(path: Path) -> str | None:
+    """SHA-256 of a file's bytes, or None when it cannot be read."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def progress(iterable: Iterable[Any], total: int | None, desc: str, enabled: bool) -> Iterable[Any]:

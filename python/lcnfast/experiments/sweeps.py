@@ -28,6 +28,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import ExperimentResult, progress, write_csv, write_json
+from ._common import ExperimentResult, append_line, progress, write_csv, write_json, write_text
 
 __all__ = ["SweepConfig", "SweepTask", "load_config", "sweep", "sweep_tasks"]
 
@@ -238,14 +239,33 @@ def _run_task(config: SweepConfig, task: SweepTask, parent: dict[str, Any] | Non
         if task.kind == "enumerate":
             result = _enumerate(config, task)
         else:
-            points = parent["result"]["points"] if parent is not None and parent["status"] == "ok" else []
-            result = _train(config, task, [p["v"] for p in points])
+            if parent is None or parent.get("status") != "ok":
+                # without its data set's critical points a train task has nothing to attribute
+                # its limits to: it fails too (and --retry-failed runs both again), rather than
+                # recording every limit as "unmatched"
+                raise RuntimeError(f"its enumeration task {task.parent} did not finish")
+            result = _train(config, task, [p["v"] for p in parent["result"]["points"]])
         record: dict[str, Any] = {"task": task.key, "status": "ok", "result": result}
     except Exception as exc:  # noqa: BLE001 - recorded, the sweep goes on
         record = {"task": task.key, "status": "error", "error": f"{type(exc).__name__}: {exc}",
                   "traceback": traceback.format_exc()}
     record["seconds"] = round(time.perf_counter() - start, 3)
     return record
+
+
+_RESULT_KEYS = {"enumerate": ("points", "counts"), "train": ("runs", "converged", "hits", "unmatched", "best_loss")}
+
+
+def _valid_record(record: Any) -> bool:
+    """Whether a journal line holds a task record the aggregation can use."""
+    if not (isinstance(record, dict) and isinstance(record.get("task"), str)):
+        return False
+    if record.get("status") == "error":
+        return isinstance(record.get("error"), str)
+    result = record.get("result")
+    kind = record["task"].split("/", 1)[0]
+    return (record.get("status") == "ok" and isinstance(result, dict) and kind in _RESULT_KEYS
+            and all(key in result for key in _RESULT_KEYS[kind]))
 
 
 class _Journal:
@@ -257,33 +277,51 @@ class _Journal:
         self.path = folder / "tasks.jsonl"
         header = folder / "sweep.json"
         fingerprint = config.fingerprint()
+        from .. import __version__
+
         if header.exists():
-            saved = json.loads(header.read_text(encoding="utf-8"))
+            try:
+                saved = json.loads(header.read_text(encoding="utf-8"))
+                if not isinstance(saved, dict):
+                    raise ValueError("not a JSON object")
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise ValueError(f"out: {header} is not a sweep header ({exc}); choose another --out or delete "
+                                 "the folder") from None
             if saved.get("fingerprint") != fingerprint:
                 raise ValueError(f"out: {folder} holds a sweep of another configuration; choose another --out "
                                  "or delete it")
+            if saved.get("lcnfast", __version__) != __version__:
+                raise ValueError(f"out: {folder} holds a sweep run by lcnfast {saved.get('lcnfast')}, this is "
+                                 f"{__version__}: its results are not mixed with new ones; choose another --out")
         else:
-            write_json(header, {"fingerprint": fingerprint, "config": config.to_json()})
+            write_json(header, {"fingerprint": fingerprint, "lcnfast": __version__, "config": config.to_json()})
         self.done: dict[str, dict[str, Any]] = {}
+        self.skipped = 0  # unreadable journal lines (reported, their tasks run again)
         if self.path.exists():
-            lines = self.path.read_text(encoding="utf-8").split("\n")
-            for line in lines:
+            lines = self.path.read_bytes().decode("utf-8", errors="replace").split("\n")
+            for number, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
                 try:
                     record = json.loads(line)
+                    valid = _valid_record(record)
                 except json.JSONDecodeError:
+                    valid = False
+                if not valid:
+                    if number < len(lines):  # a torn last line is the normal trace of an interruption
+                        self.skipped += 1
                     continue
                 self.done[record["task"]] = record
+            if self.skipped:
+                warnings.warn(f"lcnfast sweep: {self.path}: skipped {self.skipped} unreadable line(s); their "
+                              "tasks run again", RuntimeWarning, stacklevel=3)
             if lines and lines[-1]:  # torn line: start the next record on a fresh line
-                with open(self.path, "a", encoding="utf-8") as f:
-                    f.write("\n")
+                append_line(self.path, "\n")
 
     def add(self, record: dict[str, Any]) -> None:
         """Append one finished task's record (flushed and synced before returning)."""
         line = json.dumps(record, default=float)
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        append_line(self.path, line + "\n")
         self.done[record["task"]] = json.loads(line)  # exactly what a resumed run reads back
 
 
@@ -325,6 +363,40 @@ def _run_dask(config: SweepConfig, todo: list[SweepTask], journal: _Journal, cli
         client.cancel(list(futures.values()))
 
 
+def _private_cluster(workers: int) -> Any:
+    """A ``LocalCluster`` that only this process can use: its scheduler and workers speak TLS
+    with temporary credentials held in this process's memory (``Security.temporary()``),
+    so another local user cannot attach a client and run code as this user, and it serves
+    no HTTP endpoints (no dashboard, no routes: the HTTP server the scheduler and workers
+    always open answers 404)."""
+    import dask
+    from distributed import LocalCluster
+    from distributed.security import Security
+
+    try:
+        security = Security.temporary()  # type: ignore[no-untyped-call,unused-ignore]
+    except ImportError:
+        raise ImportError("sweep: the private local cluster needs the 'cryptography' package for its temporary TLS "
+                          "credentials: pip install 'lcnfast[dask]'") from None
+    with dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}):
+        return LocalCluster(  # type: ignore[no-untyped-call,unused-ignore]
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, security=security,
+            protocol="tls://", host="127.0.0.1")
+
+
+def _run_dask_at(cfg: SweepConfig, todo: list[SweepTask], journal: _Journal, address: str,
+                 bar: Callable[[Iterator[dict[str, Any]]], Iterator[dict[str, Any]]]) -> None:
+    """Run on the scheduler at ``address``; one clear error when it cannot be reached."""
+    from distributed import Client
+
+    try:
+        own = Client(address, timeout=10)  # type: ignore[no-untyped-call,unused-ignore]
+    except (OSError, TimeoutError) as exc:
+        raise ConnectionError(f"client: cannot reach the Dask scheduler at {address} ({exc})") from None
+    with own:
+        _run_dask(cfg, todo, journal, own, bar)
+
+
 def _aggregate(config: SweepConfig, records: Mapping[str, dict[str, Any]], seconds: float) -> ExperimentResult:
     """The landscape tables (as ``reproduce`` writes them, with a ``data`` column) from the
     task records, in task order (so the same records always give the same tables)."""
@@ -341,14 +413,17 @@ def _aggregate(config: SweepConfig, records: Mapping[str, dict[str, Any]], secon
             missing += 1
         elif record["status"] != "ok":
             failed.append({"task": task.key, "error": record["error"]})
+    without: list[str] = []
     for k in config.architectures:
         for d in range(config.datasets):
             parent = records.get(SweepTask("enumerate", k, d).key)
-            points = parent["result"]["points"] if parent and parent["status"] == "ok" else []
-            if parent and parent["status"] == "ok":
-                counts_rows += [{"k": k, "data": d, **row} for row in parent["result"]["counts"]]
             trains = [records.get(t.key) for t in tasks if t.kind == "train" and t.k == k and t.dataset == d]
             results = [r["result"] for r in trains if r is not None and r["status"] == "ok"]
+            if not (parent and parent["status"] == "ok") or not results:
+                without.append(f"k={k} data set {d}")  # no rows: never printed as zeros
+                continue
+            points = parent["result"]["points"]
+            counts_rows += [{"k": k, "data": d, **row} for row in parent["result"]["counts"]]
             runs = sum(r["runs"] for r in results)
             converged = sum(r["converged"] for r in results)
             hits = np.sum([r["hits"] for r in results], axis=0) if results and points else np.zeros(len(points))
@@ -378,6 +453,13 @@ def _aggregate(config: SweepConfig, records: Mapping[str, dict[str, Any]], secon
         "shares add up to 1.")
     if missing:
         result.notes.append(f"{missing} of {len(tasks)} tasks have not finished: run the sweep again to resume.")
+    if failed:
+        result.notes.append(f"{len(failed)} of {len(tasks)} tasks failed (table 'failed tasks'): run the sweep again "
+                            "with --retry-failed.")
+    if without:
+        result.notes.append("No data (enumeration or every train task not finished): " + ", ".join(without) + ".")
+    elif not missing and not failed:
+        result.notes.append(f"All {len(tasks)} tasks finished.")
     return result
 
 
@@ -433,7 +515,7 @@ def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, clie
         _run_serial(cfg, todo, journal, bar)
     elif todo:
         try:
-            from distributed import Client, LocalCluster
+            from distributed import Client
         except ImportError:
             raise ImportError("sweep: Dask is needed to run on a cluster: pip install 'lcnfast[dask]' "
                               "(or run with serial=True / --serial)") from None
@@ -441,20 +523,17 @@ def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, clie
             n = workers if workers is not None else (os.cpu_count() or 1)
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise ValueError(f"workers: must be a positive integer, got {workers!r}")
-            cluster = LocalCluster(  # type: ignore[no-untyped-call,unused-ignore]
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
-            with cluster, Client(cluster) as own:  # type: ignore[no-untyped-call,unused-ignore]
+            with _private_cluster(n) as cluster, Client(cluster) as own:  # type: ignore[no-untyped-call,unused-ignore]
                 _run_dask(cfg, todo, journal, own, bar)
         elif isinstance(client, str):
-            with Client(client) as own:  # type: ignore[no-untyped-call,unused-ignore]
-                _run_dask(cfg, todo, journal, own, bar)
+            _run_dask_at(cfg, todo, journal, client, bar)
         else:
             _run_dask(cfg, todo, journal, client, bar)
     result = _aggregate(cfg, journal.done, time.perf_counter() - start)
     for table, rows in result.tables.items():
         write_csv(folder / f"{table.replace(' ', '_')}.csv", rows)
     write_json(folder / "result.json", {"fingerprint": cfg.fingerprint(), "result": result.to_json()})
-    (folder / "summary.md").write_text(result.markdown(), encoding="utf-8")
+    write_text(folder / "summary.md", result.markdown())
     if echo:
         echo(result.markdown())
     return result

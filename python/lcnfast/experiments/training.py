@@ -16,7 +16,8 @@ from ..parameterisation import end_to_end
 from ..training import train
 from ._common import NO_DATA, ExperimentResult, progress, wilson_interval
 
-__all__ = ["invariants_experiment", "repeated_filters", "repeated_filters_findings", "share", "shared_roots", "verdict"]
+__all__ = ["invariants_experiment", "repeated_filters", "repeated_filters_findings", "share", "shared_roots",
+           "shared_roots_batch", "verdict"]
 
 ARCHITECTURES = [[2, 2], [2, 3], [3, 3], [2, 2, 2], [3, 2, 2], [2, 2, 2, 2]]
 
@@ -44,6 +45,67 @@ def shared_roots(arch: Architecture, theta: NDArray[np.float64], tol: float = 1e
                     b = filters[j] / np.linalg.norm(filters[j])
                     equal &= bool(min(np.linalg.norm(a - b), np.linalg.norm(a + b)) < 1e-3)
     return bool(pattern), bool(pattern) and equal
+
+
+def _layer_roots(w: NDArray[np.float64]) -> NDArray[np.complex128]:
+    """Roots of each row's polynomial ``sum_j w[b, j] x^j`` (B, k-1), with multiplicity; roots at
+    infinity (vanishing leading coefficients) are ``inf``; a zero filter gives NaN (no roots)."""
+    B, k = w.shape
+    out = np.full((B, k - 1), np.nan + 0j)
+    scale = np.max(np.abs(w), axis=1)
+    lead = np.abs(w[:, -1])
+    good = (scale > 0) & (lead >= 1e-8 * scale)
+    if np.any(good) and k > 1:
+        q = w[good] / w[good, -1:]
+        companion = np.zeros((int(good.sum()), k - 1, k - 1))
+        companion[:, 0, :] = -q[:, -2::-1]
+        companion[:, np.arange(1, k - 1), np.arange(k - 2)] = 1.0
+        out[good] = np.linalg.eigvals(companion)
+    for b in np.flatnonzero(~good & (scale > 0)):  # roots near or at infinity: the careful way
+        structure = _structure(w[b], 1e-300)
+        values = [complex(r) for r, m in zip(structure.roots, structure.multiplicities) for _ in range(int(m))]
+        out[b, :len(values)] = values
+    return out
+
+
+def _chordal_matrix(a: NDArray[np.complex128], b: NDArray[np.complex128]) -> NDArray[np.float64]:
+    """Chordal distances between the roots a (B, m) and b (B, n): (B, m, n); NaN never close."""
+    x, y = a[:, :, None], b[:, None, :]
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        finite = np.abs(x - y) / np.sqrt((1 + np.abs(x) ** 2) * (1 + np.abs(y) ** 2))
+        to_inf_x = 1 / np.sqrt(1 + np.abs(y) ** 2)
+        to_inf_y = 1 / np.sqrt(1 + np.abs(x) ** 2)
+    inf_x, inf_y = np.isinf(x), np.isinf(y)
+    d = np.where(inf_x & inf_y, 0.0, np.where(inf_x, to_inf_x, np.where(inf_y, to_inf_y, finite)))
+    return np.where(np.isnan(x) | np.isnan(y), np.inf, d)
+
+
+def shared_roots_batch(arch: Architecture, theta: NDArray[np.float64], tol: float = 1e-4
+                       ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """:func:`shared_roots` for many runs at once (rows of ``theta``, stride-one 1D): whether
+    two layers share a root (chordal distance ``<= tol`` between a root of one and a root of
+    the other), and whether every two equal-size layers that share one are equal up to sign.
+    Vectorised over the runs (companion-matrix eigenvalues), for the thousands of limits of
+    the experiments."""
+    rows = np.atleast_2d(np.asarray(theta, dtype=np.float64))
+    B = rows.shape[0]
+    layers = [np.asarray(w, dtype=np.float64).reshape(B, -1) for w in arch.split(rows)]
+    roots = [_layer_roots(w) if w.shape[1] > 1 else np.zeros((B, 0), dtype=complex) for w in layers]
+    shared = np.zeros(B, dtype=bool)
+    equal = np.ones(B, dtype=bool)
+    for i in range(len(layers)):
+        for j in range(i + 1, len(layers)):
+            if roots[i].shape[1] == 0 or roots[j].shape[1] == 0:
+                continue
+            pair = np.any(_chordal_matrix(roots[i], roots[j]) <= tol, axis=(1, 2))
+            shared |= pair
+            if layers[i].shape[1] == layers[j].shape[1]:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    a = layers[i] / np.linalg.norm(layers[i], axis=1, keepdims=True)
+                    b = layers[j] / np.linalg.norm(layers[j], axis=1, keepdims=True)
+                close = np.minimum(np.linalg.norm(a - b, axis=1), np.linalg.norm(a + b, axis=1)) < 1e-3
+                equal &= ~pair | close
+    return shared, shared & equal
 
 
 def _targets(arch: Architecture, kind: str, rng: np.random.Generator) -> NDArray[np.float64] | None:
@@ -115,7 +177,8 @@ def repeated_filters(*, full: bool = False, seed: int = 0, show_progress: bool =
                                 scale=0.5, polish=True)
                 done = trained.converged
                 v = trained.v[done]
-                flags = [shared_roots(arch, t) for t in trained.theta[done]]
+                has_shared, equal_sign = shared_roots_batch(arch, trained.theta[done])
+                flags = list(zip(has_shared.tolist(), equal_sign.tolist()))
                 if init == "balanced":
                     tally["shared"].append(sum(f[0] for f in flags))
                     tally["equal"].append(sum(f[1] for f in flags))
