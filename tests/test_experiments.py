@@ -234,3 +234,17 @@ def test_batched_shared_roots_agree_with_the_per_run_check(k):
     reference = np.array([shared_roots(arch, t) for t in theta])
     assert np.array_equal(has, reference[:, 0]) and np.array_equal(equal, reference[:, 1])
     assert has[:60].all()
+
+
+def test_plotting_leaves_the_users_backend_alone(tmp_path):
+    # issue 18: plotting called matplotlib.use("Agg"), which stopped inline figures in Jupyter
+    import subprocess
+    import sys
+
+    code = ("import matplotlib\nmatplotlib.use('svg')\nfrom pathlib import Path\nfrom lcnfast import plotting\n"
+            f"plotting.plot_drift_vs_lr([{{'method': 'gd, 10 steps', 'lr': 0.1, 'median_abs_drift': 1e-3}}], "
+            f"Path({str(tmp_path / 'd.png')!r}), runs=3)\nprint(matplotlib.get_backend())\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-500:]
+    assert run.stdout.strip() == "svg"
+    assert (tmp_path / "d.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,4 +1,5 @@
-"""Figures of the experiments (matplotlib, the ``plot`` extra; headless Agg backend)."""
+"""Figures of the experiments (matplotlib, the ``plot`` extra; figures made with its object API,
+without pyplot, so the user's backend is never changed)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,14 @@ import numpy as np
 __all__ = ["plot_boundary_distances", "plot_drift_vs_lr", "plot_k22_space", "plot_landscape"]
 
 
-def _pyplot() -> Any:
+def _figure(**kwargs: Any) -> Any:
+    """A matplotlib ``Figure`` made with the object API: no pyplot, no global state (the
+    user's backend, e.g. inline figures in Jupyter, is left alone)."""
     try:
-        import matplotlib
+        from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("figures need matplotlib: pip install 'lcnfast[plot]'") from exc
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return Figure(**kwargs)
 
 
 def _save(fig: Any, path: Path) -> None:
@@ -48,10 +48,10 @@ def plot_k22_space(path: Path, *, seed: int = 0) -> Path:
     from .losses import QuadraticLoss
     from .training import train
 
-    plt = _pyplot()
     arch = Architecture([2, 2])
     rng = np.random.default_rng(seed)
-    fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    fig = _figure(figsize=(6.4, 5.2))
+    ax = fig.subplots()
     shown = 0
     b = np.linspace(-7, 7, 600)
     ax.fill_betweenx(b, -10, b**2 / 4, color="#cfe3f3", label="function space  $v_1^2 \\geq 4 v_0 v_2$")
@@ -90,7 +90,6 @@ def plot_k22_space(path: Path, *, seed: int = 0) -> Path:
              fontsize=6.5)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     _save(fig, path)
-    plt.close(fig)
     return path
 
 
@@ -98,8 +97,8 @@ def plot_drift_vs_lr(rows: list[dict[str, Any]], path: Path, runs: int | None = 
     """Median invariant drift of GD against ``lr`` (log-log): over a fixed number of steps
     (slope 2, the ``lr^2`` law) and over a fixed time span (slope 1), with the gradient-flow
     level; ``runs`` (the runs behind each point) goes into the title."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.8, 4.3))
+    fig = _figure(figsize=(5.8, 4.3))
+    ax = fig.subplots()
     for regime, style in (("gd, 10 steps", "o-"), ("gd, time span fixed", "s-")):
         sel = [r for r in rows if r["method"] == regime]
         if not sel:
@@ -119,7 +118,6 @@ def plot_drift_vs_lr(rows: list[dict[str, Any]], path: Path, runs: int | None = 
     ax.legend(fontsize=8)
     fig.tight_layout()
     _save(fig, path)
-    plt.close(fig)
     return path
 
 
@@ -129,10 +127,10 @@ def plot_boundary_distances(distances: dict[str, list[float]], path: Path) -> Pa
     kind, labelled with the number of limits it shows: limits on the boundary show up at
     the level of the convergence accuracy. Rows without limits inside the space are named
     under the plot, not dropped silently."""
-    plt = _pyplot()
     keys = [k for k, v in distances.items() if v]
     empty = [k for k, v in distances.items() if not v]
-    fig, ax = plt.subplots(figsize=(7.2, 0.42 * max(len(keys), 1) + 1.6))
+    fig = _figure(figsize=(7.2, 0.42 * max(len(keys), 1) + 1.6))
+    ax = fig.subplots()
     rng = np.random.default_rng(0)
     for row, key in enumerate(keys):
         values = np.log10(np.maximum(np.asarray(distances[key]), 1e-17))
@@ -147,7 +145,6 @@ def plot_boundary_distances(distances: dict[str, list[float]], path: Path) -> Pa
         fig.text(0.01, 0.01, "no converged limit inside the space: " + "; ".join(empty), fontsize=6)
     fig.tight_layout(rect=(0, 0.04 if empty else 0, 1, 1))
     _save(fig, path)
-    plt.close(fig)
     return path
 
 
@@ -155,11 +152,11 @@ def plot_landscape(reach: dict[str, list[tuple[float, float, str]]], path: Path,
     """For each architecture, its critical points by loss (relative to the global minimum),
     coloured by verdict, with the share of all GD runs (``runs`` of them, printed on each
     panel) that end at each."""
-    plt = _pyplot()
     from matplotlib.patches import Patch
 
     colours = {"minimum": "#2e7d32", "saddle": "#c0504d", "maximum": "#7030a0", "degenerate": "#7f7f7f"}
-    fig, axes = plt.subplots(1, len(reach), figsize=(3.0 * len(reach), 3.9), squeeze=False)
+    fig = _figure(figsize=(3.0 * len(reach), 3.9))
+    axes = fig.subplots(1, len(reach), squeeze=False)
     for ax, (name, points) in zip(axes[0], reach.items()):
         losses = np.array([p[0] for p in points])
         base = losses.min() if losses.size else 0.0
@@ -177,5 +174,4 @@ def plot_landscape(reach: dict[str, list[tuple[float, float, str]]], path: Path,
                  "ends", fontsize=9)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     _save(fig, path)
-    plt.close(fig)
     return path
