@@ -267,11 +267,12 @@ def _chordal(a: complex, b: complex) -> float:
     rotations of the sphere, so clustering does not depend on where the roots sit."""
     if math.isinf(abs(a)) and math.isinf(abs(b)):
         return 0.0
+    # hypot(1, |z|) = sqrt(1 + |z|^2) without overflowing for huge roots
     if math.isinf(abs(a)):
-        return 1.0 / math.sqrt(1.0 + abs(b) ** 2)
+        return 1.0 / math.hypot(1.0, abs(b))
     if math.isinf(abs(b)):
-        return 1.0 / math.sqrt(1.0 + abs(a) ** 2)
-    return abs(a - b) / math.sqrt((1.0 + abs(a) ** 2) * (1.0 + abs(b) ** 2))
+        return 1.0 / math.hypot(1.0, abs(a))
+    return abs(a - b) / (math.hypot(1.0, abs(a)) * math.hypot(1.0, abs(b)))
 
 
 def _floating_roots(p: NDArray[np.float64]) -> list[complex]:
