@@ -87,6 +87,18 @@ def test_2d_dimension_is_the_generic_jacobian_rank(k, s):
         assert not fs.is_thick and not fs.is_filling
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_2d_stride_one_dimension_formula_against_the_numerical_rank(seed):
+    """``dim = P - (L - 1)`` for stride-one 2D (unique factorisation in R[x, y]), checked on
+    random architectures (1x1, 1xn, nx1 and square layers, up to four layers) against the
+    numerical rank of the Jacobian at random points; a large one answers at once."""
+    rng = np.random.default_rng(seed)
+    k = [(int(a), int(b)) for a, b in rng.integers(1, 4, size=(int(rng.integers(1, 5)), 2))]
+    arch = Architecture(k)
+    assert FunctionSpace(arch).dim == _numpy_rank(arch, seed) == lcnfast.generic_jacobian_rank(arch)
+    assert FunctionSpace(Architecture([(64, 64), (2, 2)])).dim == 64 * 64 + 4 - 1
+
+
 @pytest.mark.parametrize(("k", "d0"), [([3, 3], 4), ([2, 2], 3), ([3, 2, 2], 5), ([4, 4], 4)], ids=str)
 def test_circular_dimension_is_the_generic_jacobian_rank(k, d0):
     arch = Architecture(k, kind="circular", d0=d0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import flint
 import numpy as np
 import pytest
 import sympy
@@ -182,6 +183,37 @@ def test_strided_membership_is_exact_and_thin_spaces_have_no_interior():
     square = np.array([1.0, 2.0, 1.0])
     assert thick.is_boundary(square) and thick.locate(square, tol=1e-9) == "boundary"
     assert len(thick.factorizations(square, tol=1e-9)) == len(thick.factorizations(square)) == 1
+
+
+TINY, HUGE = 5e-324, 1e300  # the smallest subnormal and a huge double: exact answers need ~2100 bits
+
+
+@pytest.mark.parametrize(("v", "member"), [
+    # x (TINY + HUGE x^2) = w1(x) w2(x^2) with w1 = x, w2 = TINY + HUGE y
+    ([0.0, TINY, 0.0, HUGE], True),
+    # (1 + x)(TINY + HUGE x^2), every product exact in float64
+    ([TINY, TINY, HUGE, HUGE], True),
+    # x (1 + TINY x + x^2): the roots of 1 + TINY x + x^2 are -TINY/2 +- i(...), not a pair {z, -z}
+    ([0.0, 1.0, TINY, 1.0], False),
+    ([0.0, 1.0, TINY, HUGE], False),
+    # a c = TINY, b d = HUGE, b c = a d = 0 has no solution
+    ([TINY, 0.0, 0.0, HUGE], False),
+], ids=["x(t+Hx2)", "(1+x)(t+Hx2)", "x(1+tx+x2)", "x(1+tx+Hx2)", "t+Hx3"])
+def test_strided_membership_of_filters_of_extreme_magnitude(v, member):
+    """w1(x) w2(x^2) membership decided exactly for coefficients 2^-1074 next to 1e300 (the
+    power-class step used to isolate a 2149-bit polynomial's roots and took 40 s per filter)."""
+    fs = FunctionSpace(Architecture([2, 2], [2, 1]))
+    assert fs.contains(v) is member
+    # the factorisations found reproduce v to float64 accuracy (relative to its largest entry: the
+    # layer filters are float64, so 2^-1074 next to 1e300 is not kept), in exact arithmetic
+    factors = fs.factorizations(v)
+    assert bool(factors) is member
+    for theta in factors:
+        w1, w2 = fs.arch.split(theta)
+        got = (flint.fmpq_poly([flint.fmpq(*float(c).as_integer_ratio()) for c in w1])
+               * flint.fmpq_poly([flint.fmpq(*float(c).as_integer_ratio()) for c in [w2[0], 0.0, w2[1]]]))
+        coefficients = [float(c) for c in got.coeffs()] + [0.0] * (3 - got.degree())
+        assert np.max(np.abs(np.subtract(coefficients, v))) <= 1e-12 * np.max(np.abs(v))
 
 
 @pytest.mark.parametrize(("k", "s"), [([3, 3], [2, 1]), ([(2, 2), (2, 2)], None), ([2, 3, 2], [2, 1, 1]),

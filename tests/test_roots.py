@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import flint
 import numpy as np
 import pytest
 import sympy
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 import lcnfast
 from lcnfast import _core
-from lcnfast.roots import _exact_counts
+from lcnfast.roots import _exact_counts, _float_certified_counts
 
 X = sympy.Symbol("x")
 
@@ -95,6 +96,56 @@ def test_degree_32_and_beyond():
         v = np.polynomial.polynomial.polymul(np.polynomial.polynomial.polyfromroots(roots),
                                              np.polynomial.polynomial.polypow([1.0, 0.0, 1.0], (degree - len(roots)) // 2))
         assert lcnfast.real_root_count(v) == sympy_count(v)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_high_degree_counts_against_sympy(seed):
+    """Degrees 23 to 99, where the C++ Sturm chains give up: random Gaussian filters, roots at 0
+    and infinity, all-real-root Chebyshev forms, a near-double root and exact double roots
+    (the floating inclusion stage must decline those and leave them to exact arithmetic)."""
+    rng = np.random.default_rng(seed)
+    P = np.polynomial.polynomial
+    k = (24, 40, 64, 100, 33, 57)[seed]
+    gaussian = rng.standard_normal(k)
+    ends = np.concatenate([np.zeros(2), rng.standard_normal(k - 5), np.zeros(3)])
+    chebyshev = np.polynomial.chebyshev.cheb2poly([0.0] * 29 + [1.0])  # 29 simple real roots
+    near_double = P.polyfromroots(np.concatenate([rng.standard_normal(6), [0.5, 0.5 + 1e-13]]))
+    double = P.polymul(P.polypow([-3.0, 1.0], 2), P.polypow([1.0, 1.0, 1.0], 10))  # integers: exact
+    V = [gaussian, ends, chebyshev, near_double, double, -gaussian[::-1] * 2.0**-1000]
+    counts = [int(c) for c in (lcnfast.real_root_count(np.asarray(v)) for v in V)]
+    assert counts == [sympy_count(v) for v in V]
+    assert counts[2] == 29 and counts[4] == 2
+    # the batched call (rows of different degrees, padded with roots at infinity) agrees
+    width = max(v.size for v in V)
+    batch = np.stack([np.concatenate([v, np.zeros(width - v.size)]) for v in V])
+    np.testing.assert_array_equal(lcnfast.real_root_count(batch), [c + width - v.size for c, v in zip(counts, V)])
+
+
+def test_floating_inclusion_stage_proves_only_what_is_true():
+    """The floating stage (inclusion disks with rigorous rounding bounds) against python-flint
+    on 600 filters: every count it claims is right, and it declines every multiple root."""
+    rng = np.random.default_rng(7)
+    P = np.polynomial.polynomial
+    rows = [rng.standard_normal(k) * 10.0 ** rng.integers(-5, 6) for k in rng.integers(2, 70, 400)]
+    for i in range(200):  # repeated and clustered roots; exactly repeated for dyadic roots
+        r = rng.standard_normal(int(rng.integers(1, 12))) if i % 2 else rng.integers(-6, 7, int(rng.integers(1, 6))) / 4.0
+        shift = float(rng.choice([0.0, 1e-15, 1e-9])) if i % 2 else 0.0
+        cluster = r[: int(rng.integers(1, r.size + 1))] + shift
+        rows.append(P.polyfromroots(np.concatenate([r, cluster])))
+    decided_multiple = exact_multiple = 0
+    for v in rows:
+        # a multiple root other than 0 (the root 0 is split off before the floating stage)
+        nonzero = np.flatnonzero(v)
+        exact = flint.fmpq_poly([flint.fmpq(*float(c).as_integer_ratio()) for c in v[nonzero[0]:]])
+        multiple = exact.gcd(exact.derivative()).degree() > 0
+        exact_multiple += multiple
+        total, odd, decided = _float_certified_counts(np.asarray(v)[None])
+        if decided[0]:
+            assert (int(total[0]), int(odd[0])) == _exact_counts(np.asarray(v))
+            decided_multiple += multiple
+    assert decided_multiple == 0
+    assert exact_multiple >= 50  # the claim above was tested on many exact multiple roots
+    assert sum(_float_certified_counts(np.asarray(v)[None])[2][0] for v in rows[:400]) >= 390  # the common case
 
 
 def sympy_structure(v):

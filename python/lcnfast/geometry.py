@@ -180,7 +180,9 @@ class FunctionSpace:
     def dim(self) -> int:
         """``dim M``.
 
-        Stride-one 1D: ``k`` (DESIGN.md 3). Everything else (strides, circular, 2D): the
+        Stride-one 1D: ``k`` (DESIGN.md 3). Stride-one 2D: ``P - (L - 1)`` (the layer
+        filters of a generic product are determined up to rescaling and finitely many choices,
+        since bivariate polynomials factor uniquely). Everything else (strides, circular): the
         generic rank of the Jacobian of ``mu``, computed exactly (:func:`generic_jacobian_rank`);
         the tests check it against the sequel paper's ``sum_l k_l - (L-1)`` for strides.
         """
@@ -188,6 +190,12 @@ class FunctionSpace:
             a = self._arch
             if self._stride_one_1d:
                 self._dim = int(a.filter_shape[0])
+            elif a.ndim == 2 and not a.is_circular and all(s == (1, 1) for s in a.s):
+                # R[x, y] is a unique factorisation domain: a generic product of the layer
+                # filters factors in finitely many ways up to the L - 1 rescalings, so the
+                # generic fibre has dimension L - 1 (an exact rank of the 4225 x 4100
+                # Jacobian of 64x64,2x2 took minutes)
+                self._dim = a.n_params - (len(a.k) - 1)
             else:
                 self._dim = generic_jacobian_rank(a)
         return int(self._dim)
