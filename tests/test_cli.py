@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from lcnfast.cli import main
@@ -74,3 +75,152 @@ def test_bench_command_prints_the_ratio_table():
     # exact root counts and critical-point counts both agree with sympy
     assert {r["benchmark"]: r["value"] for r in rows if r["metric"] == "disagreements_with_sympy"} == \
         {"roots": 0, "critical": 0}
+
+
+def test_negative_sizes_are_values_not_options(capsys):
+    """``lcnfast info -1,2`` was read as an unknown option on Python 3.10-3.12."""
+    with pytest.raises(SystemExit) as info:
+        main(["info", "-1,2"])
+    assert info.value.code == 2
+    assert "k[0]: must be >= 1, got -1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "filling"), [(["info", "3,2"], True), (["info", "2,2"], False),
+                                               (["info", "2x2,1x1"], None)])
+def test_info_json_has_real_booleans(argv, filling, capsys):
+    assert main(argv + ["--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["filling"] is filling and isinstance(info["thick"], bool)
+
+
+def test_factor_command_decides_membership_and_lists_factorisations(capsys):
+    P = np.polynomial.polynomial
+    cases = [("2,2", "1,3,2", True, "interior", 2), ("2,2", "1,0,1", False, "outside", 0),
+             ("2,2", "1,2,1", True, "boundary", 1), ("2,2,2", "-6,11,-6,1", True, "interior", 6)]
+    for k, v, member, location, count in cases:
+        assert main(["factor", k, v, "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert (out["member"], out["location"], len(out["factorizations"])) == (member, location, count)
+        target = np.array([float(x) for x in v.split(",")])
+        for layers in out["factorizations"]:  # every factorisation multiplies back to v (numpy)
+            product = np.array([1.0])
+            for w in layers:
+                product = P.polymul(product, w)
+            np.testing.assert_allclose(product, target, rtol=1e-9, atol=1e-9)
+    # strided: w1(x) w2(x^2), exact; text output
+    assert main(["factor", "3,3", "--stride", "2,1", "1,0,1,0,1,0,1"]) == 0
+    text = capsys.readouterr().out
+    assert "in the function space: yes (boundary)" in text and "factorisations (up to rescaling the layers): 1" in text
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["factor", "2,2", "1,2"], "v: the end-to-end filter of Architecture([2, 2]) has 3 entries, got 2"),
+    (["factor", "2,2", "1,a,2"], "v: expected comma-separated numbers"),
+    (["factor", "2x2,2x2", "1,2,1,2,4,2,1,2,1"], "exact membership is implemented for 1D"),
+    (["landscape", "2,2", "--data", "missing.npz"], "--data: cannot read missing.npz"),
+])
+def test_factor_and_landscape_errors_exit_2(argv, words, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert words in capsys.readouterr().err
+
+
+def test_landscape_command_lists_every_critical_point(tmp_path, capsys):
+    """From a user's data file (G, u and X, Y forms): the table's lowest loss is not above the
+    best of 300 gradient-descent runs (an independent search), each printed loss is the loss of
+    the printed filter."""
+    import lcnfast
+
+    arch = lcnfast.Architecture([2, 2])
+    G, u = np.eye(3), np.array([2.0, 0.5, 1.0])  # 2 + x/2 + x^2: no real root, outside the space
+    np.savez(tmp_path / "gu.npz", G=G, u=u)
+    assert main(["landscape", "2,2", "--data", str(tmp_path / "gu.npz"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["complete"] and out["points"]
+    losses = [p["loss"] for p in out["points"]]
+    assert losses == sorted(losses)
+    loss = lcnfast.QuadraticLoss(G, u)
+    runs = lcnfast.train(arch, loss, batch=300, steps=20000, seed=1)
+    best = float(np.min(loss.value(lcnfast.end_to_end(arch, runs.theta))))
+    assert losses[0] <= best + 1e-6
+    for p in out["points"]:
+        assert p["loss"] == pytest.approx(float(loss.value(np.array(p["v"]))), rel=1e-9, abs=1e-12)
+    # X, Y data and the text table
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "xy.npz", X=rng.standard_normal((20, 7)), Y=rng.standard_normal((20, 5)))
+    assert main(["landscape", "2,2", "--data", str(tmp_path / "xy.npz")]) == 0
+    text = capsys.readouterr().out
+    assert "critical point(s) of the loss, sorted by loss" in text and "minimum" in text
+
+
+def test_versions_command_and_show_versions(capsys):
+    import lcnfast
+
+    assert main(["versions"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"lcnfast {lcnfast.__version__}"
+    assert f"numpy         {np.__version__}" in out and "backend" in out
+    info = lcnfast.provenance(seed=3)
+    assert info["lcnfast"] == lcnfast.__version__ and info["packages"]["numpy"] == np.__version__
+    assert info["seed"] == 3 and info["backend"] == lcnfast._core.backend()
+    json.dumps(info)  # JSON-ready
+
+
+def test_verbose_logs_and_quiet_silences(capsys):
+    import logging
+
+    try:
+        assert main(["-v", "landscape", "2,2"]) == 0
+        err = capsys.readouterr().err
+        assert "lcnfast: INFO: stratum (2,): " in err and "paths tracked" in err
+        assert main(["landscape", "2,2", "-q"]) == 0
+        assert capsys.readouterr().err == ""
+    finally:
+        logger = logging.getLogger("lcnfast")
+        for handler in [h for h in logger.handlers if getattr(h, "_lcnfast_cli", False)]:
+            logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+        import warnings
+
+        warnings.resetwarnings()
+
+
+def test_the_library_logger_has_only_a_null_handler():
+    import logging
+
+    import lcnfast  # noqa: F401
+
+    handlers = [h for h in logging.getLogger("lcnfast").handlers if not getattr(h, "_lcnfast_cli", False)]
+    assert len(handlers) == 1 and isinstance(handlers[0], logging.NullHandler)
+
+
+def test_ctrl_c_in_reproduce_is_one_line(tmp_path):
+    import os
+    import signal
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "lcnfast", "reproduce", "--out", str(tmp_path / "out"),
+                                "--only", "landscape", "--no-progress"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    time.sleep(6)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "interrupted" in lines[0] and "run the same command again to resume" in lines[0]
+    assert "Traceback" not in err
+
+
+def test_bench_without_sympy_skips_its_baselines(monkeypatch):
+    """In the main job's environment sympy is absent: the suite says so and keeps its rows."""
+    import lcnfast.benchmarks as benchmarks
+
+    monkeypatch.setitem(sys.modules, "sympy", None)  # import sympy -> ImportError
+    monkeypatch.setattr(benchmarks, "_SUITE", [("roots", ["--batch", "200", "--repeat", "1", "--sympy-sample", "5"],
+                                                [("speedup_vs_numpy_roots", ""), ("disagreements_with_sympy", "")])])
+    said: list[str] = []
+    rows = benchmarks.run_suite(echo=said.append)
+    assert any("sympy is not installed" in line for line in said)
+    assert [(r["benchmark"], r["metric"]) for r in rows] == [("roots", "speedup_vs_numpy_roots")]

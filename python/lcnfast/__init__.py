@@ -16,6 +16,8 @@ See DESIGN.md for the conventions; the main entry points are:
 
 from __future__ import annotations
 
+import logging as _logging
+
 try:
     from . import _core
 except ImportError as exc:  # pragma: no cover - depends on how the package was installed
@@ -41,6 +43,10 @@ def _check_backend_request() -> None:
 
 _check_backend_request()
 
+# The library logs to the "lcnfast" logger (and its children: lcnfast.strata, ...) and leaves
+# output to the application: only a NullHandler here (the command line's -v/-q add a handler).
+_logging.getLogger("lcnfast").addHandler(_logging.NullHandler())
+
 from .architecture import MAX_FILTER_ENTRIES, MAX_PARAMS, Architecture
 from .matrices import conv_matrix, network_matrix
 from .critical import Classification, Landscape, LandscapePoint, classify, critical_points, hessian
@@ -56,6 +62,7 @@ from .geometry import (
 )
 from .losses import QuadraticLoss, SquaredLoss, teacher_data
 from .parameterisation import end_to_end, jacobian, vjp
+from .provenance import provenance, show_versions
 from .strata import StratumCriticalPoints, ed_degree, generic_count, start_system_cache, stratum_critical_points
 from .torch_interop import from_torch, to_torch
 from .training import STATUSES, Invariants, Trajectory, TrainResult, auto_lr, auto_tol, balance, invariants, train
@@ -63,6 +70,8 @@ from .training import STATUSES, Invariants, Trajectory, TrainResult, auto_lr, au
 __version__: str = _core.__version__
 
 __all__ = [
+    "provenance",
+    "show_versions",
     "Architecture",
     "Classification",
     "Factorization",

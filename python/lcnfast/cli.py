@@ -2,12 +2,18 @@
 
 ``lcnfast info 3,2,2 --stride 1,2,1 --d0 32`` prints an architecture's summary; 2D
 layers are written ``ROWSxCOLS``, e.g. ``lcnfast info 2x2,3x2 --stride 1x1,2x1``.
+``lcnfast factor 2,2 1,3,2`` decides whether a filter is in the function space and lists
+its factorisations; ``lcnfast landscape 2,2,2 --random-data 0`` prints every critical point
+of a loss; ``lcnfast versions`` prints what a bug report needs. ``-v``/``-q`` set how much
+is logged (the ``lcnfast`` logger) and shown.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -87,22 +93,125 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _architecture(args: argparse.Namespace) -> Architecture:
+    kind = "circular" if getattr(args, "circular", False) else "valid"
+    return Architecture(args.k, getattr(args, "stride", None), kind=kind, d0=getattr(args, "d0", None))
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
-    kind = "circular" if args.circular else "valid"
-    arch = Architecture(args.k, args.stride, kind=kind, d0=args.d0)
+    arch = _architecture(args)
     info = arch.summary()
     fs = FunctionSpace(arch)
     info["function_space_dim"] = fs.dim
     info["ambient_dim"] = fs.ambient_dim
     info["thick"] = fs.is_thick
+    filling: bool | None
     try:
-        info["filling"] = "yes" if fs.is_filling else "no"
+        filling = bool(fs.is_filling)
     except NotImplementedError:
-        info["filling"] = "unknown"
-    if args.json:
+        filling = None
+    if args.json:  # real JSON: true / false / null
+        info["filling"] = filling
         print(json.dumps({key: _jsonable(value) for key, value in info.items()}))
     else:
+        info["filling"] = {True: "yes", False: "no", None: "unknown"}[filling]
         print(_format_info(arch, info))
+    return 0
+
+
+def _parse_filter(text: str) -> list[float]:
+    try:
+        return [float(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"v: expected comma-separated numbers, got {text!r}") from None
+
+
+def _cmd_factor(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    arch = _architecture(args)
+    fs = FunctionSpace(arch)
+    v = np.asarray(args.v, dtype=np.float64)
+    size = int(np.prod(arch.filter_shape))
+    if v.size != size:
+        raise ValueError(f"v: the end-to-end filter of {arch!r} has {size} entries"
+                         + (f" ({'x'.join(map(str, arch.filter_shape))}, row by row)" if arch.ndim == 2 else "")
+                         + f", got {v.size}")
+    v = v.reshape(arch.filter_shape)
+    member = bool(fs.contains(v))
+    location = str(fs.locate(v)) if arch.ndim == 1 else ("inside" if member else "outside")
+    factorizations = fs.factorizations(v) if member else []
+    if args.json:
+        print(json.dumps({"v": v.tolist(), "member": member, "location": location,
+                          "factorizations": [[w.tolist() for w in arch.split(theta)] for theta in factorizations]}))
+        return 0
+    print(f"{arch!r}, v = {np.array2string(v, separator=', ')}")
+    print(f"  in the function space: {'yes' if member else 'no'} ({location})")
+    if member:
+        print(f"  factorisations (up to rescaling the layers): {len(factorizations)}")
+        for i, theta in enumerate(factorizations, 1):
+            layers = "  ".join(f"w{l + 1} = {np.array2string(w, precision=6, separator=', ')}"
+                               for l, w in enumerate(arch.split(theta)))
+            print(f"  {i:>3}. {layers}")
+    return 0
+
+
+def _landscape_loss(args: argparse.Namespace, arch: Architecture) -> Any:
+    """The loss of ``lcnfast landscape``: from --data (X, Y or G, u arrays) or random data."""
+    import numpy as np
+
+    from .losses import QuadraticLoss, SquaredLoss
+
+    if args.data is not None:
+        try:
+            with np.load(args.data, allow_pickle=False) as stored:
+                arrays = {key: np.asarray(stored[key]) for key in stored.files}
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"--data: cannot read {args.data} as an .npz file ({exc})") from None
+        if {"G", "u"} <= set(arrays):
+            return QuadraticLoss(arrays["G"], arrays["u"])
+        if {"X", "Y"} <= set(arrays):
+            X = arrays["X"]
+            return SquaredLoss.from_data(Architecture(arch.k, arch.s, d0=int(X.shape[1])), X, arrays["Y"])
+        raise ValueError(f"--data: {args.data} holds {sorted(arrays)}; expected arrays X and Y (inputs and "
+                         "targets, samples in rows) or G and u (the quadratic loss (v - u)^T G (v - u))")
+    K = int(arch.filter_shape[0])
+    rng = np.random.default_rng(args.random_data)
+    d0 = K + 4
+    X = rng.standard_normal((4 * K, d0))
+    Y = rng.standard_normal((4 * K, d0 - K + 1))  # random data, no teacher
+    return SquaredLoss.from_data(Architecture(arch.k, arch.s, d0=d0), X, Y)
+
+
+def _cmd_landscape(args: argparse.Namespace) -> int:
+    from .critical import critical_points
+
+    arch = _architecture(args)
+    loss = _landscape_loss(args, arch)
+    landscape = critical_points(arch, loss, seed=args.seed, progress=not args.quiet and sys.stderr.isatty())
+    rows = [{"loss": f"{p.loss:.6g}", "partition": ",".join(map(str, p.partition)) or "-", "location": p.location,
+             "verdict": p.verdict, "lifts": str(len(p.lifts)),
+             "v": "[" + ", ".join(f"{x:.4g}" for x in p.v) + "]"} for p in landscape.points]
+    if args.json:
+        print(json.dumps({"complete": landscape.complete, "points": [
+            {"loss": p.loss, "partition": list(p.partition), "location": p.location, "verdict": p.verdict,
+             "lifts": len(p.lifts), "v": p.v.tolist()} for p in landscape.points]}))
+        return 0
+    print(f"{arch!r}: {len(rows)} critical point(s) of the loss, sorted by loss"
+          + ("" if landscape.complete else " (INCOMPLETE: some homotopy paths were not recovered)"))
+    if rows:
+        columns = list(rows[0])
+        widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
+        print("  " + "  ".join(c.ljust(widths[c]) for c in columns))
+        for r in rows:
+            print("  " + "  ".join(r[c].ljust(widths[c]) for c in columns))
+    return 0
+
+
+def _cmd_versions(args: argparse.Namespace) -> int:
+    from .provenance import show_versions
+
+    show_versions()
     return 0
 
 
@@ -111,7 +220,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
     only = [n.strip() for n in args.only.split(",")] if args.only else None
     reproduce(args.out, full=args.full, seed=args.seed, only=only, force=args.force,
-              show_progress=not args.no_progress)
+              show_progress=not (args.no_progress or args.quiet), echo=None if args.quiet else print)
     return 0
 
 
@@ -119,7 +228,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from .experiments import sweep
 
     sweep(args.config, args.scheduler, out=args.out, serial=args.serial, workers=args.workers,
-          retry_failed=args.retry_failed, show_progress=not args.no_progress)
+          retry_failed=args.retry_failed, show_progress=not (args.no_progress or args.quiet),
+          echo=None if args.quiet else print)
     return 0
 
 
@@ -139,24 +249,73 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return subprocess.run(command, env=env, check=False).returncode
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that reads ``-1,2`` or ``-0.5,1`` as a value, not as an option (on
+    every Python: 3.13 does so already, 3.10 to 3.12 took it for an unknown option)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
+
+
+def _verbosity(parser: argparse.ArgumentParser) -> None:
+    """-v / -q, accepted before or after the command (``lcnfast -v reproduce``, ``lcnfast reproduce -v``)."""
+    parser.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                        help="log what lcnfast does (the 'lcnfast' logger; -vv for debug detail)")
+    parser.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="only errors: no progress bars, tables or warnings logged")
+
+
+def _architecture_arguments(parser: argparse.ArgumentParser, circular: bool = True) -> None:
+    parser.add_argument("k", type=lambda t: _parse_sizes(t, "k"), help="filter sizes, e.g. 3,2,2 (2D: 2x2,3x2)")
+    parser.add_argument("--stride", "-s", type=lambda t: _parse_sizes(t, "--stride"), default=None,
+                        help="strides, e.g. 1,2,1 (default all 1)")
+    if circular:
+        parser.add_argument("--d0", type=_parse_width, default=None, help="input width (2D: ROWSxCOLS)")
+        parser.add_argument("--circular", action="store_true", help="circular layers (needs --d0)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lcnfast`` command."""
-    parser = argparse.ArgumentParser(
-        prog="lcnfast", description="Geometry and optimisation of linear convolutional networks.")
+    parser = _Parser(prog="lcnfast", description="Geometry and optimisation of linear convolutional networks.")
     parser.add_argument("--version", action="version", version=f"lcnfast {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _verbosity(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     info = sub.add_parser("info", help="summarise an architecture",
                           description="Summarise an architecture: end-to-end filter size and stride, "
                                       "widths, parameters, even filters.")
-    info.add_argument("k", type=lambda t: _parse_sizes(t, "k"),
-                      help="filter sizes, e.g. 3,2,2 (2D: 2x2,3x2)")
-    info.add_argument("--stride", "-s", type=lambda t: _parse_sizes(t, "--stride"), default=None,
-                      help="strides, e.g. 1,2,1 (default all 1)")
-    info.add_argument("--d0", type=_parse_width, default=None, help="input width (2D: ROWSxCOLS)")
-    info.add_argument("--circular", action="store_true", help="circular layers (needs --d0)")
+    _architecture_arguments(info)
     info.add_argument("--json", action="store_true", help="print one JSON object")
+    _verbosity(info)
     info.set_defaults(func=_cmd_info)
+    factor = sub.add_parser("factor", help="is a filter in the function space? its factorisations",
+                            description="Decide exactly whether the end-to-end filter v (coefficients of "
+                                        "1, x, x^2, ...) is in the function space of the architecture, where "
+                                        "(interior or boundary), and list its factorisations into layer filters.")
+    _architecture_arguments(factor, circular=False)
+    factor.add_argument("v", type=_parse_filter, help="the filter, e.g. 1,3,2")
+    factor.add_argument("--json", action="store_true", help="print one JSON object")
+    _verbosity(factor)
+    factor.set_defaults(func=_cmd_factor)
+    land = sub.add_parser("landscape", help="every critical point of a loss (stride-one 1D)",
+                          description="Enumerate every critical point of the squared loss of a stride-one 1D "
+                                      "architecture (homotopy continuation on every stratum) and print them "
+                                      "by loss with their partition, location and verdict.")
+    land.add_argument("k", type=lambda t: _parse_sizes(t, "k"), help="filter sizes, e.g. 2,2,2")
+    data = land.add_mutually_exclusive_group()
+    data.add_argument("--data", default=None, metavar="FILE.npz",
+                      help="arrays X and Y (samples in rows) or G and u (the loss (v - u)^T G (v - u))")
+    data.add_argument("--random-data", type=int, default=0, metavar="SEED",
+                      help="Gaussian inputs and targets from this seed (the default, seed 0)")
+    land.add_argument("--seed", type=int, default=0, help="seed of the homotopy's random choices")
+    land.add_argument("--json", action="store_true", help="print one JSON object")
+    _verbosity(land)
+    land.set_defaults(func=_cmd_landscape)
+    versions = sub.add_parser("versions", help="versions, SIMD backend, threads and CPU (for bug reports)",
+                              description="Print lcnfast's version and its dependencies', the SIMD backend, "
+                                          "threads and CPU model (lcnfast.show_versions()).")
+    versions.set_defaults(func=_cmd_versions)
     rep = sub.add_parser("reproduce", help="run the paper's kind of experiments (tables, figures, summary.md)",
                          description="Run the experiments: function spaces, strides, invariants, repeated "
                                      "filters. Results, figures and summary.md go to --out; finished "
@@ -167,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--only", default=None, help="comma-separated experiment names")
     rep.add_argument("--force", action="store_true", help="recompute finished experiments")
     rep.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _verbosity(rep)
     rep.set_defaults(func=_cmd_reproduce)
     swp = sub.add_parser("sweep", help="run a landscape sweep from a TOML config on Dask (resumable)",
                          description="Run a landscape sweep (architectures x data sets x chunks of GD starts, "
@@ -182,6 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--serial", action="store_true", help="run in this process without Dask (same numbers)")
     swp.add_argument("--retry-failed", action="store_true", help="run again the tasks recorded as failed")
     swp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _verbosity(swp)
     swp.set_defaults(func=_cmd_sweep)
     bench = sub.add_parser("bench", help="run the benchmarks at a small size and print their ratios",
                            description="Run the bench/ suite (lcnfast.benchmarks) at a small size: ratios "
@@ -192,13 +353,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    """Send the ``lcnfast`` logger to stderr at the level -v/-q ask for (the library itself
+    only has a NullHandler), and warnings through logging when quiet."""
+    level = logging.ERROR if quiet else {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logger = logging.getLogger("lcnfast")
+    for old in [h for h in logger.handlers if getattr(h, "_lcnfast_cli", False)]:  # main() called again
+        logger.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("lcnfast: %(levelname)s: %(message)s"))
+    handler._lcnfast_cli = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    if quiet:
+        import warnings
+
+        warnings.simplefilter("ignore")
+
+
+def _interrupted(args: argparse.Namespace) -> str:
+    """One line for Ctrl-C: what was kept and how to go on."""
+    if args.command == "reproduce":
+        return (f"lcnfast reproduce: interrupted; finished experiments are saved under {args.out}/ (one "
+                "result.json each) and are reused: run the same command again to resume")
+    if args.command == "sweep":
+        return (f"lcnfast sweep: interrupted; every finished task is saved in {args.out}/tasks.jsonl: run the "
+                "same command again to resume")
+    return f"lcnfast {args.command}: interrupted"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (2 for bad input, 130 after Ctrl-C)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.verbose = getattr(args, "verbose", 0) or 0
+    args.quiet = bool(getattr(args, "quiet", False))
+    _configure_logging(args.verbose, args.quiet)
     try:
         return int(args.func(args))
-    except (ValueError, TypeError, ConnectionError, ImportError) as exc:
+    except KeyboardInterrupt:
+        print(_interrupted(args), file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, ConnectionError, ImportError, NotImplementedError) as exc:
         parser.exit(2, f"lcnfast {args.command}: error: {exc}\n")
     return 2  # pragma: no cover
 

@@ -14,6 +14,7 @@ exact rational number, so questions about a given filter have exact answers:
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from ._validation import as_real, as_real_array, resolve_threads
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["RootStructure", "discriminant", "real_root_count", "root_structure"]
 
@@ -287,6 +290,9 @@ def _root_counts(v: ArrayLike, threads: int | None = None) -> tuple[NDArray[np.i
         float_total, float_odd, decided = _float_certified_counts(rows[pending])
         total[pending[decided]] = float_total[decided]
         odd[pending[decided]] = float_odd[decided]
+        if not decided.all():
+            _log.debug("real_root_count: %d of %d filter(s) decided in exact arithmetic (python-flint: "
+                       "near-multiple roots)", int((~decided).sum()), rows.shape[0])
         for i in pending[~decided]:
             total[i], odd[i] = _exact_counts(rows[i])
     return total, odd, np.asarray(zero, dtype=bool)

@@ -8,6 +8,7 @@ skipping experiments whose result file exists, and ties everything together in
 
 from __future__ import annotations
 
+import logging
 import json
 import time
 import warnings
@@ -16,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..provenance import provenance
 from ._common import ExperimentResult, csv_text, file_digest, markdown_table, write_csv, write_json, write_text
 from .landscape import landscape
 from .spaces import function_spaces, strides
 from .sweeps import SweepConfig, load_config, sweep
 from .training import invariants_experiment, repeated_filters, shared_roots
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "EXPERIMENTS",
@@ -100,35 +104,44 @@ def reproduce(out: str | Path = "lcnfast-results", *, full: bool = False, seed: 
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     results = []
+    origins: list[dict[str, Any] | None] = []
     for name in names:
         folder = root / name
         path = folder / "result.json"
         settings = {"full": bool(full), "seed": int(seed), "lcnfast": __version__, "format": RESULT_FORMAT}
         data = _read_result(path) if path.exists() and not force else None
+        if data is not None and data.get("settings") != settings and echo:
+            echo(f"[{name}] recomputing: {path} was computed with {_describe(data.get('settings'))}, "
+                 f"this run is {_describe(settings)}")
         if data is not None and data.get("settings") == settings:
             result = ExperimentResult.from_json(data["result"])
             repaired = _restore_outputs(result, folder, data.get("outputs", {}), seed)
             if repaired:
                 write_json(path, {"settings": settings, "result": result.to_json(),
-                                  "outputs": _output_digests(result, folder)})
+                                  "outputs": _output_digests(result, folder), "provenance": data.get("provenance")})
             results.append(result)
+            origins.append(data.get("provenance"))
             if echo:
                 echo(f"[{name}] reused {path} (use --force to recompute)"
                      + (f"; rewrote {', '.join(repaired)} (missing or changed)" if repaired else ""))
                 echo(result.markdown())
             continue
         start = time.perf_counter()
+        _log.info("reproduce: running %s (%s size, seed %d)", name, "full" if full else "default", seed)
         folder.mkdir(parents=True, exist_ok=True)
         result = EXPERIMENTS[name](full=full, seed=seed, show_progress=show_progress)
         _figures(result, folder, seed)
         result.parameters["seconds"] = round(time.perf_counter() - start, 2)
         for table, rows in result.tables.items():
             write_csv(folder / _csv_name(table), rows)
-        write_json(path, {"settings": settings, "result": result.to_json(), "outputs": _output_digests(result, folder)})
+        origin = provenance(seed=seed)
+        write_json(path, {"settings": settings, "result": result.to_json(), "outputs": _output_digests(result, folder),
+                          "provenance": origin})
         results.append(result)
+        origins.append(origin)
         if echo:
             echo(result.markdown())
-    _summary(root, results, full=full, seed=seed)
+    _summary(root, results, origins, full=full, seed=seed)
     if echo:
         echo(f"summary: {root / 'summary.md'}")
     return results
@@ -183,7 +196,32 @@ def _restore_outputs(result: ExperimentResult, folder: Path, recorded: dict[str,
     return repaired
 
 
-def _summary(root: Path, results: list[ExperimentResult], *, full: bool, seed: int) -> None:
+def _describe(settings: Any) -> str:
+    """The settings of a result file in words (what differs when it is not reused)."""
+    if not isinstance(settings, dict):
+        return "unknown settings"
+    size = "full" if settings.get("full") else "default"
+    return (f"lcnfast {settings.get('lcnfast', 'of an unknown version')}, result format {settings.get('format', 1)}, "
+            f"{size} size, seed {settings.get('seed')}")
+
+
+def _provenance_lines(names: list[str], origins: list[dict[str, Any] | None]) -> list[str]:
+    """The summary's provenance section: what computed each experiment, and where."""
+    lines = ["## Provenance", ""]
+    for name, origin in zip(names, origins):
+        if not origin:
+            lines.append(f"* {name}: computed by an earlier run that recorded no provenance")
+            continue
+        packages = origin.get("packages", {})
+        lines.append(
+            f"* {name}: lcnfast {origin.get('lcnfast')}, Python {origin.get('python')}, numpy {packages.get('numpy')}, "
+            f"python-flint {packages.get('python-flint')}; {origin.get('backend')} kernels, {origin.get('threads')} "
+            f"threads on {origin.get('cpu')}; `{' '.join(origin.get('command', []))}` at {origin.get('time')}")
+    return lines + [""]
+
+
+def _summary(root: Path, results: list[ExperimentResult], origins: list[dict[str, Any] | None], *, full: bool,
+             seed: int) -> None:
     lines = [f"# lcnfast {__version__}: reproduced experiments", "",
              f"Size: {'full' if full else 'default (quick)'}; seed {seed}. Every number and every finding below was "
              "computed by this run (or a previous run of this version with the same settings, reused): each finding "
@@ -195,4 +233,5 @@ def _summary(root: Path, results: list[ExperimentResult], *, full: bool, seed: i
     for result in results:
         body = result.markdown().replace("](", f"]({result.name}/", len(result.figures))
         lines += [body, ""]
+    lines += _provenance_lines([result.name for result in results], origins)
     write_text(root / "summary.md", "\n".join(lines))

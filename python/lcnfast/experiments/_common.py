@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["NO_DATA", "ExperimentResult", "append_line", "csv_text", "file_digest", "markdown_table", "progress",
-           "wilson_interval", "write_bytes", "write_csv", "write_json", "write_text"]
+import numpy as np
+
+__all__ = ["NO_DATA", "ExperimentResult", "append_line", "csv_text", "file_digest", "json_safe", "json_text",
+           "markdown_table", "progress", "wilson_interval", "write_bytes", "write_csv", "write_json", "write_text"]
 
 #: What a table shows for a fraction with nothing to count (never 0).
 NO_DATA = "no data"
@@ -69,8 +72,8 @@ def _fmt(value: Any) -> str:
     if value is None:  # nothing to show (e.g. the loss of a row that is not a point)
         return ""
     if isinstance(value, float):
-        if value != value:  # NaN
-            return "nan"
+        if value != value:  # NaN: shown as in a table read back from JSON (null)
+            return ""
         return f"{value:.4g}"
     if isinstance(value, (list, tuple)):
         return "(" + ",".join(_fmt(v) for v in value) + ")"
@@ -113,9 +116,30 @@ def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities as ``None`` (JSON has no NaN: ``null``), numpy
+    scalars and arrays as Python numbers and lists, tuples as lists."""
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return json_safe(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def json_text(data: Any, **kwargs: Any) -> str:
+    """Standard JSON (``allow_nan=False``; NaN written as ``null``, see :func:`json_safe`)."""
+    return json.dumps(json_safe(data), allow_nan=False, **kwargs)
+
+
 def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (:func:`write_bytes`)."""
-    write_text(path, json.dumps(data, indent=2, default=float))
+    """Write JSON atomically (:func:`write_bytes`); NaN becomes ``null``."""
+    write_text(path, json_text(data, indent=2))
 
 
 def csv_text(rows: Sequence[dict[str, Any]]) -> str:

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ..provenance import provenance
 from ._common import ExperimentResult, append_line, progress, write_csv, write_json, write_text
 
 __all__ = ["SweepConfig", "SweepTask", "load_config", "sweep", "sweep_tasks"]
@@ -294,7 +295,8 @@ class _Journal:
                 raise ValueError(f"out: {folder} holds a sweep run by lcnfast {saved.get('lcnfast')}, this is "
                                  f"{__version__}: its results are not mixed with new ones; choose another --out")
         else:
-            write_json(header, {"fingerprint": fingerprint, "lcnfast": __version__, "config": config.to_json()})
+            write_json(header, {"fingerprint": fingerprint, "lcnfast": __version__, "config": config.to_json(),
+                                "provenance": provenance(seed=config.seed)})
         self.done: dict[str, dict[str, Any]] = {}
         self.skipped = 0  # unreadable journal lines (reported, their tasks run again)
         if self.path.exists():
@@ -532,8 +534,15 @@ def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, clie
     result = _aggregate(cfg, journal.done, time.perf_counter() - start)
     for table, rows in result.tables.items():
         write_csv(folder / f"{table.replace(' ', '_')}.csv", rows)
-    write_json(folder / "result.json", {"fingerprint": cfg.fingerprint(), "result": result.to_json()})
-    write_text(folder / "summary.md", result.markdown())
+    origin = provenance(seed=cfg.seed)
+    write_json(folder / "result.json", {"fingerprint": cfg.fingerprint(), "result": result.to_json(),
+                                        "provenance": origin})
+    packages = origin["packages"]
+    write_text(folder / "summary.md", result.markdown() + (
+        f"\n## Provenance\n\nTables computed by lcnfast {origin['lcnfast']} (Python {origin['python']}, numpy "
+        f"{packages['numpy']}, python-flint {packages['python-flint']}; {origin['backend']} kernels on {origin['cpu']}) "
+        f"at {origin['time']} from the journal {folder / 'tasks.jsonl'}; the sweep started as recorded in "
+        f"{folder / 'sweep.json'}.\n"))
     if echo:
         echo(result.markdown())
     return result
