@@ -28,9 +28,9 @@ ARCH_2D = Architecture([(2, 2), (2, 1)])
         (np.ones(5, dtype=bool), TypeError, "theta: expected real numbers, got dtype bool"),
         (np.array([1.0, np.nan, 0, 0, 0]), ValueError, "theta: contains NaN or infinity"),
         (np.array([1.0, np.inf, 0, 0, 0]), ValueError, "theta: contains NaN or infinity"),
-        (np.zeros(4), ValueError, r"theta: expected shape (5,) or (B, 5)"),
-        (np.zeros((2, 6)), ValueError, r"theta: expected shape (5,) or (B, 5)"),
-        (np.zeros((2, 2, 5)), ValueError, r"theta: expected shape (5,) or (B, 5)"),
+        (np.zeros(4), ValueError, r"theta: expected shape (5,) or a batch (..., 5)"),
+        (np.zeros((2, 6)), ValueError, r"theta: expected shape (5,) or a batch (..., 5)"),
+        (np.zeros((2, 2, 6)), ValueError, r"theta: expected shape (5,) or a batch (..., 5)"),
         (np.zeros((0, 5)), ValueError, "theta: is empty"),
         (np.zeros(0), ValueError, "theta: is empty"),
         (5.0, ValueError, "theta: expected shape"),
@@ -66,8 +66,10 @@ def test_bad_threads_environment(monkeypatch):
 def test_bad_cotangent():
     with pytest.raises(ValueError, match=r"g: expected shape \(4,\)"):
         lcnfast.vjp(ARCH, np.zeros(5), np.zeros(5))
-    with pytest.raises(ValueError, match=r"g: expected shape \(3, 4\)"):
+    with pytest.raises(ValueError, match=r"g: its batch shape \(2,\) does not broadcast with theta's \(3,\)"):
         lcnfast.vjp(ARCH, np.zeros((3, 5)), np.zeros((2, 4)))
+    with pytest.raises(ValueError, match=r"g: expected shape \(4,\) or a batch \(\.\.\., 4\)"):
+        lcnfast.vjp(ARCH, np.zeros((3, 5)), np.zeros((3, 5)))
     with pytest.raises(TypeError, match="g: expected real numbers"):
         lcnfast.vjp(ARCH, np.zeros(5), np.zeros(4, dtype=complex))
     with pytest.raises(ValueError, match="g: contains NaN"):
@@ -169,9 +171,9 @@ def test_fuzz_non_finite_values_are_refused(theta):
 @given(shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=6))
 def test_fuzz_shapes(shape):
     theta = np.ones(shape)
-    ok = theta.size > 0 and len(shape) in (1, 2) and shape[-1] == ARCH.n_params
-    if ok:
-        assert lcnfast.end_to_end(ARCH, theta).shape[-1] == ARCH.filter_size
+    ok = theta.size > 0 and len(shape) >= 1 and shape[-1] == ARCH.n_params
+    if ok:  # any batch shape (..., P) -> (..., K)
+        assert lcnfast.end_to_end(ARCH, theta).shape == shape[:-1] + (ARCH.filter_size,)
     else:
         with pytest.raises(ValueError, match="theta: "):
             lcnfast.end_to_end(ARCH, theta)

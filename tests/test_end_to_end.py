@@ -258,3 +258,49 @@ def test_every_backend_handles_every_tile_width(k, rng):
         _core.set_backend("auto")
     filters = arch.split(theta[-1])
     assert _rel(expected[0][-1].reshape(-1), ref.end_to_end(filters, k, [1] * len(k)).ravel()) < 1e-12
+
+
+@pytest.mark.parametrize(("k", "s"), [([3, 2], None), ([2, 3, 2], [1, 2, 1]), ([(2, 2), (2, 3)], None)], ids=str)
+def test_batches_of_any_shape_and_broadcast_cotangents(k, s):
+    """(..., P) in, (..., K) out; vjp broadcasts g against theta (numpy rules), each entry
+    equal to J(theta)^T g from the multilinear reference Jacobian."""
+    arch = lcnfast.Architecture(k, s)
+    rng = np.random.default_rng(len(k))
+    P, F = arch.n_params, arch.filter_shape
+    theta = rng.standard_normal((2, 3, P))
+    v = lcnfast.end_to_end(arch, theta)
+    assert v.shape == (2, 3) + F
+    for i, j in np.ndindex(2, 3):
+        filters = arch.split(theta[i, j])
+        np.testing.assert_allclose(v[i, j], ref.end_to_end(filters, list(arch.k), list(arch.s)).reshape(F),
+                                   rtol=1e-13, atol=1e-13)
+    out = np.empty((2, 3) + F)
+    assert lcnfast.end_to_end(arch, theta, out=out) is out and np.array_equal(out, v)
+    assert lcnfast.jacobian(arch, theta).shape == (2, 3) + F + (P,)
+    assert lcnfast.jacobian_rank(arch, theta).shape == (2, 3)
+    assert lcnfast.invariants(arch, theta).shape == (2, 3, len(k) - 1)
+
+    def reference_vjp(t, g):
+        J = ref.jacobian(arch.split(t), list(arch.k), list(arch.s))
+        return J.T @ np.asarray(g).ravel()
+
+    g_one = rng.standard_normal(F)
+    g_many = rng.standard_normal((4,) + F)
+    # one cotangent for a batch of points
+    got = lcnfast.vjp(arch, theta, g_one)
+    assert got.shape == (2, 3, P)
+    for i, j in np.ndindex(2, 3):
+        np.testing.assert_allclose(got[i, j], reference_vjp(theta[i, j], g_one), rtol=1e-12, atol=1e-12)
+    # several cotangents at one point: the rows of J^T G
+    got = lcnfast.vjp(arch, theta[0, 0], g_many)
+    assert got.shape == (4, P)
+    for n in range(4):
+        np.testing.assert_allclose(got[n], reference_vjp(theta[0, 0], g_many[n]), rtol=1e-12, atol=1e-12)
+    # (2, 1, P) against (4, F) -> (2, 4, P)
+    got = lcnfast.vjp(arch, theta[:, :1], g_many)
+    assert got.shape == (2, 4, P)
+    np.testing.assert_allclose(got[1, 2], reference_vjp(theta[1, 0], g_many[2]), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="g: its batch shape"):
+        lcnfast.vjp(arch, theta, g_many)  # (2, 3) against (4,)
+    with pytest.raises(ValueError, match="theta: expected shape"):
+        lcnfast.end_to_end(arch, np.ones((2, P + 1)))

@@ -232,8 +232,11 @@ def test_progress_callback_and_ctrl_c():
     [
         ({"lr": 0.0}, ValueError, "lr: must be > 0"),
         ({"lr": float("nan")}, ValueError, "lr: must be finite"),
-        ({"lr": "0.1"}, ValueError, "lr: expected a positive number or 'auto'"),
-        ({"lr": [0.1]}, TypeError, "lr: expected a real number"),
+        ({"lr": "0.1"}, ValueError, "lr: expected a positive number, one per run, or 'auto'"),
+        ({"lr": [0.1, 0.2, 0.3]}, ValueError, "lr: expected one number or one per run (1,), got shape (3,)"),
+        ({"lr": [[0.1]]}, ValueError, "lr: expected one number or one per run (1,), got shape (1, 1)"),
+        ({"lr": [True]}, TypeError, "lr: expected real numbers, got dtype bool"),
+        ({"lr": True}, TypeError, "lr: expected a real number, got bool"),
         ({"tol": "tight"}, ValueError, "tol: expected a number >= 0 or 'auto'"),
         ({"retries": -1}, ValueError, "retries: must be >= 0"),
         ({"polish": "yes"}, TypeError, "polish: expected a bool"),
@@ -270,3 +273,31 @@ def test_invariants_function():
     theta = np.array([1.0, 2.0, 0.5, 0.5, 0.5, 3.0])
     np.testing.assert_allclose(lcnfast.invariants(arch, theta), [0.75 - 5.0, 9.0 - 0.75])
     assert lcnfast.invariants(arch, np.tile(theta, (4, 1))).shape == (4, 2)
+
+
+@pytest.mark.parametrize("method", ["gd", "flow"])
+def test_one_learning_rate_per_run(method):
+    """``lr`` of shape (B,): each run equals, bit for bit, the same run trained alone with its
+    step; and on raw data its GD trajectory is the numpy reference's with that step."""
+    arch = lcnfast.Architecture([3, 2, 2], d0=14)
+    rng = np.random.default_rng(11)
+    X, Y = _data(arch, rng)
+    loss = SquaredLoss.from_data(arch, X, Y)
+    theta0 = 0.6 * rng.standard_normal((6, arch.n_params))
+    lrs = np.array([0.02, 0.005, 0.02, 0.01, 0.005, 0.03])
+    together = lcnfast.train(arch, loss, theta0, lr=lrs, steps=120, tol=0.0, method=method, record_every=20,
+                             progress=lambda done, total: None)
+    np.testing.assert_array_equal(together.lr, lrs)
+    for run in range(6):
+        alone = lcnfast.train(arch, loss, theta0[run], lr=float(lrs[run]), steps=120, tol=0.0, method=method,
+                              record_every=20)
+        for field in ("theta", "v", "loss", "grad_norm", "steps"):
+            np.testing.assert_array_equal(getattr(together, field)[run], getattr(alone, field)[0])
+        np.testing.assert_array_equal(together.trajectory.loss[run], alone.trajectory.loss[0])
+    if method == "gd":
+        losses, _, _ = ref.gd_on_raw_data(arch.split(theta0[1]), [3, 2, 2], [1, 1, 1], 14, False, X, Y, 0.005, 120)
+        np.testing.assert_allclose(together.trajectory.loss[1], losses[::20], rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match=r"lr: expected one number or one per run \(6,\)"):
+        lcnfast.train(arch, loss, theta0, lr=np.ones(5))
+    with pytest.raises(ValueError, match="lr: every step must be positive"):
+        lcnfast.train(arch, loss, theta0, lr=np.array([0.1, 0.1, 0.0, 0.1, 0.1, 0.1]))

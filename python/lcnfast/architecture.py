@@ -11,13 +11,15 @@ columns) and the filter is the bivariate product.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Literal, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _core
+from . import _core, _saving
 from ._validation import as_int, as_real_array
 
 __all__ = ["Architecture", "MAX_FILTER_ENTRIES", "MAX_PARAMS", "require_architecture"]
@@ -294,17 +296,17 @@ class Architecture:
 
         Parameters
         ----------
-        theta : array_like, shape (P,) or (B, P)
+        theta : array_like, shape (P,) or (..., P)
             Layers concatenated; 2D filters row-major.
 
         Returns
         -------
         list of ndarray
-            Filter ``l`` of shape ``layer_shapes[l]``, or ``(B, *layer_shapes[l])``.
+            Filter ``l`` of shape ``(..., *layer_shapes[l])``.
         """
         array = as_real_array(theta, "theta")
-        if array.ndim not in (1, 2) or array.shape[-1] != self.n_params:
-            raise ValueError(f"theta: expected shape ({self.n_params},) or (B, {self.n_params}), got {array.shape}")
+        if array.ndim == 0 or array.shape[-1] != self.n_params:
+            raise ValueError(f"theta: expected shape ({self.n_params},) or (..., {self.n_params}), got {array.shape}")
         batch = array.shape[:-1]
         out = []
         start = 0
@@ -361,6 +363,124 @@ class Architecture:
             info["d0"] = widths[0]
             info["widths"] = widths
         return info
+
+    # -- saving ------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The constructor's arguments as a JSON-ready dict (inverse of :meth:`from_dict`).
+
+        Returns
+        -------
+        dict
+            ``k`` and ``s`` (lists of ints, or of ``[rows, columns]`` pairs in 2D), ``kind``
+            and ``d0`` (an int, a pair in 2D, or None).
+
+        Examples
+        --------
+        >>> Architecture([3, 2], [1, 2]).to_dict()
+        {'k': [3, 2], 's': [1, 2], 'kind': 'valid', 'd0': None}
+        >>> Architecture([(2, 2), (3, 1)], kind="circular", d0=(6, 4)).to_dict()["d0"]
+        [6, 4]
+        """
+        def plain(value: Any) -> Any:
+            return list(value) if isinstance(value, tuple) else value
+
+        return {"k": [plain(x) for x in self.k], "s": [plain(x) for x in self.s], "kind": self.kind,
+                "d0": plain(self.d0)}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Architecture:
+        """The architecture a :meth:`to_dict` dict describes.
+
+        Parameters
+        ----------
+        data : dict
+            ``k`` (required), ``s``, ``kind`` and ``d0`` (optional), as :meth:`to_dict` gives
+            them (JSON lists for pairs are fine).
+
+        Returns
+        -------
+        Architecture
+
+        Raises
+        ------
+        TypeError
+            ``data`` is not a dict, or holds values of the wrong type.
+        ValueError
+            Unknown or missing keys, or values the constructor rejects.
+
+        Examples
+        --------
+        >>> arch = Architecture([3, 2, 2], [1, 2, 1])
+        >>> Architecture.from_dict(arch.to_dict()) == arch
+        True
+        """
+        if not isinstance(data, dict):
+            raise TypeError(f"data: expected a dict with k, s, kind and d0, got {type(data).__name__}")
+        unknown = sorted(map(str, set(data) - {"k", "s", "kind", "d0"}))
+        if unknown:
+            raise ValueError(f"data: unknown keys {unknown} (expected k, s, kind, d0)")
+        if "k" not in data:
+            raise ValueError("data: the filter sizes k are missing")
+        return cls(data["k"], data.get("s"), kind=data.get("kind", "valid"), d0=data.get("d0"))
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the architecture to an lcnfast ``.npz`` file (with provenance).
+
+        The file holds :meth:`to_dict` and :func:`lcnfast.provenance` as JSON
+        metadata; it is written atomically (a temporary file in the same folder, then
+        renamed), exactly at ``path``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write (the folder must exist; a file or link already there is replaced).
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "arch.npz"
+        >>> arch = Architecture([(2, 2), (3, 1)], [(1, 1), (2, 1)])
+        >>> Architecture.load(arch.save(path)) == arch
+        True
+        """
+        return _saving.save_file(path, "Architecture", {}, {}, architecture=self)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Architecture:
+        """Load an architecture saved by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        Architecture
+
+        Raises
+        ------
+        ValueError
+            Naming ``path``: not an lcnfast file, a file of another class, or of a newer
+            format version.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> path = Architecture([2, 3], kind="circular", d0=6).save(pathlib.Path(tempfile.mkdtemp()) / "a.npz")
+        >>> Architecture.load(path)
+        Architecture([2, 3], kind='circular', d0=6)
+        """
+        _, meta = _saving.load_file(path, "Architecture")
+        try:
+            return cls.from_dict(meta.get("architecture"))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: not a valid lcnfast file: bad architecture: {exc}") from None
 
     def __repr__(self) -> str:
         parts = [f"{list(self.k)!r}"]

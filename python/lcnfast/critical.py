@@ -14,12 +14,16 @@ before counting negative eigenvalues (the index).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import _saving
 from ._validation import as_real, as_seed
 from ._newton import hessians
 from .architecture import Architecture, require_architecture
@@ -41,11 +45,11 @@ def _hessian_one(arch: Architecture, loss: QuadraticLoss, theta: NDArray[np.floa
 
 
 def hessian(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike) -> NDArray[np.float64]:
-    """Exact Hessian of ``L = loss o mu`` at ``theta``: ``(P, P)`` or ``(B, P, P)``."""
+    """Exact Hessian of ``L = loss o mu`` at ``theta`` ``(..., P)``: ``(..., P, P)``."""
     _check(arch, loss)
-    rows, single = _theta_rows(arch, theta)
+    rows, lead = _theta_rows(arch, theta)
     H = hessians(arch, loss, rows)
-    return H[0] if single else H
+    return H.reshape(lead + H.shape[1:])
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,11 @@ class Classification:
     eigenvalues: NDArray[np.float64]
     index: int
     verdict: str
+
+    def __repr__(self) -> str:
+        return (f"Classification(verdict={self.verdict!r}, index={self.index}, grad_norm={self.grad_norm:.3g}, "
+                f"location={self.location!r}, partition={self.partition}, jacobian_rank={self.jacobian_rank}, "
+                f"shared_roots={len(self.shared_roots)}, hessian={self.hessian.shape})")
 
 
 def _orbit_complement(arch: Architecture, theta: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -147,7 +156,8 @@ def classify(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike, tol: flo
     Classification, or a list of them for a batch
     """
     _check(arch, loss)
-    rows, single = _theta_rows(arch, theta)
+    rows, lead = _theta_rows(arch, theta)
+    single = lead == ()
     tolerance = as_real(tol, "tol", positive=True)
     fs = FunctionSpace(arch)
     stride_one = arch.ndim == 1 and not arch.is_circular and all(s == 1 for s in arch.s)
@@ -213,6 +223,10 @@ class LandscapePoint:
     location: str
     verdict: str
 
+    def __repr__(self) -> str:
+        return (f"LandscapePoint(loss={self.loss:.6g}, verdict={self.verdict!r}, location={self.location!r}, "
+                f"partition={self.partition}, v={self.v.shape}, lifts={len(self.lifts)})")
+
 
 @dataclass(frozen=True)
 class Landscape:
@@ -226,15 +240,89 @@ class Landscape:
         Per stratum: partition, complex and real critical points, how many lie in the
         function space, how many lift to critical parameters, and whether the stratum's
         enumeration is complete (every homotopy path accounted for).
+    provenance : dict or None
+        Where a landscape loaded by :meth:`load` came from (:func:`lcnfast.provenance`
+        when it was first saved); None for one computed in this session. Not compared.
     """
 
     points: list[LandscapePoint]
     counts: list[dict[str, Any]]
+    provenance: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def complete(self) -> bool:
         """Whether the enumeration of every stratum is complete."""
         return all(bool(row.get("complete", True)) for row in self.counts)
+
+    def __repr__(self) -> str:
+        verdicts = ", ".join(f"{name} {n}" for name, n in sorted(Counter(p.verdict for p in self.points).items()))
+        best = f", best loss {self.points[0].loss:.6g}" if self.points else ""
+        return (f"Landscape(points={len(self.points)}, strata={len(self.counts)}, complete={self.complete}"
+                f"{best}; {verdicts or 'no critical points'})")
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the landscape to one ``.npz`` file (arrays, fields and provenance; no pickle).
+
+        Each point's filter and lifts are entries of the archive (``points.0.v``,
+        ``points.0.lifts.0``, ...); losses, partitions, verdicts, the per-stratum counts and
+        :func:`lcnfast.provenance` (kept from the file for a loaded landscape) are
+        JSON metadata. The file is written atomically, exactly at ``path``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write (the folder must exist; a file or link already there is replaced).
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> import numpy as np
+        >>> import lcnfast
+        >>> arch = lcnfast.Architecture([2, 2])
+        >>> landscape = lcnfast.critical_points(arch, lcnfast.QuadraticLoss(np.eye(3), [2.0, 0.5, 1.0]))
+        >>> path = landscape.save(pathlib.Path(tempfile.mkdtemp()) / "landscape.npz")
+        >>> [p.verdict for p in lcnfast.Landscape.load(path).points] == [p.verdict for p in landscape.points]
+        True
+        """
+        return _saving.save_dataclass(self, path, (LandscapePoint,))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Landscape:
+        """Load a landscape saved by :meth:`save`, field for field (arrays bit for bit, dtypes
+        kept); :attr:`provenance` says where it came from.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        Landscape
+
+        Raises
+        ------
+        ValueError
+            Naming ``path``: not an lcnfast file, a file of another class, or of a newer
+            format version.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> import numpy as np
+        >>> import lcnfast
+        >>> arch = lcnfast.Architecture([2, 2])
+        >>> landscape = lcnfast.critical_points(arch, lcnfast.QuadraticLoss(np.eye(3), [2.0, 0.5, 1.0]))
+        >>> loaded = lcnfast.Landscape.load(landscape.save(pathlib.Path(tempfile.mkdtemp()) / "l.npz"))
+        >>> len(loaded.points) == len(landscape.points), loaded.counts == landscape.counts
+        (True, True)
+        """
+        return _saving.load_dataclass(cls, path, (LandscapePoint,))
 
 
 def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-7, seed: int = 0,

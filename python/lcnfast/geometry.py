@@ -62,24 +62,25 @@ def jacobian_rank(arch: Architecture, theta: ArrayLike, rtol: float | None = Non
     Parameters
     ----------
     arch : Architecture
-    theta : array_like, shape (P,) or (B, P)
+    theta : array_like, shape (P,) or (..., P)
     rtol : float, optional
         Singular values below ``rtol * sigma_max`` count as zero (default
         ``max(k, P) * machine epsilon``, numpy's ``matrix_rank`` rule).
 
     Returns
     -------
-    int, or ndarray of int with shape (B,)
+    int, or ndarray of int with the batch shape ``(...)``
     """
     J = jacobian(arch, theta, threads=threads)
-    single = J.ndim == len(arch.filter_shape) + 1
-    rows = J.reshape((1 if single else J.shape[0], -1, arch.n_params))
+    lead = J.shape[:J.ndim - len(arch.filter_shape) - 1]
+    single = lead == ()
+    rows = J.reshape((-1, int(np.prod(arch.filter_shape)), arch.n_params))
     s = np.linalg.svd(rows, compute_uv=False)
     tol = (max(rows.shape[1:]) * np.finfo(np.float64).eps if rtol is None
            else as_real(rtol, "rtol", nonnegative=True))
     ranks = np.sum(s > tol * s[:, :1], axis=1)
     ranks[s[:, 0] == 0] = 0
-    return int(ranks[0]) if single else ranks
+    return int(ranks[0]) if single else ranks.reshape(lead)
 
 
 def generic_jacobian_rank(arch: Architecture, *, trials: int = 3, seed: int = 0) -> int:

@@ -18,15 +18,13 @@ from .architecture import Architecture, require_architecture
 __all__ = ["end_to_end", "vjp", "jacobian"]
 
 
-def _theta_rows(arch: Architecture, theta: ArrayLike) -> tuple[NDArray[np.float64], bool]:
-    """theta as (B, P) and whether the caller passed a single (P,) vector."""
+def _theta_rows(arch: Architecture, theta: ArrayLike) -> tuple[NDArray[np.float64], tuple[int, ...]]:
+    """theta as rows (B, P) and its batch shape (``()`` for one vector): any ``(..., P)``."""
     array = as_real_array(theta, "theta", check_finite=False)  # checked in C++
     P = arch.n_params
-    if array.ndim == 1 and array.shape[0] == P:
-        return array.reshape(1, P), True
-    if array.ndim == 2 and array.shape[1] == P:
-        return array, False
-    raise ValueError(f"theta: expected shape ({P},) or (B, {P}) for {arch!r}, got {array.shape}")
+    if array.ndim == 0 or array.shape[-1] != P:
+        raise ValueError(f"theta: expected shape ({P},) or a batch (..., {P}) for {arch!r}, got {array.shape}")
+    return array.reshape(-1, P), tuple(array.shape[:-1])
 
 
 def end_to_end(arch: Architecture, theta: ArrayLike, *, threads: int | None = None,
@@ -36,8 +34,9 @@ def end_to_end(arch: Architecture, theta: ArrayLike, *, threads: int | None = No
     Parameters
     ----------
     arch : Architecture
-    theta : array_like, shape (P,) or (B, P)
-        Layer filters concatenated (2D filters row-major), ``P = arch.n_params``.
+    theta : array_like, shape (P,) or (..., P)
+        Layer filters concatenated (2D filters row-major), ``P = arch.n_params``; any
+        leading batch shape.
     threads : int, optional
         Worker threads (default: ``LCNFAST_NUM_THREADS`` or all hardware threads).
     out : ndarray, optional
@@ -46,13 +45,13 @@ def end_to_end(arch: Architecture, theta: ArrayLike, *, threads: int | None = No
     Returns
     -------
     ndarray
-        ``arch.filter_shape`` for a single ``theta``, else ``(B, *arch.filter_shape)``:
-        ``(k,)``/``(B, k)`` in 1D, ``(K, K')``/``(B, K, K')`` in 2D.
+        ``(..., *arch.filter_shape)``: ``(k,)`` for one ``theta`` in 1D, ``(B, k)`` for a
+        batch ``(B, P)``, ``(B, K, K')`` in 2D.
     """
     arch = require_architecture(arch)
-    rows, single = _theta_rows(arch, theta)
+    rows, lead = _theta_rows(arch, theta)
     n_threads = resolve_threads(threads)
-    shape = (arch.filter_shape if single else (rows.shape[0],) + arch.filter_shape)
+    shape = lead + arch.filter_shape
     out_2d = None
     if out is not None:
         if not isinstance(out, np.ndarray):
@@ -77,23 +76,42 @@ def vjp(arch: Architecture, theta: ArrayLike, g: ArrayLike, *, threads: int | No
     Parameters
     ----------
     arch : Architecture
-    theta : array_like, shape (P,) or (B, P)
-    g : array_like, shape ``arch.filter_shape`` or ``(B, *arch.filter_shape)``
-        Cotangent, batched exactly like ``theta``.
+    theta : array_like, shape (P,) or (..., P)
+    g : array_like, shape ``arch.filter_shape`` or ``(..., *arch.filter_shape)``
+        Cotangent. Its batch shape broadcasts with ``theta``'s (numpy rules): one cotangent
+        for a batch of parameters, or several cotangents at one point.
     threads : int, optional
 
     Returns
     -------
-    ndarray, shape (P,) or (B, P)
+    ndarray, shape (..., P)
+        The broadcast batch shape, then ``P``.
+
+    Examples
+    --------
+    >>> arch = Architecture([2, 2])
+    >>> vjp(arch, np.ones((3, 4)), [1.0, 0.0, 0.0]).shape   # one cotangent, three points
+    (3, 4)
     """
     arch = require_architecture(arch)
-    rows, single = _theta_rows(arch, theta)
+    rows, theta_lead = _theta_rows(arch, theta)
     cot = as_real_array(g, "g", check_finite=False)  # checked in C++
-    expected = arch.filter_shape if single else (rows.shape[0],) + arch.filter_shape
-    if cot.shape != expected:
-        raise ValueError(f"g: expected shape {expected} (like mu(theta)), got {cot.shape}")
-    grad = arch._plan.vjp(rows, cot.reshape(rows.shape[0], -1), resolve_threads(threads))
-    return grad[0] if single else grad
+    F = arch.filter_shape
+    if cot.ndim < len(F) or tuple(cot.shape[cot.ndim - len(F):]) != F:
+        raise ValueError(f"g: expected shape {F} or a batch (..., {', '.join(map(str, F))}) like mu(theta), "
+                         f"got {cot.shape}")
+    g_lead = tuple(cot.shape[:cot.ndim - len(F)])
+    try:
+        lead = tuple(np.broadcast_shapes(theta_lead, g_lead))
+    except ValueError:
+        raise ValueError(f"g: its batch shape {g_lead} does not broadcast with theta's {theta_lead}") from None
+    P = arch.n_params
+    if theta_lead != lead:
+        rows = np.ascontiguousarray(np.broadcast_to(rows.reshape(theta_lead + (P,)), lead + (P,))).reshape(-1, P)
+    size = int(np.prod(F))
+    cot_rows = np.ascontiguousarray(np.broadcast_to(cot, lead + F)).reshape(-1, size)
+    grad = arch._plan.vjp(rows, cot_rows, resolve_threads(threads))
+    return grad.reshape(lead + (P,))
 
 
 def jacobian(arch: Architecture, theta: ArrayLike, *, threads: int | None = None) -> NDArray[np.float64]:
@@ -102,17 +120,15 @@ def jacobian(arch: Architecture, theta: ArrayLike, *, threads: int | None = None
     Parameters
     ----------
     arch : Architecture
-    theta : array_like, shape (P,) or (B, P)
+    theta : array_like, shape (P,) or (..., P)
     threads : int, optional
 
     Returns
     -------
     ndarray
-        ``(*arch.filter_shape, P)`` for a single ``theta`` (``(k, P)`` in 1D), else
-        ``(B, *arch.filter_shape, P)``.
+        ``(..., *arch.filter_shape, P)``: ``(k, P)`` for one ``theta`` in 1D.
     """
     arch = require_architecture(arch)
-    rows, single = _theta_rows(arch, theta)
+    rows, lead = _theta_rows(arch, theta)
     jac = arch._plan.jacobian(rows, resolve_threads(threads))
-    shape = arch.filter_shape + (arch.n_params,)
-    return jac.reshape(shape) if single else jac.reshape((rows.shape[0],) + shape)
+    return jac.reshape(lead + arch.filter_shape + (arch.n_params,))

@@ -69,12 +69,16 @@ def provenance(*, seed: Any = None, threads: int | None = None, command: list[st
     """
     if seed is not None and not isinstance(seed, (int, float, str, bool)):
         seed = repr(seed)
+    n_threads = resolve_threads(threads)
+    if command is not None and (isinstance(command, (str, bytes)) or not isinstance(command, (list, tuple))
+                                or not all(isinstance(part, str) for part in command)):
+        raise TypeError(f"command: expected a list of strings, got {command!r}")
     return {
         "lcnfast": _core.__version__,
         "python": platform.python_version(),
         "packages": {name: _version(name) for name in _PACKAGES},
         "backend": _core.backend(),
-        "threads": int(threads) if threads is not None else resolve_threads(None),
+        "threads": n_threads,
         "cpu": _cpu_model(),
         "platform": platform.platform(),
         "seed": seed,

@@ -38,6 +38,7 @@ reported and warned about.
 
 from __future__ import annotations
 
+import logging
 import functools
 import hashlib
 import math
@@ -52,9 +53,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _core
+from . import _core, _saving
 from ._validation import as_int, as_real_array, as_seed, resolve_threads
 from .training import Progress, _ProgressBar
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["StratumCriticalPoints", "ed_degree", "generic_count", "start_system_cache", "stratum_critical_points"]
 
@@ -598,6 +601,9 @@ class StratumCriticalPoints:
         Every path was accounted for (none failed, none left as a duplicate): by the
         parameter-homotopy theorem every isolated critical point is then among the
         endpoints, so for generic data ``n_complex == generic_count``.
+    provenance : dict or None
+        Where a result loaded by :meth:`load` came from (:func:`lcnfast.provenance`
+        when it was first saved); None for a result computed in this session. Not compared.
     """
 
     v: NDArray[np.complex128]
@@ -611,6 +617,7 @@ class StratumCriticalPoints:
     path_counts: dict[str, int]
     generic_count: int
     complete: bool
+    provenance: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def n_complex(self) -> int:
@@ -640,6 +647,69 @@ class StratumCriticalPoints:
         return (f"StratumCriticalPoints(partition={self.partition}, complex={self.n_complex}, real={self.n_real}, "
                 f"certified={int(self.certified.sum())}, generic_count={self.generic_count}, "
                 f"complete={self.complete}, paths={self.paths}: {counts})")
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the critical points to one ``.npz`` file (arrays, fields and provenance; no
+        pickle).
+
+        The arrays (``v``, ``roots``, ``loss``, ...) are entries of the archive; the partition,
+        the path statistics and :func:`lcnfast.provenance` (kept from the file for
+        a loaded result) are JSON metadata. The file is written atomically, exactly at
+        ``path``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write (the folder must exist; a file or link already there is replaced).
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> import numpy as np
+        >>> import lcnfast
+        >>> found = lcnfast.stratum_critical_points((2,), np.eye(3), [1.0, 0.0, 2.0])
+        >>> path = found.save(pathlib.Path(tempfile.mkdtemp()) / "stratum.npz")
+        >>> np.array_equal(lcnfast.StratumCriticalPoints.load(path).v, found.v)
+        True
+        """
+        return _saving.save_dataclass(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> StratumCriticalPoints:
+        """Load critical points saved by :meth:`save`, field for field (arrays bit for bit,
+        dtypes kept); :attr:`provenance` says where they came from.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        StratumCriticalPoints
+
+        Raises
+        ------
+        ValueError
+            Naming ``path``: not an lcnfast file, a file of another class, or of a newer
+            format version.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> import numpy as np
+        >>> import lcnfast
+        >>> found = lcnfast.stratum_critical_points((2,), np.eye(3), [1.0, 0.0, 2.0])
+        >>> loaded = lcnfast.StratumCriticalPoints.load(found.save(pathlib.Path(tempfile.mkdtemp()) / "s.npz"))
+        >>> loaded.partition, loaded.n_complex == found.n_complex, loaded.provenance is not None
+        ((2,), True, True)
+        """
+        return _saving.load_dataclass(cls, path)
 
 
 def _partition(partition: Any) -> tuple[int, ...]:
@@ -759,6 +829,9 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     multiplicity = np.array([r[5] for r in rows], dtype=np.int64)
     losses = np.array([float(np.real(_loss(v, Gm, target))) for v in V])
     complete = counts["failed"] == 0 and counts["duplicate"] == 0
+    _log.info("stratum %s: %d paths tracked; %s; %d point(s), %d real, %d certified", lam, paths,
+              ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in counts.items()), len(rows),
+              int(real.sum()), int(certified.sum()))
     lost = [f"{counts[k]} {k.replace('_', ' ')}" for k in ("failed", "duplicate") if counts[k]]
     if lost:
         warnings.warn(f"lcnfast: stratum {lam}: {', '.join(lost)} path(s) could not be recovered; the enumeration "

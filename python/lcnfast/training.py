@@ -13,18 +13,23 @@ a GD step of size ``lr`` changes them by exactly ``lr^2 (||g_{l+1}||^2 - ||g_l||
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _core
+from . import _core, _saving
 from ._validation import as_int, as_real, as_real_array, as_seed, check_memory, resolve_threads
 from .architecture import Architecture, require_architecture
 from .losses import QuadraticLoss, require_loss
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["STATUSES", "Invariants", "TrainResult", "Trajectory", "auto_lr", "auto_tol", "balance", "invariants", "train"]
 
@@ -46,16 +51,16 @@ def invariants(arch: Architecture, theta: ArrayLike) -> NDArray[np.float64]:
     Parameters
     ----------
     arch : Architecture
-    theta : array_like, shape (P,) or (B, P)
+    theta : array_like, shape (P,) or (..., P)
 
     Returns
     -------
-    ndarray, shape (L-1,) or (B, L-1)
+    ndarray, shape (..., L-1)
     """
     arch = require_architecture(arch)
     params = as_real_array(theta, "theta")
-    if params.ndim not in (1, 2) or params.shape[-1] != arch.n_params:
-        raise ValueError(f"theta: expected shape ({arch.n_params},) or (B, {arch.n_params}), got {params.shape}")
+    if params.ndim == 0 or params.shape[-1] != arch.n_params:
+        raise ValueError(f"theta: expected shape ({arch.n_params},) or (..., {arch.n_params}), got {params.shape}")
     return np.diff(_layer_norms(arch, params), axis=-1)
 
 
@@ -84,6 +89,13 @@ class Invariants:
         """``final - initial``."""
         return self.final - self.initial
 
+    def __repr__(self) -> str:
+        with np.errstate(all="ignore"):
+            drift = float(np.max(np.abs(self.drift), initial=0.0)) if self.final.shape == self.initial.shape else np.nan
+        predicted = "None" if self.predicted_drift is None else str(self.predicted_drift.shape)
+        return (f"Invariants(shape={self.initial.shape}, max |final - initial|={drift:.3g}, "
+                f"predicted_drift={predicted})")
+
 
 @dataclass(frozen=True)
 class Trajectory:
@@ -104,6 +116,11 @@ class Trajectory:
     v: NDArray[np.float64]
     loss: NDArray[np.float64]
     invariants: NDArray[np.float64]
+
+    def __repr__(self) -> str:
+        runs, records = (self.t.shape + (0, 0))[:2]
+        span = f", t from {float(np.min(self.t)):.4g} to {float(np.max(self.t)):.4g}" if self.t.size else ""
+        return f"Trajectory(runs={runs}, records={records}, v={self.v.shape}{span})"
 
 
 @dataclass(frozen=True)
@@ -136,6 +153,9 @@ class TrainResult:
         The gradient tolerance that defines "converged".
     polished : ndarray of bool, shape (B,)
         Runs brought to ``tol`` by the Newton polish (``train(..., polish=True)``).
+    provenance : dict or None
+        Where a result loaded by :meth:`load` came from (:func:`lcnfast.provenance`
+        when it was first saved); None for a result computed in this session. Not compared.
     """
 
     arch: Architecture
@@ -151,6 +171,7 @@ class TrainResult:
     lr: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     tol: float = 0.0
     polished: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    provenance: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def converged(self) -> NDArray[np.bool_]:
@@ -163,7 +184,77 @@ class TrainResult:
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={v}" for k, v in self.counts().items())
-        return f"TrainResult({self.arch!r}, method={self.method!r}, runs={len(self.loss)}, {counts})"
+        steps = f", steps<={int(np.max(self.steps))}" if self.steps.size else ""
+        polished = f", polished={int(np.count_nonzero(self.polished))}" if np.any(self.polished) else ""
+        trajectory = "" if self.trajectory is None else f", records={(self.trajectory.t.shape + (0, 0))[1]}"
+        return (f"TrainResult({self.arch!r}, method={self.method!r}, runs={len(self.loss)}{steps}, "
+                f"{counts}{polished}{trajectory})")
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the result to one ``.npz`` file (arrays, fields and provenance; no pickle).
+
+        Every array is an entry of the archive (``theta``, ``invariants.initial``,
+        ``trajectory.v``, ...); the architecture, the scalar fields and
+        :func:`lcnfast.provenance` (kept from the file for a loaded result) are
+        JSON metadata. The file is written atomically, exactly at ``path``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write (the folder must exist; a file or link already there is replaced).
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> import numpy as np
+        >>> import lcnfast
+        >>> arch = lcnfast.Architecture([2, 2])
+        >>> result = lcnfast.train(arch, lcnfast.QuadraticLoss(np.eye(3), [1.0, 3.0, 2.0]), batch=4, seed=0)
+        >>> path = result.save(pathlib.Path(tempfile.mkdtemp()) / "runs.npz")
+        >>> again = lcnfast.TrainResult.load(path)
+        >>> np.array_equal(again.theta, result.theta), again.counts() == result.counts()
+        (True, True)
+        """
+        return _saving.save_dataclass(self, path, (Invariants, Trajectory))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> TrainResult:
+        """Load a result saved by :meth:`save`, field for field (arrays bit for bit, dtypes
+        kept); its :attr:`provenance` says where it came from.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        TrainResult
+
+        Raises
+        ------
+        ValueError
+            Naming ``path``: not an lcnfast file, a file of another class, or of a newer
+            format version.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> import numpy as np
+        >>> import lcnfast
+        >>> arch = lcnfast.Architecture([3, 2])
+        >>> loss = lcnfast.QuadraticLoss(np.eye(4), [1.0, 0.0, 2.0, 1.0])
+        >>> result = lcnfast.train(arch, loss, batch=2, steps=100, record_every=50, seed=0)
+        >>> loaded = lcnfast.TrainResult.load(result.save(pathlib.Path(tempfile.mkdtemp()) / "runs.npz"))
+        >>> loaded.trajectory.v.shape, loaded.provenance["lcnfast"] == lcnfast.__version__
+        ((2, 3, 4), True)
+        """
+        return _saving.load_dataclass(cls, path, (Invariants, Trajectory))
 
 
 def _initial_parameters(arch: Architecture, theta0: ArrayLike | None, batch: int | None, init: str,
@@ -255,7 +346,7 @@ class _ProgressBar:
 
 def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = None, *,
           batch: int | None = None, init: Literal["gaussian", "balanced"] = "gaussian", scale: float = 1.0,
-          lr: float | Literal["auto"] = "auto", steps: int = 1000, tol: float | Literal["auto"] = "auto",
+          lr: float | ArrayLike | Literal["auto"] = "auto", steps: int = 1000, tol: float | Literal["auto"] = "auto",
           method: Literal["gd", "flow"] = "gd", seed: int = 0, record_every: int = 0, threads: int | None = None,
           rtol: float = 1e-8, atol: float = 1e-10, t_max: float | None = None, blowup: float = 1e10,
           retries: int | None = None, polish: bool = False, progress: Progress = False) -> TrainResult:
@@ -276,8 +367,10 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
         ``scale^2``); "balanced" then rescales each run's filters to equal norms (same
         end-to-end filter, invariants zero). With ``theta0``, "balanced" balances it.
     scale : float
-    lr : float or "auto"
-        GD step size; for the flow, the first step and (with ``steps``) the default horizon.
+    lr : float, array_like of shape (B,), or "auto"
+        GD step size, one for all runs or one per run (runs sharing a step run together in
+        one batched call); for the flow, the first step and (with ``steps``) the default
+        horizon.
         "auto" (default): :func:`auto_lr`, half the inverse of the largest curvature of
         ``L`` at the starts and at the scale of the loss's optimum; runs that diverge are
         then retried from their start with the step divided by 4 (see ``retries``), so
@@ -339,8 +432,21 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
         raise ValueError("theta0: contains NaN or infinity")
     automatic = isinstance(lr, str)
     if automatic and lr != "auto":
-        raise ValueError(f"lr: expected a positive number or 'auto', got {lr!r}")
-    lr_f = auto_lr(arch, loss, theta) if automatic else as_real(lr, "lr", positive=True)
+        raise ValueError(f"lr: expected a positive number, one per run, or 'auto', got {lr!r}")
+    B = theta.shape[0]
+    if automatic:
+        lrs = np.full(B, auto_lr(arch, loss, theta))
+    else:
+        steps_given = None if np.ndim(lr) == 0 else as_real_array(lr, "lr")
+        if steps_given is None:
+            lrs = np.full(B, as_real(lr, "lr", positive=True))
+        elif steps_given.shape == (B,):
+            if not np.all(steps_given > 0):
+                raise ValueError(f"lr: every step must be positive, got {steps_given[steps_given <= 0][:3]}")
+            lrs = np.array(steps_given, dtype=np.float64)
+        else:
+            raise ValueError(f"lr: expected one number or one per run ({B},), got shape {steps_given.shape}")
+    lr_f = float(lrs[0])
     if isinstance(tol, str) and tol != "auto":
         raise ValueError(f"tol: expected a number >= 0 or 'auto', got {tol!r}")
     tol_f = auto_tol(loss) if isinstance(tol, str) else as_real(tol, "tol", nonnegative=True)
@@ -349,27 +455,49 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
     n_threads = resolve_threads(threads)
     blowup_f = as_real(blowup, "blowup", positive=True)
     rtol_f, atol_f = as_real(rtol, "rtol", positive=True), as_real(atol, "atol", nonnegative=True)
-    B = theta.shape[0]
     bar = _ProgressBar(B, progress) if progress else None
 
-    def run(start: NDArray[np.float64], step: float) -> dict[str, Any]:
+    def run_one(start: NDArray[np.float64], step: float, offset: int) -> dict[str, Any]:
         span = step * n_steps if t_max is None else horizon
+        report = None if bar is None else (lambda done: bar(offset + done))
         out: dict[str, Any] = _core.train(arch._plan, start, loss.G, loss.b, loss.c, method, step, n_steps, tol_f,
-                                          blowup_f, rtol_f, atol_f, span, every, n_threads, bar)
+                                          blowup_f, rtol_f, atol_f, span, every, n_threads, report)
         return out
 
+    def run(start: NDArray[np.float64], steps_of: NDArray[np.float64]) -> dict[str, Any]:
+        """The runs of ``start`` with their own steps: runs sharing a step go through the
+        engine together (one batched call per distinct step, in increasing order)."""
+        values = np.unique(steps_of)
+        if values.size == 1:
+            return run_one(start, float(values[0]), 0)
+        merged: dict[str, Any] = {}
+        done = 0
+        for value in values:
+            members = np.flatnonzero(steps_of == value)
+            part = run_one(np.ascontiguousarray(start[members]), float(value), done)
+            done += members.size
+            for key, array in part.items():
+                if array is None:
+                    merged[key] = None
+                    continue
+                if key not in merged:
+                    merged[key] = np.empty((start.shape[0],) + np.shape(array)[1:], dtype=np.asarray(array).dtype)
+                merged[key][members] = array
+        return merged
+
     try:
-        raw = run(theta, lr_f)
+        raw = run(theta, lrs)
     finally:
         if bar is not None:
             bar.close()
-    lrs = np.full(B, lr_f)
     for _ in range(n_retries):
         again = np.flatnonzero(raw["status"] == 2)  # diverged: from the same start, a smaller step
         if again.size == 0:
             break
         lrs[again] /= 4.0
-        redo = run(np.ascontiguousarray(theta[again]), float(lrs[again[0]]))
+        _log.info("train: %d of %d run(s) diverged; retrying them from their starts with lr = %.3g", again.size, B,
+                  float(lrs[again[0]]))
+        redo = run(np.ascontiguousarray(theta[again]), lrs[again])
         for key, value in raw.items():
             if value is not None:
                 value[again] = redo[key]

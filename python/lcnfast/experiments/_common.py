@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -91,24 +90,14 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically and safely: into a new temporary file in the same
-    folder (``tempfile.mkstemp``: created exclusively, never through an existing name or a
-    symbolic link someone planted), then renamed over ``path`` (a link at ``path`` is
-    replaced, not followed). An interrupted run never leaves half a file."""
-    import tempfile
+    """Write ``data`` to ``path`` atomically and safely (folders created): through a new
+    temporary file in the same folder (never through an existing name or a planted symbolic
+    link; a link at ``path`` is replaced, not followed), with the permissions a new file
+    gets, renamed over ``path``. An interrupted run never leaves half a file."""
+    from .._saving import write_atomically
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, lambda handle: handle.write(data))
 
 
 def write_text(path: Path, text: str) -> None:
