@@ -240,3 +240,48 @@ def test_command_line_runs_a_sweep_serially(tmp_path):
 def test_serial_and_client_are_exclusive(tmp_path):
     with pytest.raises(ValueError, match="client"):
         _run(tmp_path, "x", client="tcp://127.0.0.1:1", serial=True)
+
+
+def test_tables_rebuilt_from_stored_limits_with_another_tolerance(serial, tmp_path):
+    """Every train task keeps each run's limit and status: ``tables_only`` rebuilds the tables
+    without training (same tables at the default tolerance), and ``match_tol`` re-attributes
+    the stored limits -- checked against match_limits applied to limits recomputed here."""
+    from lcnfast.experiments.landscape import GD_ROWS, gd_limits, match_limits
+
+    out = tmp_path / "out"
+    first = _run(tmp_path, "out", serial=True)
+    journal = (out / "tasks.jsonl").read_text()
+    json.loads(journal.splitlines()[-1])  # standard JSON (no bare NaN)
+    assert "NaN" not in journal
+    again = _run(tmp_path, "out", tables_only=True)
+    assert again.tables == first.tables == serial.tables
+    assert (out / "tasks.jsonl").read_text() == journal  # nothing ran
+    loose = _run(tmp_path, "out", tables_only=True, match_tol=0.5)
+    tight = _run(tmp_path, "out", tables_only=True, match_tol=1e-300)
+    assert loose.parameters["match_tol"] == 0.5 and tight.parameters["match_tol"] == 1e-300
+    # at 1e-300 no limit is near a point: every converged run is "near no critical point"
+    for row in tight.tables["critical points"]:
+        if row["partition"] not in GD_ROWS:
+            assert row["gd_fraction"] == 0.0
+    unmatched = [r["gd_fraction"] for r in tight.tables["critical points"] if r["partition"] == "GD limit unmatched"]
+    assert sum(unmatched) > 0
+    # one data set recomputed here, matched at 0.5
+    records = [json.loads(line) for line in journal.splitlines() if line.strip()]
+    config = load_config(SMALL)
+    k, d = (2, 2), 0
+    points = next(r for r in records if r["task"] == sweep_module.SweepTask("enumerate", k, d).key)["result"]["points"]
+    V = np.array([p["v"] for p in points])
+    hits = np.zeros(len(points), dtype=int)
+    for task in sweep_tasks(config):
+        if task.kind == "train" and task.k == k and task.dataset == d:
+            arch, loss = sweep_module._problem(config, task)
+            seed = int(np.random.default_rng([config.seed, 1, task.dataset, task.chunk, len(task.k), *task.k])
+                       .integers(1 << 62))
+            trained = gd_limits(arch, loss, task.runs, seed, steps=config.steps, threads=config.threads)
+            hits += match_limits(V, trained.v[trained.converged], tol=0.5)[0]
+    rows = [r for r in loose.tables["critical points"] if tuple(r["k"]) == k and r["data"] == d][:len(points)]
+    np.testing.assert_allclose([r["gd_fraction"] for r in rows], hits / config.starts)
+    with pytest.raises(ValueError, match="tables_only: .* does not exist"):
+        _run(tmp_path, "nowhere", tables_only=True)
+    with pytest.raises(ValueError, match="match_tol: must be > 0"):
+        _run(tmp_path, "out", tables_only=True, match_tol=0.0)

@@ -229,7 +229,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     sweep(args.config, args.scheduler, out=args.out, serial=args.serial, workers=args.workers,
           retry_failed=args.retry_failed, show_progress=not (args.no_progress or args.quiet),
-          echo=None if args.quiet else print)
+          tables_only=args.tables_only, match_tol=args.match_tol, echo=None if args.quiet else print)
     return 0
 
 
@@ -341,6 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="worker processes of the local cluster (default: one per core)")
     swp.add_argument("--serial", action="store_true", help="run in this process without Dask (same numbers)")
     swp.add_argument("--retry-failed", action="store_true", help="run again the tasks recorded as failed")
+    swp.add_argument("--tables-only", action="store_true",
+                     help="run nothing: rebuild the tables from the finished tasks in --out")
+    swp.add_argument("--match-tol", type=float, default=None, metavar="TOL",
+                     help="match GD limits to critical points within TOL (1 + |v|) (default 1e-3), from the "
+                          "per-run limits the journal keeps")
     swp.add_argument("--no-progress", action="store_true", help="no progress bar")
     _verbosity(swp)
     swp.set_defaults(func=_cmd_sweep)

@@ -46,15 +46,15 @@ def gd_limits(arch: Architecture, loss: SquaredLoss, runs: int, seed: int, *, st
                  polish=True)
 
 
-def match_limits(points_v: NDArray[np.float64], limits: NDArray[np.float64]
+def match_limits(points_v: NDArray[np.float64], limits: NDArray[np.float64], *, tol: float = MATCH_TOL
                  ) -> tuple[NDArray[np.int64], int, int]:
     """Attribute the end-to-end filters ``limits`` (n, K) to critical points (m, K).
 
     A limit is matched to its nearest critical point ``j`` only when that is unambiguous:
-    within ``1e-3 (1 + ||v||)`` of it and within a quarter of the distance from ``j`` to
-    the nearest other critical point. Returns ``(hits, ambiguous, unmatched)``: the matches
-    per point, the limits near a point but not clearly closer to it than to another, and
-    the limits near none."""
+    within ``tol (1 + ||v||)`` of it (default ``1e-3``) and within a quarter of the distance
+    from ``j`` to the nearest other critical point. Returns ``(hits, ambiguous, unmatched)``:
+    the matches per point, the limits near a point but not clearly closer to it than to
+    another, and the limits near none."""
     hits = np.zeros(len(points_v), dtype=np.int64)
     ambiguous = unmatched = 0
     if len(points_v) > 1:
@@ -69,7 +69,7 @@ def match_limits(points_v: NDArray[np.float64], limits: NDArray[np.float64]
             continue
         distance = np.linalg.norm(points_v - v, axis=1)
         j = int(np.argmin(distance))
-        if distance[j] >= MATCH_TOL * (1 + np.linalg.norm(v)):
+        if distance[j] >= tol * (1 + np.linalg.norm(v)):
             unmatched += 1
         elif distance[j] <= 0.25 * separation[j]:
             hits[j] += 1

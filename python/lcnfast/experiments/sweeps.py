@@ -36,8 +36,10 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import as_real
 from ..provenance import provenance
-from ._common import ExperimentResult, append_line, progress, write_csv, write_json, write_text
+from ._common import ExperimentResult, append_line, json_text, progress, write_csv, write_json, write_text
+from .landscape import MATCH_TOL
 
 __all__ = ["SweepConfig", "SweepTask", "load_config", "sweep", "sweep_tasks"]
 
@@ -227,10 +229,14 @@ def _train(config: SweepConfig, task: SweepTask, points: list[list[float]]) -> d
     K = int(trained.v.shape[1])
     hits, ambiguous, unmatched = match_limits(np.array(points, dtype=float).reshape(len(points), K), trained.v[done])
     finite = trained.loss[np.isfinite(trained.loss)]
+    # every run's limit, status and loss are kept, so that the tables can be rebuilt with
+    # another matching tolerance without training again (sweep(tables_only=True, match_tol=...))
     return {"runs": task.runs, "converged": int(done.sum()), "hits": hits.tolist(), "ambiguous": ambiguous,
             "unmatched": unmatched,
             "statuses": {s: int(n) for s, n in zip(*np.unique(trained.status, return_counts=True))},
-            "best_loss": float(finite.min()) if finite.size else float("nan")}
+            "best_loss": float(finite.min()) if finite.size else None,
+            "limits": trained.v.reshape(task.runs, K).tolist(), "status": [str(s) for s in trained.status],
+            "loss": trained.loss.tolist()}
 
 
 def _run_task(config: SweepConfig, task: SweepTask, parent: dict[str, Any] | None) -> dict[str, Any]:
@@ -322,7 +328,7 @@ class _Journal:
 
     def add(self, record: dict[str, Any]) -> None:
         """Append one finished task's record (flushed and synced before returning)."""
-        line = json.dumps(record, default=float)
+        line = json_text(record)  # standard JSON: NaN and infinities as null
         append_line(self.path, line + "\n")
         self.done[record["task"]] = json.loads(line)  # exactly what a resumed run reads back
 
@@ -399,9 +405,30 @@ def _run_dask_at(cfg: SweepConfig, todo: list[SweepTask], journal: _Journal, add
         _run_dask(cfg, todo, journal, own, bar)
 
 
-def _aggregate(config: SweepConfig, records: Mapping[str, dict[str, Any]], seconds: float) -> ExperimentResult:
+def _rematch(results: list[dict[str, Any]], points: list[dict[str, Any]], tol: float, where: str
+             ) -> list[dict[str, Any]]:
+    """The train results with hits, ambiguous and unmatched recomputed from their stored limits
+    at the matching tolerance ``tol``."""
+    from .landscape import match_limits
+
+    V = np.array([p["v"] for p in points], dtype=float)
+    out = []
+    for result in results:
+        if "limits" not in result:
+            raise ValueError(f"match_tol: the journal's train tasks of {where} keep no per-run limits (written by an "
+                             "earlier lcnfast): run the sweep in a new --out folder to rebuild with another tolerance")
+        limits = np.array(result["limits"], dtype=float).reshape(len(result["status"]), -1)
+        converged = np.array([s == "converged" for s in result["status"]], dtype=bool)
+        hits, ambiguous, unmatched = match_limits(V.reshape(len(points), limits.shape[1]), limits[converged], tol=tol)
+        out.append({**result, "hits": hits.tolist(), "ambiguous": ambiguous, "unmatched": unmatched})
+    return out
+
+
+def _aggregate(config: SweepConfig, records: Mapping[str, dict[str, Any]], seconds: float,
+               match_tol: float | None = None) -> ExperimentResult:
     """The landscape tables (as ``reproduce`` writes them, with a ``data`` column) from the
-    task records, in task order (so the same records always give the same tables)."""
+    task records, in task order (so the same records always give the same tables); with
+    ``match_tol``, GD limits are matched again at that tolerance from the stored limits."""
     from .landscape import gd_rows
 
     counts_rows: list[dict[str, Any]] = []
@@ -425,6 +452,8 @@ def _aggregate(config: SweepConfig, records: Mapping[str, dict[str, Any]], secon
                 without.append(f"k={k} data set {d}")  # no rows: never printed as zeros
                 continue
             points = parent["result"]["points"]
+            if match_tol is not None:
+                results = _rematch(results, points, match_tol, f"k={k} data set {d}")
             counts_rows += [{"k": k, "data": d, **row} for row in parent["result"]["counts"]]
             runs = sum(r["runs"] for r in results)
             converged = sum(r["converged"] for r in results)
@@ -434,7 +463,8 @@ def _aggregate(config: SweepConfig, records: Mapping[str, dict[str, Any]], secon
                 point_rows.append({**row, "k": k, "data": d, "gd_fraction": float(h) / max(runs, 1)})
             ambiguous = sum(r.get("ambiguous", 0) for r in results)
             unmatched = sum(r["unmatched"] for r in results)
-            losses = [r["best_loss"] for r in results if r["best_loss"] == r["best_loss"]]
+            losses = [r["best_loss"] for r in results if isinstance(r["best_loss"], (int, float))
+                      and r["best_loss"] == r["best_loss"]]
             best = min(losses) if losses else None
             point_rows += [{**row, "k": k, "data": d}
                            for row in gd_rows(k, runs, converged, ambiguous, unmatched, best)]
@@ -443,7 +473,8 @@ def _aggregate(config: SweepConfig, records: Mapping[str, dict[str, Any]], secon
     result = ExperimentResult(name="sweep", title="Landscape sweep: all critical points, and where GD goes",
                               tables={"critical points per stratum": counts_rows, "critical points": ordered},
                               parameters={"config": config.to_json(), "tasks": len(tasks), "missing": missing,
-                                          "failed": len(failed), "seconds": round(seconds, 2)})
+                                          "failed": len(failed), "seconds": round(seconds, 2),
+                                          "match_tol": MATCH_TOL if match_tol is None else match_tol})
     if failed:
         result.tables["failed tasks"] = failed
     result.notes.append(
@@ -467,8 +498,8 @@ def _aggregate(config: SweepConfig, records: Mapping[str, dict[str, Any]], secon
 
 def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, client: Any = None, *,
           out: str | os.PathLike[str] = "lcnfast-sweep", serial: bool = False, workers: int | None = None,
-          retry_failed: bool = False, show_progress: bool = True,
-          echo: Callable[[str], Any] | None = print) -> ExperimentResult:
+          retry_failed: bool = False, show_progress: bool = True, tables_only: bool = False,
+          match_tol: float | None = None, echo: Callable[[str], Any] | None = print) -> ExperimentResult:
     """Run a landscape sweep, streaming each task's result to ``out/tasks.jsonl``.
 
     Parameters
@@ -489,6 +520,12 @@ def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, clie
         Run again the tasks recorded as failed in ``out`` (by default a resume keeps them).
     show_progress : bool
         A progress bar (tqdm) over the tasks.
+    tables_only : bool
+        Run nothing: rebuild the tables from the tasks already in ``out/tasks.jsonl`` (e.g.
+        with another ``match_tol``); unfinished tasks are reported as missing.
+    match_tol : float, optional
+        Match each converged GD limit to a critical point within ``match_tol (1 + ||v||)``
+        (default ``1e-3``), from the per-run limits every train task stores.
     echo : callable or None
         Where the tables go when done (default ``print``).
 
@@ -500,10 +537,16 @@ def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, clie
     """
     cfg = load_config(config)
     folder = Path(out)
+    if match_tol is not None:
+        match_tol = as_real(match_tol, "match_tol", positive=True)
+    if not isinstance(tables_only, (bool, np.bool_)):
+        raise TypeError(f"tables_only: expected a bool, got {type(tables_only).__name__}")
+    if tables_only and not (folder / "tasks.jsonl").exists():
+        raise ValueError(f"tables_only: {folder / 'tasks.jsonl'} does not exist: there is no sweep to rebuild")
     journal = _Journal(folder, cfg)
     tasks = sweep_tasks(cfg)
-    todo = [t for t in tasks if t.key not in journal.done
-            or (retry_failed and journal.done[t.key]["status"] != "ok")]
+    todo = [] if tables_only else [t for t in tasks if t.key not in journal.done
+                                   or (retry_failed and journal.done[t.key]["status"] != "ok")]
     if echo and len(todo) < len(tasks):
         echo(f"resuming: {len(tasks) - len(todo)} of {len(tasks)} tasks already done in {journal.path}")
 
@@ -531,7 +574,7 @@ def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, clie
             _run_dask_at(cfg, todo, journal, client, bar)
         else:
             _run_dask(cfg, todo, journal, client, bar)
-    result = _aggregate(cfg, journal.done, time.perf_counter() - start)
+    result = _aggregate(cfg, journal.done, time.perf_counter() - start, match_tol)
     for table, rows in result.tables.items():
         write_csv(folder / f"{table.replace(' ', '_')}.csv", rows)
     origin = provenance(seed=cfg.seed)
