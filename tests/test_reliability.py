@@ -313,3 +313,28 @@ def test_building_a_large_plan_releases_the_gil_and_stops_on_ctrl_c():
     words = run.stdout.split()
     assert words[0] == "interrupted" and float(words[1]) < 2.0  # stopped soon after the signal at 0.3 s
     assert int(words[-1]) >= 10  # the other thread kept running while the plan was being built
+
+
+def test_rng_is_spec7_and_seed_keeps_working():
+    """``rng=`` (an int or a Generator) is the same as ``seed=``; both at once is an error
+    naming ``rng``; ``seed=None`` takes fresh entropy."""
+    arch = lcnfast.Architecture([2, 2])
+    loss = lcnfast.QuadraticLoss(np.eye(3), [1.0, 3.0, 2.0])
+    a = lcnfast.train(arch, loss, batch=5, steps=10, seed=7)
+    b = lcnfast.train(arch, loss, batch=5, steps=10, rng=7)
+    np.testing.assert_array_equal(a.theta, b.theta)
+    c = lcnfast.train(arch, loss, batch=5, steps=10, rng=np.random.default_rng(3))
+    d = lcnfast.train(arch, loss, batch=5, steps=10, seed=np.random.default_rng(3))
+    np.testing.assert_array_equal(c.theta, d.theta)
+    X1, _ = lcnfast.teacher_data(lcnfast.Architecture([2, 2], d0=6), [1.0, 2.0, 1.0], 4, rng=5)
+    X2, _ = lcnfast.teacher_data(lcnfast.Architecture([2, 2], d0=6), [1.0, 2.0, 1.0], 4, seed=5)
+    np.testing.assert_array_equal(X1, X2)
+    with pytest.raises(ValueError, match="rng: give seed= or rng=, not both"):
+        lcnfast.train(arch, loss, batch=2, seed=1, rng=2)
+    with pytest.raises(TypeError, match="rng: expected an integer >= 0 or a numpy.random.Generator"):
+        lcnfast.train(arch, loss, batch=2, rng="x")
+    e = lcnfast.train(arch, loss, batch=5, steps=0, seed=None)
+    f = lcnfast.train(arch, loss, batch=5, steps=0, seed=None)
+    assert not np.array_equal(e.theta, f.theta)
+    assert lcnfast.generic_jacobian_rank(arch, rng=1) == 3
+    assert lcnfast.ed_degree((2,), np.eye(3), rng=2) == lcnfast.ed_degree((2,), np.eye(3), seed=2)

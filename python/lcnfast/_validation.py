@@ -29,9 +29,18 @@ def as_int(value: Any, name: str, *, minimum: int | None = None) -> int:
     return result
 
 
-def as_seed(value: Any, name: str = "seed") -> int:
-    """A seed for ``numpy.random.default_rng``: an integer >= 0, or a
-    ``numpy.random.Generator`` from which one is drawn (advancing it)."""
+def as_seed(value: Any, name: str = "seed", rng: Any = None) -> int:
+    """A seed for ``numpy.random.default_rng``: an integer >= 0, a ``numpy.random.Generator``
+    from which one is drawn (advancing it), or ``None`` for fresh entropy from the operating
+    system (not reproducible). ``rng`` (SPEC 7's name, same values) replaces ``value`` when
+    given; giving both a non-default ``value`` and ``rng`` is an error."""
+    if rng is not None:
+        if value is not None and not (isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+                                      and value == 0):
+            raise ValueError(f"rng: give {name}= or rng=, not both ({name}={value!r}, rng={rng!r})")
+        return as_seed(rng, "rng")
+    if value is None:
+        return int(np.random.default_rng().integers(0, 2**63 - 1))
     if isinstance(value, np.random.Generator):
         return int(value.integers(0, 2**63 - 1))
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):

@@ -325,8 +325,8 @@ class Landscape:
         return _saving.load_dataclass(cls, path, (LandscapePoint,))
 
 
-def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-7, seed: int = 0,
-                    progress: Progress = False) -> Landscape:
+def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-7, seed: Any = 0,
+                    progress: Progress = False, rng: Any = None) -> Landscape:
     """The landscape of a stride-one 1D architecture: every critical point of ``L``.
 
     In function space (DESIGN.md 3): the unconstrained optimum if it lies in the space, and
@@ -342,7 +342,7 @@ def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-
     from .strata import stratum_critical_points
 
     _check(arch, loss)
-    seed = as_seed(seed)
+    seed = as_seed(seed, rng=rng)
     if not (arch.ndim == 1 and not arch.is_circular and all(s == 1 for s in arch.s)):
         raise NotImplementedError("critical_points: the landscape is implemented for stride-one 1D architectures")
     tolerance = as_real(tol, "tol", positive=True)

@@ -83,17 +83,18 @@ def jacobian_rank(arch: Architecture, theta: ArrayLike, rtol: float | None = Non
     return int(ranks[0]) if single else ranks.reshape(lead)
 
 
-def generic_jacobian_rank(arch: Architecture, *, trials: int = 3, seed: int = 0) -> int:
+def generic_jacobian_rank(arch: Architecture, *, trials: int = 3, seed: Any = 0, rng: Any = None) -> int:
     """The generic rank of the Jacobian of ``mu``, i.e. ``dim M``, computed exactly.
 
     The Jacobian is evaluated at random *integer* parameters, where its entries are
     integers that float64 holds exactly, and its rank over Q is computed exactly by
     python-flint (``fmpz_mat.rank``). The rank at any point is at most the generic rank
     and equals it outside a proper algebraic subset, so the maximum over a few random
-    points is the generic rank with overwhelming probability (Schwartz-Zippel).
+    points is the generic rank with overwhelming probability (Schwartz-Zippel). ``seed``
+    (or ``rng``, SPEC 7's name: an int, a Generator or None) chooses the points.
     """
     require_architecture(arch)
-    rng = np.random.default_rng(as_seed(seed))
+    rng = np.random.default_rng(as_seed(seed, rng=rng))
     n_trials = as_int(trials, "trials", minimum=1)
     if n_trials > 1000:
         raise ValueError(f"trials: at most 1000 (a handful already gives the generic rank), got {n_trials}")
@@ -435,7 +436,7 @@ class FunctionSpace:
         return _factorization.factorizations(self._arch, row, tolerance, most)
 
     def factorize(self, v: ArrayLike, *, starts: int = 64, steps: int = 3000, tol: float = 1e-9,
-                  seed: int = 0) -> Factorization:
+                  seed: Any = 0, rng: Any = None) -> Factorization:
         """Search numerically for ``theta`` with ``mu(theta) = v`` (any architecture).
 
         For strides, circular layers and 2D there is no root-assignment theorem to list the
@@ -449,7 +450,7 @@ class FunctionSpace:
         from .training import balance, train
 
         arch = self._arch
-        seed = as_seed(seed)
+        seed = as_seed(seed, rng=rng)
         n_starts = as_int(starts, "starts", minimum=1)
         n_steps = as_int(steps, "steps", minimum=0)
         tolerance = as_real(tol, "tol", nonnegative=True)
@@ -483,7 +484,7 @@ class FunctionSpace:
         return Factorization(theta=theta, residual=best_residual, found=best_residual <= tolerance)
 
     def nearest(self, u: ArrayLike, G: ArrayLike | None = None, *,
-                seed: int = 0) -> tuple[NDArray[np.float64], float]:
+                seed: Any = 0, rng: Any = None) -> tuple[NDArray[np.float64], float]:
         """The point of the function space nearest to ``u`` in the ``G``-norm (stride-one 1D).
 
         If ``u`` is in the space it is its own nearest point. Otherwise the nearest point
@@ -509,7 +510,7 @@ class FunctionSpace:
         K = int(self._arch.filter_shape[0])
         if target.shape != (K,):
             raise ValueError(f"u: expected shape ({K},), got {target.shape}")
-        seed = as_seed(seed)
+        seed = as_seed(seed, rng=rng)
         Gm = np.eye(K) if G is None else as_real_array(G, "G")
         if Gm.shape != (K, K):
             raise ValueError(f"G: expected shape ({K}, {K}), got {Gm.shape}")

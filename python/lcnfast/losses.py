@@ -232,8 +232,8 @@ class SquaredLoss(QuadraticLoss):
         return loss
 
 
-def teacher_data(arch: Architecture, v_star: ArrayLike, N: int, noise: float = 0.0, seed: int = 0, *,
-                 d0: Any = None, threads: int | None = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def teacher_data(arch: Architecture, v_star: ArrayLike, N: int, noise: float = 0.0, seed: Any = 0, *,
+                 d0: Any = None, threads: int | None = None, rng: Any = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Gaussian inputs and teacher targets ``y = T_{v*} x + noise * eps``.
 
     Parameters
@@ -246,8 +246,11 @@ def teacher_data(arch: Architecture, v_star: ArrayLike, N: int, noise: float = 0
         Number of samples.
     noise : float
         Standard deviation of the Gaussian noise added to the targets.
-    seed : int
-        Seed of ``numpy.random.default_rng``: same seed, same data.
+    seed : int, numpy.random.Generator or None
+        Seed of ``numpy.random.default_rng``: same seed, same data (a Generator is drawn
+        from; None: fresh entropy, not reproducible).
+    rng : int or numpy.random.Generator, optional
+        The same as ``seed``, under the name SPEC 7 recommends (give one of the two).
 
     Returns
     -------
@@ -264,7 +267,7 @@ def teacher_data(arch: Architecture, v_star: ArrayLike, N: int, noise: float = 0
     if teacher.shape != arch.filter_shape:
         raise ValueError(f"v_star: expected shape {arch.filter_shape}, got {teacher.shape}")
     pm, widths = _patch_map(arch, width)
-    rng = np.random.default_rng(as_seed(seed))
+    rng = np.random.default_rng(as_seed(seed, rng=rng))
     in_shape = tuple(widths[0]) if arch.ndim == 2 else (widths[0],)
     out_shape = tuple(widths[-1]) if arch.ndim == 2 else (widths[-1],)
     X = rng.standard_normal((n,) + in_shape)

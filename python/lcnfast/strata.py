@@ -744,9 +744,9 @@ def _user_roots(family: _Family, chart: int, e: NDArray[np.complex128]) -> NDArr
     return np.array(roots, dtype=complex)
 
 
-def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed: int = 0,
+def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed: Any = 0,
                             threads: int | None = None, progress: Progress = False,
-                            certify: bool = True) -> StratumCriticalPoints:
+                            certify: bool = True, rng: Any = None) -> StratumCriticalPoints:
     """All complex critical points of ``l(v) = (v-u)^T G (v-u)`` on ``Delta_lambda``, certified.
 
     Parameter homotopy from the stratum's cached start system (see the module docstring):
@@ -763,8 +763,10 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     G : array_like, shape (D+1, D+1)
         Symmetric weights (need not be definite).
     u : array_like, shape (D+1,)
-    seed : int
-        Seeds the detours for lost paths.
+    seed : int, numpy.random.Generator or None
+        Seeds the detours for lost paths (the points returned do not depend on it).
+    rng : int or numpy.random.Generator, optional
+        The same as ``seed``, under the name SPEC 7 recommends (give one of the two).
     threads : int, optional
         C++ threads over the paths (default: all cores); results do not depend on it.
     progress : bool or callable
@@ -794,7 +796,7 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
         raise ValueError(f"u: expected shape ({K},), got {target.shape}")
     if not np.any(Gm):
         raise ValueError("G: the zero matrix makes every form critical")
-    seed_value = as_seed(seed)
+    seed_value = as_seed(seed, rng=rng)
     n_threads = resolve_threads(threads)
     family = _family(lam, n_threads)
     scale = float(np.max(np.abs(Gm)))
@@ -1013,11 +1015,11 @@ def _track_in_slices(family: _Family, q0: Any, q1: Any, starts: NDArray[np.compl
     return tuple(np.concatenate([part[i] for part in parts]) for i in range(len(parts[0])))
 
 
-def ed_degree(partition: Any, G: ArrayLike, *, seed: int = 0, threads: int | None = None) -> int:
+def ed_degree(partition: Any, G: ArrayLike, *, seed: Any = 0, threads: int | None = None, rng: Any = None) -> int:
     """Number of complex critical points of ``(v-u)^T G (v-u)`` on ``Delta_lambda`` for a
     random ``u`` (the Euclidean-distance degree of the stratum for the weights ``G``), counted
     from certified points. ``seed`` chooses ``u``."""
     Gm = as_real_array(G, "G")
-    seed_value = as_seed(seed)
+    seed_value = as_seed(seed, rng=rng)
     u = np.random.default_rng(seed_value + 1).standard_normal(Gm.shape[0])
     return stratum_critical_points(partition, Gm, u, seed=seed_value, threads=threads).n_complex

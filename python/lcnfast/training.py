@@ -347,9 +347,10 @@ class _ProgressBar:
 def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = None, *,
           batch: int | None = None, init: Literal["gaussian", "balanced"] = "gaussian", scale: float = 1.0,
           lr: float | ArrayLike | Literal["auto"] = "auto", steps: int = 1000, tol: float | Literal["auto"] = "auto",
-          method: Literal["gd", "flow"] = "gd", seed: int = 0, record_every: int = 0, threads: int | None = None,
+          method: Literal["gd", "flow"] = "gd", seed: Any = 0, record_every: int = 0, threads: int | None = None,
           rtol: float = 1e-8, atol: float = 1e-10, t_max: float | None = None, blowup: float = 1e10,
-          retries: int | None = None, polish: bool = False, progress: Progress = False) -> TrainResult:
+          retries: int | None = None, polish: bool = False, progress: Progress = False, rng: Any = None
+          ) -> TrainResult:
     """Train many LCNs from many starts on one loss, in C++.
 
     Parameters
@@ -393,8 +394,11 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
     method : {"gd", "flow"}
         Gradient descent, or gradient flow ``d theta/dt = -grad L`` integrated by the
         adaptive Dormand-Prince 5(4) method with error control ``rtol``, ``atol``.
-    seed : int
-        Seed of the random starts: same seed, same numbers, whatever ``threads``.
+    seed : int, numpy.random.Generator or None
+        Seed of the random starts: same seed, same numbers, whatever ``threads``; a
+        Generator is drawn from; None takes fresh entropy (not reproducible).
+    rng : int or numpy.random.Generator, optional
+        The same as ``seed``, under the name SPEC 7 recommends (give one of the two).
     record_every : int
         Record ``v``, loss and invariants every that many (accepted) steps; 0: no trajectory.
     threads : int, optional
@@ -427,7 +431,7 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
     every = as_int(record_every, "record_every", minimum=0)
     if not isinstance(polish, (bool, np.bool_)):
         raise TypeError(f"polish: expected a bool, got {type(polish).__name__}")
-    theta = _initial_parameters(arch, theta0, batch, init, scale_f, seed)
+    theta = _initial_parameters(arch, theta0, batch, init, scale_f, as_seed(seed, rng=rng))
     if not np.all(np.isfinite(theta)):
         raise ValueError("theta0: contains NaN or infinity")
     automatic = isinstance(lr, str)
