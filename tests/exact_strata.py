@@ -3,7 +3,7 @@ multiple-root stratum of binary forms.
 
 This module is test-side reference code. It does not import lcnfast.
 
-Mathematics (DESIGN.md 2.2, 3)
+Mathematics (docs/conventions.rst)
 -------------------------------
 A filter ``v`` in C^(D+1) is the binary form ``sum_j v[j] x^j y^(D-j)``. For a partition
 ``lam`` of ``D`` the stratum ``Delta_lam`` is the set of forms ``c * prod_j l_j^lam_j``

@@ -1,4 +1,4 @@
-"""Independent pure-numpy references, written from DESIGN.md section 2 alone.
+"""Independent pure-numpy references, written from docs/conventions.rst alone.
 
 Nothing here calls lcnfast: each function is the definition, coded as plainly as possible.
 """

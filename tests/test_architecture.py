@@ -1,4 +1,4 @@
-"""Architecture: derived sizes against the definitions in DESIGN.md section 2."""
+"""Architecture: derived sizes against the definitions in docs/conventions.rst."""
 
 from __future__ import annotations
 

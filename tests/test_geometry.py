@@ -41,7 +41,7 @@ def _factorable_with_minimal_real_roots(k):
 
 @pytest.mark.parametrize("k", STRIDE_ONE, ids=str)
 def test_filling_matches_root_distribution(k):
-    """Filling iff even the polynomials with the fewest real roots factor (DESIGN.md 3)."""
+    """Filling iff even the polynomials with the fewest real roots factor (docs/theory.rst)."""
     fs = FunctionSpace(Architecture(k))
     assert fs.is_filling == _factorable_with_minimal_real_roots(k)
     assert fs.is_filling == (sum(1 for x in k if x % 2 == 0) <= 1)

@@ -2,7 +2,7 @@
 
 An LCN composes convolutions without activations, so it computes one convolution whose
 filter is a product of the layer filters seen as polynomials (strides act as dilations).
-See DESIGN.md for the conventions; the main entry points are:
+See docs/conventions.rst for the conventions; the main entry points are:
 
 * :class:`Architecture` -- filter sizes, strides, valid or circular layers, 1D or 2D;
 * :func:`end_to_end`, :func:`vjp`, :func:`jacobian` -- the parameterisation map, batched;

@@ -1,6 +1,6 @@
 """LCN architectures: filter sizes, strides, layer kind and input width.
 
-Conventions (DESIGN.md section 2): layer ``l`` has a filter of size ``k_l`` and stride
+Conventions (docs/conventions.rst): layer ``l`` has a filter of size ``k_l`` and stride
 ``s_l`` and maps width ``d_{l-1}`` to ``d_l = (d_{l-1} - k_l) // s_l + 1`` ("valid") or
 ``d_{l-1} / s_l`` ("circular"). The end-to-end map is one convolution with stride
 ``S = s_1 ... s_L`` and the filter ``v(x) = w_1(x) w_2(x^{S_2}) ... w_L(x^{S_L})`` with
@@ -268,7 +268,7 @@ class Architecture:
         """Number ``e`` of filters of even size (1D only; None in 2D).
 
         For stride one this decides the geometry: the function space is filling iff
-        ``e <= 1`` (DESIGN.md section 3).
+        ``e <= 1`` (docs/theory.rst).
         """
         if self._ndim == 2:
             return None

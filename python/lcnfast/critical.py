@@ -1,6 +1,6 @@
 """Classifying the points where training ends (critical points of ``L = l o mu``).
 
-The training loss is ``L(theta) = l(mu(theta))`` with ``l`` quadratic (DESIGN.md 2.4). Its
+The training loss is ``L(theta) = l(mu(theta))`` with ``l`` quadratic (docs/conventions.rst). Its
 Hessian is exact here: ``mu`` is multilinear, so
 
     d^2 L / dw_l[t] dw_m[u] = 2 (J^T G J)[(l,t),(m,u)] + <gbar, mu(theta; w_l = e_t, w_m = e_u)>,
@@ -27,10 +27,11 @@ from . import _saving
 from ._validation import as_real, as_seed
 from ._newton import hessians
 from .architecture import Architecture, require_architecture
-from .geometry import FunctionSpace, _chordal, _structure, jacobian_rank
+from .geometry import FunctionSpace, jacobian_rank, partitions
+from .roots import chordal, tolerant_structure
 from .losses import QuadraticLoss, require_loss
-from .parameterisation import _theta_rows, end_to_end, jacobian, vjp
-from .training import Progress
+from .parameterisation import end_to_end, jacobian, theta_rows, vjp
+from ._progress import Progress
 
 __all__ = ["Classification", "Landscape", "LandscapePoint", "classify", "critical_points", "hessian"]
 
@@ -47,7 +48,7 @@ def _hessian_one(arch: Architecture, loss: QuadraticLoss, theta: NDArray[np.floa
 def hessian(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike) -> NDArray[np.float64]:
     """Exact Hessian of ``L = loss o mu`` at ``theta`` ``(..., P)``: ``(..., P, P)``."""
     _check(arch, loss)
-    rows, lead = _theta_rows(arch, theta)
+    rows, lead = theta_rows(arch, theta)
     H = hessians(arch, loss, rows)
     return H.reshape(lead + H.shape[1:])
 
@@ -117,7 +118,7 @@ def _orbit_complement(arch: Architecture, theta: NDArray[np.float64]) -> NDArray
     return out
 
 
-def _shared_roots(arch: Architecture, theta: NDArray[np.float64], tol: float) -> list[tuple[complex, tuple[int, ...]]]:
+def root_sharing(arch: Architecture, theta: NDArray[np.float64], tol: float) -> list[tuple[complex, tuple[int, ...]]]:
     if arch.ndim != 1:
         return []
     per_layer: list[list[complex]] = []
@@ -125,14 +126,14 @@ def _shared_roots(arch: Architecture, theta: NDArray[np.float64], tol: float) ->
         if w.size < 2 or not np.any(w):
             per_layer.append([])
             continue
-        rs = _structure(np.asarray(w, dtype=float), tol)
+        rs = tolerant_structure(np.asarray(w, dtype=float), tol)
         per_layer.append([complex(r) for r in rs.roots])
     found: list[tuple[complex, tuple[int, ...]]] = []
     for layer, roots in enumerate(per_layer):
         for r in roots:
-            if any(_chordal(r, q) <= tol for q, _ in found):
+            if any(chordal(r, q) <= tol for q, _ in found):
                 continue
-            layers = tuple(m for m, others in enumerate(per_layer) if any(_chordal(r, o) <= tol for o in others))
+            layers = tuple(m for m, others in enumerate(per_layer) if any(chordal(r, o) <= tol for o in others))
             if len(layers) > 1:
                 found.append((r, layers))
     return found
@@ -156,7 +157,7 @@ def classify(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike, tol: flo
     Classification, or a list of them for a batch
     """
     _check(arch, loss)
-    rows, lead = _theta_rows(arch, theta)
+    rows, lead = theta_rows(arch, theta)
     single = lead == ()
     tolerance = as_real(tol, "tol", positive=True)
     fs = FunctionSpace(arch)
@@ -187,13 +188,13 @@ def classify(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike, tol: flo
         else:
             verdict = "degenerate"
         if arch.ndim == 1 and np.any(v):
-            partition = _structure(v.ravel(), tolerance).partition
+            partition = tolerant_structure(v.ravel(), tolerance).partition
         else:
             partition = ()
         location = str(fs.locate(v.ravel(), tolerance)) if stride_one else "n/a"
         out.append(Classification(
             grad_norm=float(np.linalg.norm(grad)), v=v, partition=partition, location=location,
-            jacobian_rank=int(jacobian_rank(arch, row, rtol=tolerance)), shared_roots=_shared_roots(arch, row, tolerance),
+            jacobian_rank=int(jacobian_rank(arch, row, rtol=tolerance)), shared_roots=root_sharing(arch, row, tolerance),
             hessian=H, eigenvalues=eig, index=negative, verdict=verdict))
     return out[0] if single else out
 
@@ -329,7 +330,7 @@ def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-
                     progress: Progress = False, rng: Any = None) -> Landscape:
     """The landscape of a stride-one 1D architecture: every critical point of ``L``.
 
-    In function space (DESIGN.md 3): the unconstrained optimum if it lies in the space, and
+    In function space (docs/theory.rst): the unconstrained optimum if it lies in the space, and
     on every multiple-root stratum every real critical point of ``l`` that lies in the space
     (:func:`lcnfast.stratum_critical_points`, homotopy continuation); each is lifted to
     parameters through all its factorisations, keeping the lifts where the gradient of ``L``
@@ -338,7 +339,6 @@ def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-
     :func:`classify`. ``progress`` (bool or callable) follows the homotopy paths of each
     stratum, as in :func:`lcnfast.stratum_critical_points`.
     """
-    from .geometry import _partitions
     from .strata import stratum_critical_points
 
     _check(arch, loss)
@@ -354,10 +354,10 @@ def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-
     e = fs.n_even or 0
     candidates: list[tuple[NDArray[np.float64], tuple[int, ...]]] = []
     counts: list[dict[str, Any]] = []
-    for partition in _partitions(D):
+    for partition in partitions(D):
         if not partition or max(partition) == 1:  # distinct roots (or D = 0): the optimum itself
             inside = bool(fs.contains(u))
-            rs_partition = _structure(u, 1e-9).partition if np.any(u) else ()
+            rs_partition = tolerant_structure(u, 1e-9).partition if np.any(u) else ()
             if rs_partition == partition and inside:
                 candidates.append((u.copy(), partition))
             counts.append({"partition": partition, "complex": 1, "real": 1, "in_space": int(inside),

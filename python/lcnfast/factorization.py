@@ -1,6 +1,6 @@
 """Every factorisation ``v = mu(theta)`` of a filter through a 1D valid architecture.
 
-The end-to-end filter is ``v(x) = w_1(x) w_2(x^{S_2}) ... w_L(x^{S_L})`` (DESIGN.md 2.2).
+The end-to-end filter is ``v(x) = w_1(x) w_2(x^{S_2}) ... w_L(x^{S_L})`` (docs/conventions.rst).
 A layer with dilation ``S`` contributes the roots of ``w_l(x^S)``: for every root ``rho``
 of ``w_l`` the whole *fibre* ``{z : z^S = rho}`` (``S`` distinct points; for ``rho = 0``
 or infinity that point ``S`` times). So a factorisation is a way of dealing out the roots
@@ -32,7 +32,9 @@ from numpy.typing import NDArray
 
 from .architecture import Architecture
 from .parameterisation import end_to_end, jacobian
-from .roots import _ExactRoots, _linked_groups, _NeedPrecision, _roots_at, _structure, _with_precision
+from .roots import ExactRoots, linked_groups, NeedPrecision, roots_at, tolerant_structure, with_precision
+
+__all__ = ["factorizations", "has_factorization"]
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class _Unit:
     kind: str = "finite"
 
 
-def _power_classes(roots: _ExactRoots, S: int) -> tuple[list[int], list[flint.acb]]:
+def _power_classes(roots: ExactRoots, S: int) -> tuple[list[int], list[flint.acb]]:
     """Which finite nonzero roots ``z`` of ``v`` have the same ``z^S``, decided exactly, and
     certified enclosures of the distinct values ``rho = z^S``.
 
@@ -61,7 +63,7 @@ def _power_classes(roots: _ExactRoots, S: int) -> tuple[list[int], list[flint.ac
     of ``v`` (exact rational arithmetic). The enclosures ``box(z)^S`` contain the true values;
     when they fall into exactly ``m`` groups (connected components of "overlaps"), boxes of
     different groups are disjoint, so each group holds at least one of the ``m`` values, hence
-    exactly one: its members share ``z^S``. Raises ``_NeedPrecision`` when fewer groups show
+    exactly one: its members share ``z^S``. Raises ``NeedPrecision`` when fewer groups show
     (the root boxes are too wide). No root isolation of ``T`` is needed (python-flint's takes
     seconds on the 2000-bit coefficients of filters such as ``[1, 5e-324, 1]``).
     """
@@ -80,9 +82,9 @@ def _power_classes(roots: _ExactRoots, S: int) -> tuple[list[int], list[flint.ac
     with flint.ctx.workprec(roots.prec):
         boxes = [box**S for box in roots.boxes]
     # groups: connected components of the overlap graph
-    classes = _linked_groups(n, lambda i, j: bool(boxes[i].overlaps(boxes[j])))
+    classes = linked_groups(n, lambda i, j: bool(boxes[i].overlaps(boxes[j])))
     if max(classes) + 1 != m:  # fewer groups than values: the boxes are too wide to tell them apart
-        raise _NeedPrecision
+        raise NeedPrecision
     # the tightest member enclosure of each value (all members enclose the same number)
     values: list[flint.acb] = [flint.acb(0)] * m
     width = [math.inf] * m
@@ -93,7 +95,7 @@ def _power_classes(roots: _ExactRoots, S: int) -> tuple[list[int], list[flint.ac
     return classes, values
 
 
-def _exact_units(roots: _ExactRoots, S: int) -> list[_Unit]:
+def _exact_units(roots: ExactRoots, S: int) -> list[_Unit]:
     """The units a layer with dilation ``S`` can take from ``v`` (whole fibres only).
 
     Slots: ``0..n-1`` the distinct finite nonzero roots, ``n`` the root 0, ``n + 1`` infinity.
@@ -128,7 +130,7 @@ def _exact_units(roots: _ExactRoots, S: int) -> list[_Unit]:
 def _tolerant_units(v: NDArray[np.float64], tol: float) -> tuple[list[int], list[_Unit]]:
     """Slots and units of stride one from the tolerant root clusters of ``v``: a real
     cluster (infinity included) or a cluster in the upper half plane, standing for its pair."""
-    rs = _structure(v, tol)
+    rs = tolerant_structure(v, tol)
     multiplicities: list[int] = []
     units = []
     one = flint.arb(1)
@@ -281,11 +283,11 @@ def _setup(arch: Architecture, v: NDArray[np.float64], tol: float | None) -> tup
     dilations = {int(S) for kl, S in zip(arch.k, arch.dilations) if kl > 1}
     if tol is None:
 
-        def build(prec: int) -> tuple[_ExactRoots, dict[int, list[_Unit]]]:
-            roots = _roots_at(v, prec)
+        def build(prec: int) -> tuple[ExactRoots, dict[int, list[_Unit]]]:
+            roots = roots_at(v, prec)
             return roots, {S: _exact_units(roots, S) for S in dilations}
 
-        roots, by_dilation = _with_precision(build)
+        roots, by_dilation = with_precision(build)
         multiplicities = list(roots.multiplicities) + [roots.zero, roots.infinity]
         prec = roots.prec
     else:  # stride one (the caller checks): only layers of dilation 1 take roots

@@ -1,7 +1,7 @@
 """The function space of an LCN: dimension, filling, membership, factorisations.
 
 The function space ``M`` of an architecture is the image of the parameterisation map
-``mu`` (DESIGN.md section 3). Facts implemented here:
+``mu`` (docs/theory.rst). Facts implemented here:
 
 * stride one, 1D: ``M`` is full dimensional (``dim = k``); it is *filling* (all of
   ``R^k``) iff at most one filter has even size (``e <= 1``); ``v`` is in ``M`` iff its
@@ -36,9 +36,7 @@ from ._validation import as_int, as_real, as_real_array, as_seed, check_memory
 from .architecture import Architecture, require_architecture
 from .parameterisation import end_to_end, jacobian
 from .roots import RootStructure as RootStructure
-from .roots import _chordal as _chordal
-from .roots import _exact_structure, _filter_rows, _root_counts
-from .roots import _structure as _structure
+from .roots import exact_structure, filter_rows, root_counts, tolerant_structure
 from .roots import discriminant as discriminant
 from .roots import real_root_count as real_root_count
 from .roots import root_structure as root_structure
@@ -182,7 +180,7 @@ class FunctionSpace:
     def dim(self) -> int:
         """``dim M``.
 
-        Stride-one 1D: ``k`` (DESIGN.md 3). Stride-one 2D: ``P - (L - 1)`` (the layer
+        Stride-one 1D: ``k`` (docs/theory.rst). Stride-one 2D: ``P - (L - 1)`` (the layer
         filters of a generic product are determined up to rescaling and finitely many choices,
         since bivariate polynomials factor uniquely). Everything else (strides, circular): the
         generic rank of the Jacobian of ``mu``, computed exactly (:func:`generic_jacobian_rank`);
@@ -251,14 +249,14 @@ class FunctionSpace:
                 f"this is {self._arch!r}); use factorize() for a numerical search")
 
     def _rows(self, v: ArrayLike) -> tuple[NDArray[np.float64], bool]:
-        rows, single = _filter_rows(v)
+        rows, single = filter_rows(v)
         if rows.shape[1] != self._arch.filter_size:
             raise ValueError(f"v: expected filters of size {self._arch.filter_size}, got {rows.shape[1]}")
         return rows, single
 
     def _counts(self, v: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_], bool]:
         rows, single = self._rows(v)
-        total, odd, zero = _root_counts(rows)
+        total, odd, zero = root_counts(rows)
         return total, odd, zero, single
 
     def contains(self, v: ArrayLike) -> Any:
@@ -357,7 +355,7 @@ class FunctionSpace:
             if not np.any(row):
                 out.append("interior" if self.is_filling else "boundary")
                 continue
-            rs = _structure(row, tolerance)
+            rs = tolerant_structure(row, tolerance)
             if rs.n_real < e:
                 out.append("outside")
             elif self.is_filling or rs.n_odd_real >= e:
@@ -524,7 +522,7 @@ class FunctionSpace:
         best, best_distance = np.zeros(K), distance(np.zeros(K))
         D = K - 1
         incomplete = []
-        for partition in _partitions(D):
+        for partition in partitions(D):
             if max(partition) == 1:
                 continue  # the open stratum: its only critical point is u itself, outside
             with warnings.catch_warnings():
@@ -565,7 +563,7 @@ class FunctionSpace:
         ``(0, nan)`` outside the space.
         """
         self._require_stride_one("distance_to_boundary")
-        rows, single = _filter_rows(v)
+        rows, single = filter_rows(v)
         if not single:
             raise ValueError("v: distance_to_boundary takes one filter at a time")
         row = rows[0]
@@ -575,8 +573,8 @@ class FunctionSpace:
             return (0.0, math.nan)
         if not self.is_interior(row):
             return (0.0, 0.0)
-        rs = _exact_structure(row) if tol is None else _structure(row, as_real(tol, "tol", positive=True))
-        return (_rouche_lower_bound(row, rs), _merge_upper_bound(row, rs, self.n_even or 0))
+        rs = exact_structure(row) if tol is None else tolerant_structure(row, as_real(tol, "tol", positive=True))
+        return (_rouche_lower_bound(row, rs), merge_upper_bound(row, rs, self.n_even or 0))
 
     def describe(self) -> str:
         """A readable summary of the space."""
@@ -619,7 +617,7 @@ def _form_from_roots(roots: list[complex], k: int) -> NDArray[np.float64]:
     return out
 
 
-def _merge_upper_bound(v: NDArray[np.float64], rs: RootStructure, e: int) -> float:
+def merge_upper_bound(v: NDArray[np.float64], rs: RootStructure, e: int) -> float:
     finite_odd = [(complex(r).real, i) for i, (r, m, real) in enumerate(zip(rs.roots, rs.multiplicities, rs.is_real))
                   if real and m % 2 == 1 and not math.isinf(abs(r))]
     odd = rs.n_odd_real
@@ -697,9 +695,9 @@ def _rouche_lower_bound(v: NDArray[np.float64], rs: RootStructure, samples: int 
     return 0.0 if math.isinf(best) else best
 
 
-def _partitions(n: int, largest: int | None = None) -> list[tuple[int, ...]]:
+def partitions(n: int, largest: int | None = None) -> list[tuple[int, ...]]:
     """The partitions of n, parts in decreasing order."""
     largest = n if largest is None else largest
     if n == 0:
         return [()]
-    return [(first,) + rest for first in range(min(n, largest), 0, -1) for rest in _partitions(n - first, first)]
+    return [(first,) + rest for first in range(min(n, largest), 0, -1) for rest in partitions(n - first, first)]

@@ -1,7 +1,7 @@
 """Losses in function space: quadratic forms in the end-to-end filter.
 
 Because the network's output ``T_v x`` is linear in the end-to-end filter ``v``, the mean
-squared error on data is *exactly* a quadratic form (DESIGN.md 2.4):
+squared error on data is *exactly* a quadratic form (docs/conventions.rst):
 
     l(v) = (1/N) sum_n ||T_v x_n - y_n||^2 = v^T G v - 2 b^T v + c.
 

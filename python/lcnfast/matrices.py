@@ -1,6 +1,6 @@
 """Convolution matrices: the linear maps that the layers and the whole network compute.
 
-``T_w`` (shape ``d_out x d_in``) has ``T_w[i, s*i + j] = w[j]`` (DESIGN.md 2.2; indices
+``T_w`` (shape ``d_out x d_in``) has ``T_w[i, s*i + j] = w[j]`` (docs/conventions.rst; indices
 modulo ``d_in`` for circular layers, where overlapping entries add up). In 2D the matrix
 acts on images flattened row-major: entry ``(i*d_out' + i', r*d_in' + c)`` with
 ``r = s*i + j``, ``c = s'*i' + j'`` holds ``w[j, j']``. For every valid architecture

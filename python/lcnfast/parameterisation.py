@@ -1,6 +1,6 @@
 """The parameterisation map ``mu``: layer filters to the end-to-end filter, batched.
 
-``mu(theta) = w_1(x) w_2(x^{S_2}) ... w_L(x^{S_L})`` (DESIGN.md 2.2), reduced modulo
+``mu(theta) = w_1(x) w_2(x^{S_2}) ... w_L(x^{S_L})`` (docs/conventions.rst), reduced modulo
 ``x^{d0} - 1`` for circular layers, bivariate in 2D. The products, their adjoint and the
 Jacobian run in C++ across the batch (SIMD over samples, threads over chunks of samples);
 results do not depend on ``threads``. Long calls release the GIL and stop on Ctrl-C.
@@ -18,7 +18,7 @@ from .architecture import Architecture, require_architecture
 __all__ = ["end_to_end", "vjp", "jacobian"]
 
 
-def _theta_rows(arch: Architecture, theta: ArrayLike) -> tuple[NDArray[np.float64], tuple[int, ...]]:
+def theta_rows(arch: Architecture, theta: ArrayLike) -> tuple[NDArray[np.float64], tuple[int, ...]]:
     """theta as rows (B, P) and its batch shape (``()`` for one vector): any ``(..., P)``."""
     array = as_real_array(theta, "theta", check_finite=False)  # checked in C++
     P = arch.n_params
@@ -49,7 +49,7 @@ def end_to_end(arch: Architecture, theta: ArrayLike, *, threads: int | None = No
         batch ``(B, P)``, ``(B, K, K')`` in 2D.
     """
     arch = require_architecture(arch)
-    rows, lead = _theta_rows(arch, theta)
+    rows, lead = theta_rows(arch, theta)
     n_threads = resolve_threads(threads)
     shape = lead + arch.filter_shape
     out_2d = None
@@ -89,12 +89,13 @@ def vjp(arch: Architecture, theta: ArrayLike, g: ArrayLike, *, threads: int | No
 
     Examples
     --------
-    >>> arch = Architecture([2, 2])
-    >>> vjp(arch, np.ones((3, 4)), [1.0, 0.0, 0.0]).shape   # one cotangent, three points
+    >>> import numpy as np, lcnfast
+    >>> arch = lcnfast.Architecture([2, 2])
+    >>> lcnfast.vjp(arch, np.ones((3, 4)), [1.0, 0.0, 0.0]).shape   # one cotangent, three points
     (3, 4)
     """
     arch = require_architecture(arch)
-    rows, theta_lead = _theta_rows(arch, theta)
+    rows, theta_lead = theta_rows(arch, theta)
     cot = as_real_array(g, "g", check_finite=False)  # checked in C++
     F = arch.filter_shape
     if cot.ndim < len(F) or tuple(cot.shape[cot.ndim - len(F):]) != F:
@@ -129,6 +130,6 @@ def jacobian(arch: Architecture, theta: ArrayLike, *, threads: int | None = None
         ``(..., *arch.filter_shape, P)``: ``(k, P)`` for one ``theta`` in 1D.
     """
     arch = require_architecture(arch)
-    rows, lead = _theta_rows(arch, theta)
+    rows, lead = theta_rows(arch, theta)
     jac = arch._plan.jacobian(rows, resolve_threads(threads))
     return jac.reshape(lead + arch.filter_shape + (arch.n_params,))

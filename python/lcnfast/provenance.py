@@ -64,7 +64,8 @@ def provenance(*, seed: Any = None, threads: int | None = None, command: list[st
 
     Examples
     --------
-    >>> sorted(provenance())[:4]
+    >>> import lcnfast
+    >>> sorted(lcnfast.provenance())[:4]
     ['backend', 'command', 'cpu', 'lcnfast']
     """
     if seed is not None and not isinstance(seed, (int, float, str, bool)):
@@ -93,7 +94,8 @@ def show_versions() -> None:
 
     Examples
     --------
-    >>> show_versions()  # doctest: +ELLIPSIS
+    >>> import lcnfast
+    >>> lcnfast.show_versions()  # doctest: +ELLIPSIS
     lcnfast ...
     """
     info = provenance()

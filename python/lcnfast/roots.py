@@ -1,6 +1,6 @@
 """Roots of binary forms: real-root counts, the root structure, the discriminant.
 
-A filter ``v`` of size ``k`` is the binary form ``sum_j v[j] x^j y^(k-1-j)`` (DESIGN.md
+A filter ``v`` of size ``k`` is the binary form ``sum_j v[j] x^j y^(k-1-j)`` (docs/conventions.rst
 2.2): trailing zero coefficients are roots at infinity. Every float64 coefficient is an
 exact rational number, so questions about a given filter have exact answers:
 
@@ -40,11 +40,11 @@ _MAX_PREC = 1 << 14
 _T = TypeVar("_T")
 
 
-class _NeedPrecision(Exception):
+class NeedPrecision(Exception):
     """Certified enclosures too wide to decide a question at this precision."""
 
 
-def _with_precision(compute: Callable[[int], _T]) -> _T:
+def with_precision(compute: Callable[[int], _T]) -> _T:
     """``compute(prec)`` at increasing precision until its enclosures decide the question.
 
     Distinct algebraic numbers have disjoint enclosures at a high enough precision, so this
@@ -54,13 +54,13 @@ def _with_precision(compute: Callable[[int], _T]) -> _T:
     while True:
         try:
             return compute(prec)
-        except _NeedPrecision:
+        except NeedPrecision:
             if prec >= _MAX_PREC:  # pragma: no cover - distinct roots separate long before
                 raise RuntimeError("root isolation did not separate the roots at 16384 bits") from None
             prec *= 2
 
 
-def _filter_rows(v: ArrayLike, name: str = "v") -> tuple[NDArray[np.float64], bool]:
+def filter_rows(v: ArrayLike, name: str = "v") -> tuple[NDArray[np.float64], bool]:
     array = as_real_array(v, name)
     if array.ndim == 1:
         return array.reshape(1, -1), True
@@ -78,7 +78,7 @@ def _integer_form(v: NDArray[np.float64]) -> list[int]:
 
 
 @dataclass(frozen=True)
-class _ExactRoots:
+class ExactRoots:
     """The roots of a nonzero binary form, decided exactly.
 
     ``boxes`` are certified, pairwise disjoint enclosures of the distinct finite nonzero
@@ -109,13 +109,13 @@ class _ExactRoots:
                 + sum(m % 2 for m, r in zip(self.multiplicities, self.is_real) if r))
 
 
-def _roots_at(v: NDArray[np.float64], prec: int) -> _ExactRoots:
+def roots_at(v: NDArray[np.float64], prec: int) -> ExactRoots:
     """Exact multiplicities and certified enclosures of the roots of the binary form ``v``.
 
     python-flint's ``complex_roots`` factors the integer polynomial over Q (so multiplicities
     are exact) and isolates the roots of each factor with rigorous error bounds, returning
     real roots with an imaginary part exactly zero (proven real). Raises
-    :class:`_NeedPrecision` when the enclosures are too wide to pair conjugates.
+    :class:`NeedPrecision` when the enclosures are too wide to pair conjugates.
     """
     nonzero = np.flatnonzero(v)
     if nonzero.size == 0:
@@ -142,16 +142,16 @@ def _roots_at(v: NDArray[np.float64], prec: int) -> _ExactRoots:
         mirror = box.conjugate()
         hits = [j for j, other in enumerate(boxes) if j != i and other.overlaps(mirror)]
         if len(hits) != 1 or box.overlaps(mirror):
-            raise _NeedPrecision
+            raise NeedPrecision
         conjugate.append(hits[0])
-    return _ExactRoots(size=int(v.size), zero=lo, infinity=int(v.size) - 1 - hi, radical=radical,
+    return ExactRoots(size=int(v.size), zero=lo, infinity=int(v.size) - 1 - hi, radical=radical,
                        boxes=tuple(boxes), multiplicities=tuple(multiplicities), is_real=is_real,
                        conjugate=tuple(conjugate), prec=prec)
 
 
-def _exact_roots(v: NDArray[np.float64]) -> _ExactRoots:
-    """:func:`_roots_at` at the first precision that decides everything."""
-    return _with_precision(lambda prec: _roots_at(v, prec))
+def _exact_roots(v: NDArray[np.float64]) -> ExactRoots:
+    """:func:`roots_at` at the first precision that decides everything."""
+    return with_precision(lambda prec: roots_at(v, prec))
 
 
 def _exact_counts(coefficients: NDArray[np.float64]) -> tuple[int, int]:
@@ -276,10 +276,10 @@ def _float_certified_counts(rows: NDArray[np.float64]) -> tuple[NDArray[np.int64
     return total, odd, decided
 
 
-def _root_counts(v: ArrayLike, threads: int | None = None) -> tuple[NDArray[np.int64], NDArray[np.int64],
+def root_counts(v: ArrayLike, threads: int | None = None) -> tuple[NDArray[np.int64], NDArray[np.int64],
                                                                     NDArray[np.bool_]]:
     """Exact (total, odd-multiplicity) real-root counts of filters, and the zero-form mask."""
-    rows, _ = _filter_rows(v)
+    rows, _ = filter_rows(v)
     raw_total, raw_odd, certified, zero = _core.count_real_roots(rows, resolve_threads(threads))
     total = np.asarray(raw_total, dtype=np.int64)
     odd = np.asarray(raw_odd, dtype=np.int64)
@@ -323,7 +323,7 @@ def real_root_count(v: ArrayLike, *, threads: int | None = None) -> Any:
     >>> real_root_count([1.0, 2.0, 1.0, 0.0])   # (1 + x)^2, and a root at infinity
     3
     """
-    total, _, zero = _root_counts(v, threads)
+    total, _, zero = root_counts(v, threads)
     total[zero] = -1
     return int(total[0]) if np.asarray(v).ndim == 1 else total
 
@@ -377,7 +377,7 @@ def _make_structure(roots: list[complex], multiplicities: list[int], real: list[
                          partition=tuple(sorted((int(m) for m in mults), reverse=True)), exact=exact)
 
 
-def _exact_structure(v: NDArray[np.float64]) -> RootStructure:
+def exact_structure(v: NDArray[np.float64]) -> RootStructure:
     found = _exact_roots(v)
     roots = [complex(float(b.real.mid()), 0.0 if r else float(b.imag.mid())) for b, r in zip(found.boxes, found.is_real)]
     multiplicities = list(found.multiplicities)
@@ -390,7 +390,7 @@ def _exact_structure(v: NDArray[np.float64]) -> RootStructure:
     return _make_structure(roots, multiplicities, real, exact=True)
 
 
-def _linked_groups(n: int, linked: Callable[[int, int], bool]) -> list[int]:
+def linked_groups(n: int, linked: Callable[[int, int], bool]) -> list[int]:
     """Connected components of the graph on ``0..n-1`` with an edge where ``linked(i, j)``
     (``i < j``), as labels ``0, 1, ...`` in order of first appearance (union-find)."""
     parent = list(range(n))
@@ -409,7 +409,7 @@ def _linked_groups(n: int, linked: Callable[[int, int], bool]) -> list[int]:
     return [labels.setdefault(find(i), len(labels)) for i in range(n)]
 
 
-def _chordal(a: complex, b: complex) -> float:
+def chordal(a: complex, b: complex) -> float:
     """Chordal distance on the Riemann sphere (infinity allowed): invariant under the
     rotations of the sphere, so clustering does not depend on where the roots sit."""
     if math.isinf(abs(a)) and math.isinf(abs(b)):
@@ -442,11 +442,11 @@ def _floating_roots(p: NDArray[np.float64]) -> list[complex]:
             return [complex(z) for z in roots]
     except np.linalg.LinAlgError:
         pass
-    exact = _exact_structure(np.asarray(p, dtype=np.float64))
+    exact = exact_structure(np.asarray(p, dtype=np.float64))
     return [complex(z) for z, m in zip(exact.roots, exact.multiplicities) for _ in range(int(m))]
 
 
-def _structure(v: NDArray[np.float64], tol: float) -> RootStructure:
+def tolerant_structure(v: NDArray[np.float64], tol: float) -> RootStructure:
     """The tolerant root structure: ``numpy.roots`` clustered in the chordal metric."""
     k = v.size
     nonzero = np.flatnonzero(v)
@@ -455,7 +455,7 @@ def _structure(v: NDArray[np.float64], tol: float) -> RootStructure:
     hi, lo = int(nonzero[-1]), int(nonzero[0])
     points = _floating_roots(v[lo: hi + 1]) + [0j] * lo + [complex(math.inf, 0.0)] * (k - 1 - hi)
     # single-linkage clustering in the chordal metric
-    labels = _linked_groups(len(points), lambda i, j: _chordal(points[i], points[j]) <= tol)
+    labels = linked_groups(len(points), lambda i, j: chordal(points[i], points[j]) <= tol)
     clusters: dict[int, list[complex]] = {}
     for point, label in zip(points, labels):
         clusters.setdefault(label, []).append(point)
@@ -465,7 +465,7 @@ def _structure(v: NDArray[np.float64], tol: float) -> RootStructure:
             centre = complex(math.inf, 0.0)
         else:
             centre = complex(np.mean(members))
-        is_real = math.isinf(abs(centre)) or _chordal(centre, complex(centre.real, 0.0)) <= tol
+        is_real = math.isinf(abs(centre)) or chordal(centre, complex(centre.real, 0.0)) <= tol
         if is_real and not math.isinf(abs(centre)):
             centre = complex(centre.real, 0.0)
         roots.append(centre)
@@ -514,12 +514,12 @@ def root_structure(v: ArrayLike, tol: float | None = None) -> Any:
     >>> root_structure([16.0, -32.0, 24.0, -8.0, 1.0, 0.0]).partition  # (x-2)^4, infinity
     (4, 1)
     """
-    rows, single = _filter_rows(v)
+    rows, single = filter_rows(v)
     if tol is None:
-        out = [_exact_structure(row) for row in rows]
+        out = [exact_structure(row) for row in rows]
     else:
         tolerance = as_real(tol, "tol", positive=True)
-        out = [_structure(row, tolerance) for row in rows]
+        out = [tolerant_structure(row, tolerance) for row in rows]
     return out[0] if single else out
 
 
@@ -555,7 +555,7 @@ def discriminant(v: ArrayLike, *, exact: bool = True) -> Any:
     -------
     Fraction or float, or a list of Fractions / an array of floats for a batch
     """
-    rows, single = _filter_rows(v)
+    rows, single = filter_rows(v)
     k = rows.shape[1]
     if k < 3:
         raise ValueError(f"v: the discriminant needs a form of degree >= 2 (k >= 3), got k = {k}")

@@ -55,7 +55,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _core, _saving
 from ._validation import as_int, as_real_array, as_seed, resolve_threads
-from .training import Progress, _ProgressBar
+from ._progress import Progress, ProgressBar
 
 _log = logging.getLogger(__name__)
 
@@ -804,7 +804,7 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     # also for subnormal G, where 2.0 ** 1074 would overflow)
     Gs = np.ldexp(Gm, -math.frexp(scale)[1])
     n_starts = family.starts.shape[0]
-    bar = _ProgressBar(n_starts, progress, unit="path", desc=f"lcnfast: stratum {lam}") if progress else None
+    bar = ProgressBar(n_starts, progress, unit="path", desc=f"lcnfast: stratum {lam}") if progress else None
     rng = np.random.default_rng(seed_value)
     try:
         rows, counts, paths = _solve_in_chart(family, 0, Gs, target, rng, n_threads, certify, bar)

@@ -1,7 +1,7 @@
 """PyTorch interoperability (the optional ``torch`` extra).
 
 ``to_torch(arch, theta)`` builds the ``nn.Sequential`` of bias-free single-channel
-``Conv1d``/``Conv2d`` layers that computes the LCN (DESIGN.md 2.1: valid cross-correlation,
+``Conv1d``/``Conv2d`` layers that computes the LCN (docs/conventions.rst: valid cross-correlation,
 exactly what ``Conv1d(1, 1, k, stride=s, bias=False)`` computes); circular layers get a
 ``CircularPad`` on the right/bottom first, since lcnfast's circular layers wrap
 ``x[(s i + j) mod d]``. ``from_torch(module)`` reads such a model back.

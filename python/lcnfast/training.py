@@ -1,6 +1,6 @@
 """Training many LCNs at once: gradient descent and gradient flow on the exact loss.
 
-The loss of an LCN is ``L(theta) = l(mu(theta))`` with ``l`` quadratic (DESIGN.md 2.4), so
+The loss of an LCN is ``L(theta) = l(mu(theta))`` with ``l`` quadratic (docs/conventions.rst), so
 each step costs one product of the layer filters, one ``k x k`` matrix-vector product and
 the exact adjoint of the product, independent of the data size. The C++ engine advances
 all runs together, vectorised across runs and split over threads in fixed chunks; runs
@@ -8,23 +8,22 @@ are independent, so the results are bitwise identical for any thread count.
 
 Along gradient flow the invariants ``delta_l = ||w_{l+1}||^2 - ||w_l||^2`` are constant;
 a GD step of size ``lr`` changes them by exactly ``lr^2 (||g_{l+1}||^2 - ||g_l||^2)``
-(DESIGN.md 2.5). Both are tracked for every run.
+(docs/conventions.rst). Both are tracked for every run.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core, _saving
+from ._progress import Progress, ProgressBar
 from ._validation import as_int, as_real, as_real_array, as_seed, check_memory, resolve_threads
 from .architecture import Architecture, require_architecture
 from .losses import QuadraticLoss, require_loss
@@ -36,7 +35,6 @@ __all__ = ["STATUSES", "Invariants", "TrainResult", "Trajectory", "auto_lr", "au
 #: Status names, indexed by the engine's status codes.
 STATUSES = ("converged", "max_steps", "diverged")
 
-Progress = Union[bool, Callable[[int, int], Any]]
 
 
 def _layer_norms(arch: Architecture, theta: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -306,44 +304,6 @@ def balance(arch: Architecture, theta: ArrayLike) -> NDArray[np.float64]:
     return out[0] if single else out
 
 
-class _ProgressBar:
-    """Progress of long work: tqdm when installed, else a line on stderr; or the user's
-    callable ``spec(done, total)``."""
-
-    def __init__(self, total: int, spec: Progress, unit: str = "run", desc: str = "lcnfast.train") -> None:
-        self.total = total
-        self.unit = unit
-        self.desc = desc
-        self.callback = spec if callable(spec) else None
-        self.bar: Any = None
-        self.last = -1
-        if spec is True:
-            try:
-                from tqdm.auto import tqdm  # type: ignore[import-untyped,unused-ignore]
-
-                self.bar = tqdm(total=total, unit=unit, desc=desc)
-            except ImportError:
-                self.bar = None
-
-    def __call__(self, done: int) -> None:
-        if done == self.last:
-            return
-        if self.callback is not None:
-            self.callback(done, self.total)
-        elif self.bar is not None:
-            self.bar.update(done - max(self.last, 0))
-        else:
-            sys.stderr.write(f"\r{self.desc}: {done}/{self.total} {self.unit}s")
-            sys.stderr.flush()
-        self.last = done
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        elif self.callback is None:
-            sys.stderr.write("\n")
-
-
 def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = None, *,
           batch: int | None = None, init: Literal["gaussian", "balanced"] = "gaussian", scale: float = 1.0,
           lr: float | ArrayLike | Literal["auto"] = "auto", steps: int = 1000, tol: float | Literal["auto"] = "auto",
@@ -459,7 +419,7 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
     n_threads = resolve_threads(threads)
     blowup_f = as_real(blowup, "blowup", positive=True)
     rtol_f, atol_f = as_real(rtol, "rtol", positive=True), as_real(atol, "atol", nonnegative=True)
-    bar = _ProgressBar(B, progress) if progress else None
+    bar = ProgressBar(B, progress) if progress else None
 
     def run_one(start: NDArray[np.float64], step: float, offset: int) -> dict[str, Any]:
         span = step * n_steps if t_max is None else horizon

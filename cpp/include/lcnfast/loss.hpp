@@ -1,5 +1,5 @@
 // Exact reduction of the squared loss on data to a quadratic form in the end-to-end filter
-// (DESIGN.md 2.4):
+// (docs/conventions.rst):
 //
 //   (1/N) sum_n ||T_v x_n - y_n||^2 = v^T G v - 2 b^T v + c,
 //   G = (1/N) sum_n P_n^T P_n,  b = (1/N) sum_n P_n^T y_n,  c = (1/N) sum_n ||y_n||^2,

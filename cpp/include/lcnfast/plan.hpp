@@ -1,7 +1,7 @@
 // The parameterisation map mu of an LCN as a precomputed "product plan".
 //
 // Every architecture lcnfast supports (1D or 2D, any strides, valid or circular) has an
-// end-to-end filter that is a product of dilated layer filters (DESIGN.md 2.2, 2.3):
+// end-to-end filter that is a product of dilated layer filters (docs/conventions.rst):
 //
 //     v(x, z) = prod_l w_l(x^{D_l}, z^{D'_l}),   D_l = s_1 ... s_{l-1}  (D_1 = 1),
 //

@@ -1,6 +1,6 @@
 // Exact counting of the real roots of binary forms with float64 coefficients.
 //
-// A filter v (length k) is the binary form sum_j v[j] x^j y^(k-1-j) (DESIGN.md 2.2). Its
+// A filter v (length k) is the binary form sum_j v[j] x^j y^(k-1-j) (docs/conventions.rst). Its
 // real roots, counted with multiplicity, are: x = 0 with the multiplicity of the leading
 // zero coefficients, the point at infinity with the multiplicity of the trailing zero
 // coefficients, and the real roots of the remaining polynomial p (p(0) != 0, full degree).

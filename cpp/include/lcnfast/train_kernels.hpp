@@ -1,6 +1,6 @@
 // Batched training kernels: gradient descent and gradient flow (Dormand-Prince 5(4)) on
 // the exact quadratic loss l(v) = v^T G v - 2 b^T v + c of the end-to-end filter
-// (DESIGN.md 2.4, 2.5).
+// (docs/conventions.rst).
 //
 // A tile of kLanes runs is loaded once into structure-of-arrays scratch and stays there,
 // in L1, for all its steps: every step is the product (forward_tile), one k x k

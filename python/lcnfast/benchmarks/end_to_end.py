@@ -37,6 +37,8 @@ from typing import Any
 
 from ._common import add_output_options, best_time, cpu_model, reexec_without_openblas_overrides, save_json
 
+__all__ = ["convolve_loop", "main", "numpy_outer_matmul", "numpy_shifted_adds", "numpy_transposed_blocks", "run_case"]
+
 CASES: list[tuple[str, list[int], list[int] | None]] = [
     ("k=(3,3,3,3) s=1", [3, 3, 3, 3], None),
     ("k=(3,3,3) s=(2,2,1)", [3, 3, 3], [2, 2, 1]),

@@ -29,6 +29,8 @@ from typing import Any
 
 from ._common import best_time, cpu_model, parse_and_run, reexec_without_openblas_overrides
 
+__all__ = ["constructed", "main", "numpy_roots_count", "run", "sympy_count"]
+
 
 def constructed(rng: Any, degree: int) -> Any:
     import numpy as np

@@ -35,6 +35,8 @@ from typing import Any
 
 from ._common import best_time, cpu_model, parse_and_run, reexec_without_openblas_overrides
 
+__all__ = ["ReducedGD", "flops_per_step", "main", "run"]
+
 
 def flops_per_step(k: list[int]) -> int:
     """Multiply-adds x 2 of one GD step of one run (stride one): product, G v, adjoint, update."""

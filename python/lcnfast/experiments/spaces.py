@@ -19,7 +19,7 @@ def function_spaces(*, full: bool = False, seed: int = 0, show_progress: bool = 
     of even filters, filling or not, and the fraction of random Gaussian end-to-end filters
     that lie in the space (Monte Carlo against the exact membership test).
 
-    The theory (DESIGN.md 3): the space is full dimensional, filling iff ``e <= 1``, and
+    The theory (docs/theory.rst): the space is full dimensional, filling iff ``e <= 1``, and
     depends only on the end-to-end size ``k`` and ``e`` -- so the measured fractions must
     be 1 for filling architectures and agree within Monte Carlo error for equal ``(k, e)``.
     """

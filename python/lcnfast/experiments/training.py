@@ -9,8 +9,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..architecture import Architecture
-from ..critical import _shared_roots
-from ..geometry import FunctionSpace, _merge_upper_bound, _structure
+from ..critical import root_sharing
+from ..geometry import FunctionSpace, merge_upper_bound
+from ..roots import tolerant_structure
 from ..losses import SquaredLoss, teacher_data
 from ..parameterisation import end_to_end
 from ..training import train
@@ -31,11 +32,11 @@ def shared_roots(arch: Architecture, theta: NDArray[np.float64], tol: float = 1e
     """(some two layers share a root, every two equal-size layers sharing one are equal up
     to sign), with the shared-root pattern of :func:`lcnfast.classify` (chordal ``tol``).
 
-    DESIGN.md 3: at a critical point with a multiple root, that root appears as a simple
+    docs/theory.rst: at a critical point with a multiple root, that root appears as a simple
     root in several filters.
     """
     filters = [np.asarray(w, dtype=float).ravel() for w in arch.split(theta)]
-    pattern = _shared_roots(arch, theta, tol)
+    pattern = root_sharing(arch, theta, tol)
     equal = True
     for _, layers in pattern:
         for i in layers:
@@ -62,7 +63,7 @@ def _layer_roots(w: NDArray[np.float64]) -> NDArray[np.complex128]:
         companion[:, np.arange(1, k - 1), np.arange(k - 2)] = 1.0
         out[good] = np.linalg.eigvals(companion)
     for b in np.flatnonzero(~good & (scale > 0)):  # roots near or at infinity: the careful way
-        structure = _structure(w[b], 1e-300)
+        structure = tolerant_structure(w[b], 1e-300)
         values = [complex(r) for r, m in zip(structure.roots, structure.multiplicities) for _ in range(int(m))]
         out[b, :len(values)] = values
     return out
@@ -205,8 +206,8 @@ def repeated_filters(*, full: bool = False, seed: int = 0, show_progress: bool =
                     # distance to the boundary of the numerical limit itself (roots not clustered)
                     for vi in v:
                         if fs.contains(vi):
-                            rs = _structure(vi, 1e-13)
-                            upper = (_merge_upper_bound(vi, rs, fs.n_even or 0) if rs.n_odd_real >= (fs.n_even or 0)
+                            rs = tolerant_structure(vi, 1e-13)
+                            upper = (merge_upper_bound(vi, rs, fs.n_even or 0) if rs.n_odd_real >= (fs.n_even or 0)
                                      else 0.0)
                             if upper == upper:  # not NaN
                                 distances.append(upper / float(np.linalg.norm(vi)))
@@ -266,7 +267,7 @@ def repeated_filters_findings(rows: list[dict[str, Any]]) -> list[str]:
                                                       f"{r['max_steps']:.3g}, diverged {r['diverged']:.3g}"))
     checked = {name: r for name, r in table.items() if r["limits_off_optimum"] > 0}
     agree = [name for name, r in checked.items() if r["off_optimum_repeated"] == r["limits_off_optimum"]]
-    notes.append(verdict("Theory (DESIGN.md 3: a critical point whose v is not the unconstrained optimum has a "
+    notes.append(verdict("Theory (docs/theory.rst: a critical point whose v is not the unconstrained optimum has a "
                          "multiple root shared by several filters). Rows where every converged limit away from the "
                          "optimum has two layers sharing a root", checked, agree,
                          detail=lambda r: f"{r['off_optimum_repeated']} of {r['limits_off_optimum']}"))
@@ -341,7 +342,7 @@ def invariants_experiment(*, full: bool = False, seed: int = 0, show_progress: b
                                                                     slopes["gd, time span fixed"], 1.0)]
     for label, value, theory in checks:
         ok = abs(value - theory) <= 0.1
-        result.notes.append(f"Theory (DESIGN.md 2.5): GD log-log {label} of the drift against lr is {theory:g}. "
+        result.notes.append(f"Theory (docs/conventions.rst): GD log-log {label} of the drift against lr is {theory:g}. "
                             f"Measured {value:.3f}: {'agrees' if ok else 'DISAGREES'} (within 0.1).")
     scale = max(max(r["median_abs_drift"] for r in gd), 1e-300)
     exact = worst <= 1e-9 * max(scale, 1.0)

@@ -1,0 +1,91 @@
+"""The package's layout rules (docs/architecture.md), checked on the source.
+
+* No module imports another module's private names (``from .roots import _x``): what
+  modules share is a named, documented interface; private modules (``_core``,
+  ``_validation``, ``_progress``, ``_saving``, ``_newton``) hold the internal layer under
+  public names.
+* Every public module says what it exports (``__all__``) and exports only names it defines
+  or re-exports on purpose.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+import lcnfast
+
+PACKAGE = Path(lcnfast.__file__).resolve().parent
+MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _resolve(path: Path, node: ast.ImportFrom) -> str:
+    """The absolute module of a (possibly relative) ``from X import ...``."""
+    if node.level == 0:
+        return node.module or ""
+    package = _module_name(path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _is_module(name: str) -> bool:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
+def test_the_layout_test_sees_the_package():
+    assert len(MODULES) >= 20 and any(p.name == "roots.py" for p in MODULES)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_private_names_are_imported_across_modules(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    offending = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        source = _resolve(path, node)
+        if not source.startswith("lcnfast"):
+            continue
+        for alias in node.names:
+            name = alias.name
+            if not name.startswith("_") or name.startswith("__"):
+                continue
+            if _is_module(f"{source}.{name}"):  # a private module (the internal layer) is fine
+                continue
+            offending.append(f"line {node.lineno}: from {source} import {name}")
+    assert not offending, f"{path.name} imports private names of other modules: {offending}"
+
+
+def test_the_rule_catches_a_private_import(tmp_path):
+    """The check above fails on a module written the forbidden way (it can fail)."""
+    fake = PACKAGE / "geometry.py"
+    tree = ast.parse("from .roots import _secret\nfrom . import _saving\n")
+    found = [(_resolve(fake, n), a.name) for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names]
+    assert found == [("lcnfast.roots", "_secret"), ("lcnfast", "_saving")]
+    assert not _is_module("lcnfast.roots._secret") and _is_module("lcnfast._saving")
+
+
+@pytest.mark.parametrize("path", [p for p in MODULES if not p.name.startswith("_") or p.name == "__init__.py"],
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_public_modules_declare_what_they_export(path):
+    if path.name == "__main__.py":
+        return
+    module = importlib.import_module(_module_name(path))
+    exported = getattr(module, "__all__", None)
+    assert exported is not None, f"{path.name} has no __all__"
+    missing = [name for name in exported if not hasattr(module, name)]
+    assert not missing, f"{path.name}: __all__ names {missing} that it does not define"
