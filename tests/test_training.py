@@ -164,9 +164,14 @@ def test_register_kernels_match_the_general_kernels(spec):
     theta0[1::9] = 0.0  # a critical point: these converge at once; the rest reach max_steps
     lr = 0.02 / max(1.0, float(np.linalg.eigvalsh(loss.G)[-1]))
 
+    fields = ("theta", "v", "loss", "grad_norm", "status", "steps", "inv_initial", "inv_final", "inv_max_drift",
+              "inv_predicted", "rec_t", "rec_v", "rec_loss", "rec_inv")
+
     def run(specialised):
-        return _core.train(arch._plan, theta0, loss.G, loss.b, loss.c, "gd", lr, 300, 1e-9, 1e8, 1e-6, 1e-9, 0.0,
-                           7, 2, None, specialised)
+        options = _core.TrainOptions(method="gd", lr=lr, steps=300, tol=1e-9, blowup=1e8, rtol=1e-6, atol=1e-9,
+                                     t_max=0.0, record_every=7, threads=2, specialised=specialised)
+        out = _core.train(arch._plan, theta0, loss.G, loss.b, loss.c, options)
+        return {name: getattr(out, name) for name in fields}
 
     try:
         _core.set_backend("generic")
@@ -177,8 +182,8 @@ def test_register_kernels_match_the_general_kernels(spec):
             _core.set_backend(backend)
             for specialised in (True, False):
                 got = run(specialised)
-                assert got.keys() == reference.keys()
                 for key, value in reference.items():
+                    assert isinstance(value, np.ndarray), key  # every field, trajectories included
                     if isinstance(value, np.ndarray):
                         np.testing.assert_array_equal(got[key], value, err_msg=f"{backend} {key}")
     finally:
@@ -301,3 +306,26 @@ def test_one_learning_rate_per_run(method):
         lcnfast.train(arch, loss, theta0, lr=np.ones(5))
     with pytest.raises(ValueError, match="lr: every step must be positive"):
         lcnfast.train(arch, loss, theta0, lr=np.array([0.1, 0.1, 0.0, 0.1, 0.1, 0.1]))
+
+
+def test_the_training_boundary_is_typed():
+    """``_core.train`` takes a ``TrainOptions`` with named, typed fields and returns a
+    ``TrainOutput`` whose attributes are the stub's (no positional 17-argument call, no dict)."""
+    from lcnfast import _core
+
+    options = _core.TrainOptions(method="flow", lr=0.1, steps=20, record_every=5, threads=1)
+    assert (options.method, options.lr, options.steps, options.record_every, options.specialised) == \
+        ("flow", 0.1, 20, 5, True)
+    with pytest.raises(TypeError):
+        _core.TrainOptions("gd", 0.1)  # keyword-only
+    with pytest.raises(TypeError):
+        options.steps = "many"
+    arch = lcnfast.Architecture([2, 2])
+    loss = lcnfast.QuadraticLoss(np.eye(3), [1.0, 3.0, 2.0])
+    out = _core.train(arch._plan, np.full((3, 4), 0.5), loss.G, loss.b, loss.c, _core.TrainOptions(steps=5))
+    assert out.theta.shape == (3, 4) and out.status.dtype == np.int32 and out.steps.dtype == np.int64
+    assert out.rec_v is None
+    with pytest.raises(ValueError, match="method: expected 'gd' or 'flow'"):
+        _core.train(arch._plan, np.ones((1, 4)), loss.G, loss.b, loss.c, _core.TrainOptions(method="adam"))
+    with pytest.raises(ValueError, match="theta0: contains NaN or infinity"):
+        _core.train(arch._plan, np.full((1, 4), np.nan), loss.G, loss.b, loss.c, _core.TrainOptions())

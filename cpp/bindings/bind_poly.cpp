@@ -23,13 +23,6 @@ double* output_buffer(std::optional<py::array_t<double, py::array::c_style>>& ou
   return out->mutable_data();
 }
 
-// Turns a KernelStatus into the Python exception the user should see.
-void raise_for_status(int status) {
-  if (status & lcnfast::kInterrupted) throw py::error_already_set();  // the pending KeyboardInterrupt
-  if (status & lcnfast::kThetaNotFinite) throw std::invalid_argument("theta: contains NaN or infinity");
-  if (status & lcnfast::kCotangentNotFinite) throw std::invalid_argument("g: contains NaN or infinity");
-}
-
 }  // namespace
 }  // namespace lcnfast::bindings
 

@@ -17,6 +17,7 @@
 #include <cxxabi.h>
 #endif
 
+#include "lcnfast/kernels_view.hpp"
 #include "lcnfast/parallel.hpp"
 
 namespace py = pybind11;
@@ -79,6 +80,15 @@ inline StopCheck python_signals() {
     py::gil_scoped_acquire gil;
     return PyErr_CheckSignals() != 0;
   };
+}
+
+// The one place a KernelStatus mask becomes the Python exception the user should see:
+// Ctrl-C (the pending KeyboardInterrupt), or a ValueError naming the argument that held
+// NaN/inf (``theta_name``: "theta", or "theta0" for training).
+inline void raise_for_status(int status, const char* theta_name = "theta") {
+  if (status & lcnfast::kInterrupted) throw py::error_already_set();
+  if (status & lcnfast::kThetaNotFinite) throw std::invalid_argument(std::string(theta_name) + ": contains NaN or infinity");
+  if (status & lcnfast::kCotangentNotFinite) throw std::invalid_argument("g: contains NaN or infinity");
 }
 
 }  // namespace lcnfast::bindings

@@ -59,25 +59,77 @@ class PatchMap:
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]: ...
     def apply(self, X: NDArray[np.float64], v: NDArray[np.float64], threads: int) -> NDArray[np.float64]: ...
 
+class TrainOptions:
+    """How train() runs: the method, its step and stopping rules, recording, threads."""
+
+    method: str
+    lr: float
+    steps: int
+    tol: float
+    blowup: float
+    rtol: float
+    atol: float
+    t_max: float
+    record_every: int
+    threads: int
+    specialised: bool
+    def __init__(
+        self,
+        *,
+        method: str = "gd",
+        lr: float = 0.01,
+        steps: int = 1000,
+        tol: float = 0.0,
+        blowup: float = 1e10,
+        rtol: float = 1e-8,
+        atol: float = 1e-10,
+        t_max: float = 0.0,
+        record_every: int = 0,
+        threads: int = 1,
+        specialised: bool = True,
+    ) -> None: ...
+
+class TrainOutput:
+    """What train() computed, per run (arrays with the runs first)."""
+
+    @property
+    def theta(self) -> NDArray[np.float64]: ...
+    @property
+    def v(self) -> NDArray[np.float64]: ...
+    @property
+    def loss(self) -> NDArray[np.float64]: ...
+    @property
+    def grad_norm(self) -> NDArray[np.float64]: ...
+    @property
+    def status(self) -> NDArray[np.int32]: ...
+    @property
+    def steps(self) -> NDArray[np.int64]: ...
+    @property
+    def inv_initial(self) -> NDArray[np.float64]: ...
+    @property
+    def inv_final(self) -> NDArray[np.float64]: ...
+    @property
+    def inv_max_drift(self) -> NDArray[np.float64]: ...
+    @property
+    def inv_predicted(self) -> NDArray[np.float64]: ...
+    @property
+    def rec_t(self) -> Optional[NDArray[np.float64]]: ...
+    @property
+    def rec_v(self) -> Optional[NDArray[np.float64]]: ...
+    @property
+    def rec_loss(self) -> Optional[NDArray[np.float64]]: ...
+    @property
+    def rec_inv(self) -> Optional[NDArray[np.float64]]: ...
+
 def train(
     plan: ProductPlan,
     theta0: NDArray[np.float64],
     G: NDArray[np.float64],
     b: NDArray[np.float64],
     c: float,
-    method: str,
-    lr: float,
-    steps: int,
-    tol: float,
-    blowup: float,
-    rtol: float,
-    atol: float,
-    t_max: float,
-    record_every: int,
-    threads: int,
+    options: TrainOptions,
     progress: Optional[Callable[..., Any]] = None,
-    specialised: bool = True,
-) -> dict[str, Any]: ...
+) -> TrainOutput: ...
 
 def count_real_roots(
     v: NDArray[np.float64], threads: int

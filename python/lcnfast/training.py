@@ -304,6 +304,16 @@ def balance(arch: Architecture, theta: ArrayLike) -> NDArray[np.float64]:
     return out[0] if single else out
 
 
+#: The per-run arrays of a ``_core.TrainOutput`` (runs first; the ``rec_*`` are None without
+#: recording), gathered into a dict so that runs trained in several calls can be merged.
+_OUTPUT_FIELDS = ("theta", "v", "loss", "grad_norm", "status", "steps", "inv_initial", "inv_final", "inv_max_drift",
+                  "inv_predicted", "rec_t", "rec_v", "rec_loss", "rec_inv")
+
+
+def _output_arrays(out: _core.TrainOutput) -> dict[str, Any]:
+    return {name: getattr(out, name) for name in _OUTPUT_FIELDS}
+
+
 def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = None, *,
           batch: int | None = None, init: Literal["gaussian", "balanced"] = "gaussian", scale: float = 1.0,
           lr: float | ArrayLike | Literal["auto"] = "auto", steps: int = 1000, tol: float | Literal["auto"] = "auto",
@@ -422,11 +432,11 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
     bar = ProgressBar(B, progress) if progress else None
 
     def run_one(start: NDArray[np.float64], step: float, offset: int) -> dict[str, Any]:
-        span = step * n_steps if t_max is None else horizon
+        options = _core.TrainOptions(method=method, lr=step, steps=n_steps, tol=tol_f, blowup=blowup_f, rtol=rtol_f,
+                                     atol=atol_f, t_max=step * n_steps if t_max is None else horizon,
+                                     record_every=every, threads=n_threads)
         report = None if bar is None else (lambda done: bar(offset + done))
-        out: dict[str, Any] = _core.train(arch._plan, start, loss.G, loss.b, loss.c, method, step, n_steps, tol_f,
-                                          blowup_f, rtol_f, atol_f, span, every, n_threads, report)
-        return out
+        return _output_arrays(_core.train(arch._plan, start, loss.G, loss.b, loss.c, options, report))
 
     def run(start: NDArray[np.float64], steps_of: NDArray[np.float64]) -> dict[str, Any]:
         """The runs of ``start`` with their own steps: runs sharing a step go through the
