@@ -21,7 +21,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_int, as_real, as_real_array
 
-__all__ = ["plot_boundary_distances", "plot_drift", "plot_drift_vs_lr", "plot_function_space", "plot_k22_space",
+__all__ = ["plot_boundary_distances", "plot_drift", "plot_drift_vs_lr", "plot_function_space", "plot_gd_reach",
+           "plot_k22_space",
            "plot_landscape", "plot_trajectories"]
 
 #: A chart of end-to-end filters: a callable mapping filters ``(N, K)`` to points ``(N, 2)``,
@@ -608,7 +609,7 @@ def plot_boundary_distances(distances: dict[str, list[float]], path: Path) -> Pa
     return path
 
 
-def _plot_gd_reach(reach: dict[str, list[tuple[float, float, str]]], path: Path, runs: int | None = None) -> Path:
+def plot_gd_reach(reach: dict[str, list[tuple[float, float, str]]], path: Path, runs: int | None = None) -> Path:
     """The landscape experiment's figure (its data are only losses, shares and verdicts, not
     a :class:`lcnfast.Landscape`): for each architecture, its critical points by loss
     (relative to the global minimum), coloured by verdict, with the share of all GD runs

@@ -14,27 +14,23 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import __version__
 from ..provenance import provenance
 from ._common import ExperimentResult, csv_text, file_digest, markdown_table, write_csv, write_json, write_text
-from .landscape import landscape
+from .landscape import landscape, landscape_figures
 from .spaces import function_spaces, strides
 from .sweeps import SweepConfig, load_config, sweep
-from .training import invariants_experiment, repeated_filters, shared_roots
-
-if TYPE_CHECKING:
-    import numpy as np
-    from numpy.typing import NDArray
-
-    from ..training import TrainResult
+from .training import (invariants_experiment, invariants_figures, repeated_filters, repeated_filters_figures,
+                       shared_roots)
 
 _log = logging.getLogger(__name__)
 
 __all__ = [
     "EXPERIMENTS",
     "ExperimentResult",
+    "FIGURES",
     "SweepConfig",
     "function_spaces",
     "invariants_experiment",
@@ -61,49 +57,23 @@ EXPERIMENTS: dict[str, Callable[..., ExperimentResult]] = {
     "landscape": landscape,
 }
 
-
-def _k22_trajectories(seed: int) -> list[tuple[NDArray[np.float64], TrainResult]]:
-    """The runs drawn in ``k22_function_space.png``: GD on ``k = (2, 2)`` towards 5 targets
-    outside its function space, 4 balanced starts each, filters recorded every 10 steps.
-    Returns pairs ``(target, TrainResult)``. Computed here, not in the plotting module (a
-    figure only draws), and again when a reused experiment's figure is redrawn."""
-    import numpy as np
-
-    from ..architecture import Architecture
-    from ..losses import QuadraticLoss
-    from ..training import train
-
-    arch = Architecture([2, 2])
-    rng = np.random.default_rng(seed)
-    trained: list[tuple[NDArray[np.float64], TrainResult]] = []
-    for i in range(5):
-        a_t, b_t = rng.uniform(1.0, 3.0), rng.uniform(-2.5, 2.5)
-        if b_t**2 >= 4 * a_t:  # inside the space: move it out, right of the parabola
-            a_t = b_t**2 / 4 + 1.0
-        target = np.array([a_t, b_t, 1.0])
-        trained.append((target, train(arch, QuadraticLoss(np.eye(3), target), batch=4, lr=0.01, steps=20000,
-                                      tol=1e-10, seed=seed + i, record_every=10, scale=1.5, init="balanced")))
-    return trained
+#: name -> the experiment's figures ``draw(result, folder, seed) -> paths`` (drawn from its
+#: stored tables and parameters, so a reused experiment's figures can be redrawn).
+FIGURES: dict[str, Callable[[ExperimentResult, Path, int], list[Path]]] = {
+    "invariants": invariants_figures,
+    "repeated-filters": repeated_filters_figures,
+    "landscape": landscape_figures,
+}
 
 
 def _figures(result: ExperimentResult, folder: Path, seed: int) -> None:
-    try:
-        from .. import plotting
-    except ImportError:  # pragma: no cover
+    """Draw the experiment's figures (each experiment owns them: :data:`FIGURES`) into ``folder``."""
+    draw = FIGURES.get(result.name)
+    if draw is None:
         return
     try:
-        if result.name == "invariants":
-            result.figures.append(str(plotting.plot_drift_vs_lr(result.tables["drift"], folder / "drift_vs_lr.png",
-                                                                runs=result.parameters.get("runs"))))
-        elif result.name == "repeated-filters":
-            result.figures.append(str(plotting.plot_k22_space(_k22_trajectories(seed),
-                                                               folder / "k22_function_space.png")))
-            result.figures.append(str(plotting.plot_boundary_distances(result.parameters["distances"],
-                                                                        folder / "distance_to_boundary.png")))
-        elif result.name == "landscape":
-            result.figures.append(str(plotting._plot_gd_reach(result.parameters["reach"], folder / "landscape.png",
-                                                              runs=result.parameters.get("runs_per_data_set"))))
-    except ImportError as exc:
+        result.figures += [str(path) for path in draw(result, folder, seed)]
+    except ImportError as exc:  # matplotlib is optional
         result.notes.append(f"(figures skipped: {exc})")
 
 

@@ -4,6 +4,7 @@ gradient descent reaches."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from ..losses import SquaredLoss
 from ..training import TrainResult, train
 from ._common import ExperimentResult, progress, wilson_interval
 
-__all__ = ["GD_ROWS", "gd_limits", "gd_rows", "landscape", "landscape_findings", "landscape_problem", "match_limits",
+__all__ = ["GD_ROWS", "gd_limits", "gd_rows", "landscape", "landscape_figures", "landscape_findings", "landscape_problem", "match_limits",
            "point_row"]
 
 ARCHITECTURES = [[2, 2], [2, 3], [2, 2, 2], [3, 3]]
@@ -205,3 +206,12 @@ def landscape_findings(share_rows: list[dict[str, Any]], incomplete: list[str]) 
     else:
         notes.append("Every enumeration was complete (all homotopy paths accounted for).")
     return notes
+
+
+def landscape_figures(result: ExperimentResult, folder: Path, seed: int) -> list[Path]:
+    """The landscape experiment's figure: each architecture's critical points of one data set
+    by loss, and the share of GD runs ending at each."""
+    from ..plotting import plot_gd_reach
+
+    return [plot_gd_reach(result.parameters["reach"], folder / "landscape.png",
+                          runs=result.parameters.get("runs_per_data_set"))]

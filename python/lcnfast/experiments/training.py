@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,13 +12,14 @@ from numpy.typing import NDArray
 from ..architecture import Architecture
 from ..critical import root_sharing
 from ..geometry import FunctionSpace, merge_upper_bound
-from ..roots import tolerant_structure
 from ..losses import SquaredLoss, teacher_data
 from ..parameterisation import end_to_end
-from ..training import train
+from ..roots import tolerant_structure
+from ..training import TrainResult, train
 from ._common import NO_DATA, ExperimentResult, progress, wilson_interval
 
-__all__ = ["invariants_experiment", "repeated_filters", "repeated_filters_findings", "share", "shared_roots",
+__all__ = ["invariants_experiment", "invariants_figures", "k22_trajectories", "repeated_filters",
+           "repeated_filters_figures", "repeated_filters_findings", "share", "shared_roots",
            "shared_roots_batch", "verdict"]
 
 ARCHITECTURES = [[2, 2], [2, 3], [3, 3], [2, 2, 2], [3, 2, 2], [2, 2, 2, 2]]
@@ -353,3 +355,40 @@ def invariants_experiment(*, full: bool = False, seed: int = 0, show_progress: b
     result.notes.append(f"Theory: gradient flow conserves delta_l. Largest drift of the flow (rtol 1e-10): "
                         f"{flow_drift:.2g}, {'below' if flow_drift <= 1e-6 else 'ABOVE'} 1e-6. Architecture {arch!r}.")
     return result
+
+
+def k22_trajectories(seed: int) -> list[tuple[NDArray[np.float64], TrainResult]]:
+    """The runs drawn in ``k22_function_space.png``: GD on ``k = (2, 2)`` towards 5 targets
+    outside its function space, 4 balanced starts each, filters recorded every 10 steps.
+    Returns pairs ``(target, TrainResult)``. Computed here, not in the plotting module (a
+    figure only draws), and again when a reused experiment's figure is redrawn."""
+    from ..losses import QuadraticLoss
+    from ..training import train
+
+    arch = Architecture([2, 2])
+    rng = np.random.default_rng(seed)
+    trained: list[tuple[NDArray[np.float64], TrainResult]] = []
+    for i in range(5):
+        a_t, b_t = rng.uniform(1.0, 3.0), rng.uniform(-2.5, 2.5)
+        if b_t**2 >= 4 * a_t:  # inside the space: move it out, right of the parabola
+            a_t = b_t**2 / 4 + 1.0
+        target = np.array([a_t, b_t, 1.0])
+        trained.append((target, train(arch, QuadraticLoss(np.eye(3), target), batch=4, lr=0.01, steps=20000,
+                                      tol=1e-10, seed=seed + i, record_every=10, scale=1.5, init="balanced")))
+    return trained
+
+
+def invariants_figures(result: ExperimentResult, folder: Path, seed: int) -> list[Path]:
+    """The invariants experiment's figure: drift against ``lr``, log-log."""
+    from ..plotting import plot_drift_vs_lr
+
+    return [plot_drift_vs_lr(result.tables["drift"], folder / "drift_vs_lr.png", runs=result.parameters.get("runs"))]
+
+
+def repeated_filters_figures(result: ExperimentResult, folder: Path, seed: int) -> list[Path]:
+    """The repeated-filters experiment's figures: GD on the ``k = (2, 2)`` space ending on its
+    boundary (:func:`k22_trajectories`), and the distances of GD limits to the boundary."""
+    from ..plotting import plot_boundary_distances, plot_k22_space
+
+    return [plot_k22_space(k22_trajectories(seed), folder / "k22_function_space.png"),
+            plot_boundary_distances(result.parameters["distances"], folder / "distance_to_boundary.png")]
