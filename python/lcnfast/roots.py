@@ -230,6 +230,7 @@ def _inclusion_counts(p: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArra
         # lower bound of |p_n| prod |z_i - z_j|, then the radius rounded up
         mantissa = mantissa * np.abs(p[:, -1:]) * (1.0 - _gamma(6 * n + 6))
         radius = np.ldexp(n * numerator / mantissa, -exponent) * (1.0 + _gamma(8))
+        radius = np.maximum(radius, 2.0**-1022)  # an underflowed radius is not a proof of a point
         ok = np.all(np.isfinite(radius) & np.isfinite(z) & (mantissa > 0), axis=1)
         reach = (radius[:, :, None] + radius[:, None, :]) * (1.0 + _gamma(2))
         apart = distance * (1.0 - _gamma(4)) > reach
