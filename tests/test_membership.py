@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from fractions import Fraction
 
 import flint
 import numpy as np
@@ -230,3 +231,24 @@ def test_factorize_searches_thin_and_2d_spaces(k, s):
         w = v + 0.3 * rng.standard_normal(v.shape)
         miss = fs.factorize(w)
         assert not miss.found and miss.residual > 1e-3
+
+
+def test_filter_batches_of_any_shape():
+    """(..., k) in, (...) out, entry by entry the same as one filter at a time."""
+    fs = FunctionSpace(Architecture([2, 2]))
+    V = np.array([[[1.0, 0.0, 1.0], [1.0, 2.0, 1.0], [2.0, 3.0, 1.0]],
+                  [[0.0, 0.0, 0.0], [1.0, -3.0, 2.0], [1.0, 1.0, 1.0]]])  # (2, 3, 3)
+    for method, expected_type in (("contains", bool), ("is_interior", bool), ("is_boundary", bool), ("locate", str)):
+        got = getattr(fs, method)(V)
+        assert got.shape == (2, 3), method
+        for i, j in np.ndindex(2, 3):
+            one = getattr(fs, method)(V[i, j])
+            assert isinstance(one, expected_type) and got[i, j] == one, (method, i, j)
+    counts = lcnfast.real_root_count(V)
+    assert counts.shape == (2, 3)
+    assert [int(c) for c in counts.ravel()] == [lcnfast.real_root_count(v) for v in V.reshape(-1, 3)]
+    assert counts[1, 0] == -1 and counts[0, 1] == 2
+    structures = root_structure(V[1:, 1:])  # (1, 2, 3): nested lists
+    assert len(structures) == 1 and [s.partition for s in structures[0]] == [(1, 1), (1, 1)]
+    discriminants = discriminant(V[0])
+    assert discriminants == [Fraction(-4), Fraction(0), Fraction(1)]

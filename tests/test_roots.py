@@ -191,7 +191,7 @@ def test_exact_structure_of_inexact_multiple_roots(roots):
 
 
 @pytest.mark.parametrize(("v", "exc", "words"), [
-    (np.zeros((2, 2, 2)), ValueError, "v: expected a filter"),
+    (np.zeros((2, 2, 0)), ValueError, "v: is empty"),
     ([1.0, np.nan], ValueError, "v: contains NaN"),
     ([1.0 + 1j, 2.0], TypeError, "v: expected real numbers"),
     (np.zeros((3, 0)), ValueError, "v: is empty"),

@@ -36,7 +36,7 @@ from ._validation import as_int, as_real, as_real_array, as_seed, check_memory
 from .architecture import Architecture, require_architecture
 from .parameterisation import end_to_end, jacobian
 from .roots import RootStructure as RootStructure
-from .roots import exact_structure, filter_rows, root_counts, tolerant_structure
+from .roots import batch_result, exact_structure, filter_rows, root_counts, tolerant_structure
 from .roots import discriminant as discriminant
 from .roots import real_root_count as real_root_count
 from .roots import root_structure as root_structure
@@ -248,16 +248,17 @@ class FunctionSpace:
                 f"{what}: exact membership is implemented for 1D valid architectures (any strides; "
                 f"this is {self._arch!r}); use factorize() for a numerical search")
 
-    def _rows(self, v: ArrayLike) -> tuple[NDArray[np.float64], bool]:
-        rows, single = filter_rows(v)
+    def _rows(self, v: ArrayLike) -> tuple[NDArray[np.float64], tuple[int, ...]]:
+        rows, lead = filter_rows(v)
         if rows.shape[1] != self._arch.filter_size:
             raise ValueError(f"v: expected filters of size {self._arch.filter_size}, got {rows.shape[1]}")
-        return rows, single
+        return rows, lead
 
-    def _counts(self, v: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_], bool]:
-        rows, single = self._rows(v)
+    def _counts(self, v: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_],
+                                             tuple[int, ...]]:
+        rows, lead = self._rows(v)
         total, odd, zero = root_counts(rows)
-        return total, odd, zero, single
+        return total, odd, zero, lead
 
     def contains(self, v: ArrayLike) -> Any:
         """Whether ``v`` is in the function space, exactly (1D valid layers, any strides).
@@ -273,11 +274,11 @@ class FunctionSpace:
 
         Parameters
         ----------
-        v : array_like, shape (k,) or (B, k)
+        v : array_like, shape (k,) or (..., k)
 
         Returns
         -------
-        bool, or ndarray of bool with shape (B,)
+        bool, or ndarray of bool with the batch shape (...)
 
         Raises
         ------
@@ -286,13 +287,13 @@ class FunctionSpace:
         """
         self._require_valid_1d("contains")
         if self._by_root_count:
-            total, _, zero, single = self._counts(v)
+            total, _, zero, lead = self._counts(v)
             result = zero | (total >= (self.n_even or 0))
         else:
-            rows, single = self._rows(v)
+            rows, lead = self._rows(v)
             result = np.array([not np.any(row) or _factorization.has_factorization(self._arch, row)
                                for row in rows], dtype=bool)
-        return bool(result[0]) if single else result
+        return batch_result(result, lead, bool)
 
     def is_interior(self, v: ArrayLike) -> Any:
         """Whether ``v`` is an interior point of ``M`` in ``R^k``, exactly (1D valid layers).
@@ -306,15 +307,15 @@ class FunctionSpace:
         """
         self._require_valid_1d("is_interior")
         if not self._by_root_count:
-            rows, single = self._rows(v)
+            rows, lead = self._rows(v)
             result = np.zeros(rows.shape[0], dtype=bool)
         else:
-            _, odd, zero, single = self._counts(v)
+            _, odd, zero, lead = self._counts(v)
             if self.is_filling:
                 result = np.ones(odd.shape, dtype=bool)
             else:
                 result = ~zero & (odd >= (self.n_even or 0))
-        return bool(result[0]) if single else result
+        return batch_result(result, lead, bool)
 
     def is_boundary(self, v: ArrayLike) -> Any:
         """Whether ``v`` is in ``M`` but not interior, exactly (1D valid layers).
@@ -325,7 +326,7 @@ class FunctionSpace:
         inside = np.atleast_1d(self.contains(v))
         interior = np.atleast_1d(self.is_interior(v))
         result = inside & ~interior
-        return bool(result[0]) if np.asarray(v).ndim == 1 else result
+        return bool(result.flat[0]) if np.ndim(v) == 1 else result
 
     def locate(self, v: ArrayLike, tol: float | None = None) -> Any:
         """``"interior"``, ``"boundary"`` or ``"outside"``: exact, or tolerant with ``tol``.
@@ -338,16 +339,16 @@ class FunctionSpace:
 
         Returns
         -------
-        str, or ndarray of str with shape (B,)
+        str, or ndarray of str with the batch shape (...)
         """
         if tol is None:
             inside = np.atleast_1d(self.contains(v))
             interior = np.atleast_1d(self.is_interior(v))
             labels = np.where(interior, "interior", np.where(inside, "boundary", "outside"))
-            return str(labels[0]) if np.asarray(v).ndim == 1 else labels
+            return str(labels.flat[0]) if np.ndim(v) == 1 else labels
         if not self._by_root_count:
             self._require_stride_one("locate with a tolerance")
-        rows, single = self._rows(v)
+        rows, lead = self._rows(v)
         tolerance = as_real(tol, "tol", positive=True)
         e = self.n_even or 0
         out = []
@@ -362,7 +363,7 @@ class FunctionSpace:
                 out.append("interior")
             else:
                 out.append("boundary")
-        return out[0] if single else np.array(out)
+        return batch_result(np.array(out), lead, str)
 
     # -- factorisations --------------------------------------------------------------------
     def factorizations(self, v: ArrayLike, *, tol: float | None = None, limit: int = 100000,
@@ -417,8 +418,8 @@ class FunctionSpace:
             strided architectures with ``k_l > 1`` at a dilation ``S_l > 1``.
         """
         self._require_valid_1d("factorizations")
-        rows, single = self._rows(v)
-        if not single:
+        rows, lead = self._rows(v)
+        if lead != ():
             raise ValueError("v: factorizations takes one filter at a time")
         row = rows[0]
         most = as_int(limit, "limit", minimum=1)
@@ -563,8 +564,8 @@ class FunctionSpace:
         ``(0, nan)`` outside the space.
         """
         self._require_stride_one("distance_to_boundary")
-        rows, single = filter_rows(v)
-        if not single:
+        rows, lead = filter_rows(v)
+        if lead != ():
             raise ValueError("v: distance_to_boundary takes one filter at a time")
         row = rows[0]
         if self.is_filling:

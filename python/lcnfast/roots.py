@@ -60,13 +60,23 @@ def with_precision(compute: Callable[[int], _T]) -> _T:
             prec *= 2
 
 
-def filter_rows(v: ArrayLike, name: str = "v") -> tuple[NDArray[np.float64], bool]:
-    array = as_real_array(v, name)
-    if array.ndim == 1:
-        return array.reshape(1, -1), True
-    if array.ndim == 2:
-        return array, False
-    raise ValueError(f"{name}: expected a filter (k,) or a batch (B, k), got shape {array.shape}")
+def filter_rows(v: ArrayLike, name: str = "v") -> tuple[NDArray[np.float64], tuple[int, ...]]:
+    """Filters as rows (B, k) and their batch shape (``()`` for one filter ``(k,)``; any
+    ``(..., k)`` batch)."""
+    array = as_real_array(v, name)  # at least 1D: a number is a filter of size 1
+    return array.reshape(-1, array.shape[-1]), tuple(array.shape[:-1])
+
+
+def batch_result(values: Any, lead: tuple[int, ...], scalar: Callable[[Any], Any]) -> Any:
+    """One value per filter row, shaped like the batch: ``scalar(values[0])`` for a single
+    filter, else an array of the batch shape (``(..., k)`` in, ``(...)`` out)."""
+    if lead == ():
+        return scalar(values[0])
+    array = np.empty(len(values), dtype=object) if isinstance(values, list) else np.asarray(values)
+    if isinstance(values, list):
+        array[:] = values
+        return array.reshape(lead).tolist() if len(lead) > 1 else values
+    return array.reshape(lead)
 
 
 def _integer_form(v: NDArray[np.float64]) -> list[int]:
@@ -304,17 +314,20 @@ def real_root_count(v: ArrayLike, *, threads: int | None = None) -> Any:
 
     Exact for the given float64 coefficients (which are exact rationals): a certified
     floating-point Sturm chain or exact integer Sturm chains decide almost every input in
-    C++ (batched, multithreaded); the rest (near-multiple roots) is decided exactly with
-    python-flint (square-free factorisation over Q and certified root isolation).
+    C++ (batched, multithreaded); high degrees are then decided in floating point with
+    rigorous error bounds (inclusion disks around the eigenvalues of the companion matrix,
+    when the roots are simple and separated); the rest (near-multiple roots) is decided
+    exactly with python-flint (square-free factorisation over Q and certified root
+    isolation).
 
     Parameters
     ----------
-    v : array_like, shape (k,) or (B, k)
+    v : array_like, shape (k,) or (..., k)
         Filters; ``v[j]`` is the coefficient of ``x^j y^(k-1-j)``.
 
     Returns
     -------
-    int, or ndarray of int with shape (B,)
+    int, or ndarray of int with the batch shape (...)
         The zero filter vanishes everywhere; its count is reported as ``-1``.
 
     Examples
@@ -324,9 +337,10 @@ def real_root_count(v: ArrayLike, *, threads: int | None = None) -> Any:
     >>> real_root_count([1.0, 2.0, 1.0, 0.0])   # (1 + x)^2, and a root at infinity
     3
     """
+    _, lead = filter_rows(v)
     total, _, zero = root_counts(v, threads)
     total[zero] = -1
-    return int(total[0]) if np.asarray(v).ndim == 1 else total
+    return batch_result(total, lead, int)
 
 
 @dataclass(frozen=True)
@@ -498,7 +512,7 @@ def root_structure(v: ArrayLike, tol: float | None = None) -> Any:
 
     Parameters
     ----------
-    v : array_like, shape (k,) or (B, k)
+    v : array_like, shape (k,) or (..., k)
         Nonzero filters.
     tol : float, optional
         None (default): exact. A positive float: tolerant clustering.
@@ -515,13 +529,13 @@ def root_structure(v: ArrayLike, tol: float | None = None) -> Any:
     >>> root_structure([16.0, -32.0, 24.0, -8.0, 1.0, 0.0]).partition  # (x-2)^4, infinity
     (4, 1)
     """
-    rows, single = filter_rows(v)
+    rows, lead = filter_rows(v)
     if tol is None:
         out = [exact_structure(row) for row in rows]
     else:
         tolerance = as_real(tol, "tol", positive=True)
         out = [tolerant_structure(row, tolerance) for row in rows]
-    return out[0] if single else out
+    return batch_result(out, lead, lambda x: x)
 
 
 def _sylvester(f: list[Any], g: list[Any]) -> list[list[Any]]:
@@ -556,7 +570,7 @@ def discriminant(v: ArrayLike, *, exact: bool = True) -> Any:
     -------
     Fraction or float, or a list of Fractions / an array of floats for a batch
     """
-    rows, single = filter_rows(v)
+    rows, lead = filter_rows(v)
     k = rows.shape[1]
     if k < 3:
         raise ValueError(f"v: the discriminant needs a form of degree >= 2 (k >= 3), got k = {k}")
@@ -580,6 +594,4 @@ def discriminant(v: ArrayLike, *, exact: bool = True) -> Any:
             dy = [float(i * high_first[i]) for i in range(1, D + 1)]
             S = np.array(_sylvester(dx, dy), dtype=float)
             results.append(sign * float(np.linalg.det(S)) / D ** (D - 2))
-    if single:
-        return results[0]
-    return results if exact else np.array(results)
+    return batch_result(results if exact else np.array(results), lead, lambda x: x if exact else float(x))
