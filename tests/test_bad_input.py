@@ -93,7 +93,7 @@ def test_bad_out():
 
 def test_compiled_core_rechecks_its_preconditions():
     """The bindings refuse what the Python layer would have caught, instead of crashing."""
-    plan = ARCH._plan
+    plan = ARCH.plan
     with pytest.raises(ValueError, match="theta: expected 5 columns"):
         plan.end_to_end(np.zeros((2, 4)), 1)
     with pytest.raises(ValueError, match="theta: expected a 2-D array"):

@@ -89,3 +89,29 @@ def test_public_modules_declare_what_they_export(path):
     assert exported is not None, f"{path.name} has no __all__"
     missing = [name for name in exported if not hasattr(module, name)]
     assert not missing, f"{path.name}: __all__ names {missing} that it does not define"
+
+
+def _private_attributes_of_others(path: Path) -> list[str]:
+    """``obj._name`` where ``obj`` is not ``self``/``cls`` or a module of lcnfast: another
+    object's private state read from outside its class (``Architecture._plan`` was)."""
+    allowed_bases = {"self", "cls", "other", "loss", "handler"}  # own class's objects; our attribute on a handler
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            base = node.value
+            if isinstance(base, ast.Name) and (base.id in allowed_bases or base.id.startswith("_")
+                                               or _is_module(f"lcnfast.{node.attr}")):
+                continue
+            found.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_private_state_of_other_objects_is_read(path):
+    assert not _private_attributes_of_others(path), _private_attributes_of_others(path)
+
+
+def test_the_attribute_rule_can_fail(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("def f(arch):\n    return arch._plan\n")
+    assert _private_attributes_of_others(bad) == ["line 2: arch._plan"]

@@ -75,7 +75,7 @@ def test_thread_requests_are_clamped_to_the_machine(monkeypatch):
     assert np.array_equal(lcnfast.end_to_end(arch, theta, threads=10**5), lcnfast.end_to_end(arch, theta, threads=1))
     # the compiled core clamps too (it was given 10^4 threads' worth of scratch before)
     rows = np.ascontiguousarray(theta)
-    assert np.array_equal(arch._plan.end_to_end(rows, 10**4, None), arch._plan.end_to_end(rows, 1, None))
+    assert np.array_equal(arch.plan.end_to_end(rows, 10**4, None), arch.plan.end_to_end(rows, 1, None))
 
 
 def test_seeds_are_checked_and_generators_accepted():

@@ -170,7 +170,7 @@ def test_register_kernels_match_the_general_kernels(spec):
     def run(specialised):
         options = _core.TrainOptions(method="gd", lr=lr, steps=300, tol=1e-9, blowup=1e8, rtol=1e-6, atol=1e-9,
                                      t_max=0.0, record_every=7, threads=2, specialised=specialised)
-        out = _core.train(arch._plan, theta0, loss.G, loss.b, loss.c, options)
+        out = _core.train(arch.plan, theta0, loss.G, loss.b, loss.c, options)
         return {name: getattr(out, name) for name in fields}
 
     try:
@@ -322,10 +322,10 @@ def test_the_training_boundary_is_typed():
         options.steps = "many"
     arch = lcnfast.Architecture([2, 2])
     loss = lcnfast.QuadraticLoss(np.eye(3), [1.0, 3.0, 2.0])
-    out = _core.train(arch._plan, np.full((3, 4), 0.5), loss.G, loss.b, loss.c, _core.TrainOptions(steps=5))
+    out = _core.train(arch.plan, np.full((3, 4), 0.5), loss.G, loss.b, loss.c, _core.TrainOptions(steps=5))
     assert out.theta.shape == (3, 4) and out.status.dtype == np.int32 and out.steps.dtype == np.int64
     assert out.rec_v is None
     with pytest.raises(ValueError, match="method: expected 'gd' or 'flow'"):
-        _core.train(arch._plan, np.ones((1, 4)), loss.G, loss.b, loss.c, _core.TrainOptions(method="adam"))
+        _core.train(arch.plan, np.ones((1, 4)), loss.G, loss.b, loss.c, _core.TrainOptions(method="adam"))
     with pytest.raises(ValueError, match="theta0: contains NaN or infinity"):
-        _core.train(arch._plan, np.full((1, 4), np.nan), loss.G, loss.b, loss.c, _core.TrainOptions())
+        _core.train(arch.plan, np.full((1, 4), np.nan), loss.G, loss.b, loss.c, _core.TrainOptions())

@@ -238,6 +238,14 @@ class Architecture:
         return self._unpair(self._full)
 
     @property
+    def plan(self) -> _core.ProductPlan:
+        """The compiled product plan (``lcnfast._core.ProductPlan``) the computing modules run
+        on: gather lists and scratch sizes, built once per architecture. An internal
+        interface (its methods take and return raw arrays without checks); use
+        :func:`lcnfast.end_to_end`, :func:`lcnfast.vjp` and :func:`lcnfast.train`."""
+        return self._plan
+
+    @property
     def filter_size(self) -> Size:
         """Size of the end-to-end filter returned by :func:`lcnfast.end_to_end`.
 

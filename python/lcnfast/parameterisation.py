@@ -63,7 +63,7 @@ def end_to_end(arch: Architecture, theta: ArrayLike, *, threads: int | None = No
         if np.may_share_memory(out, rows):
             raise ValueError("out: overlaps theta; the kernel reads theta while it writes out")
         out_2d = out.reshape(rows.shape[0], -1)
-    v = arch._plan.end_to_end(rows, n_threads, out_2d)
+    v = arch.plan.end_to_end(rows, n_threads, out_2d)
     return out if out is not None else v.reshape(shape)
 
 
@@ -111,7 +111,7 @@ def vjp(arch: Architecture, theta: ArrayLike, g: ArrayLike, *, threads: int | No
         rows = np.ascontiguousarray(np.broadcast_to(rows.reshape(theta_lead + (P,)), lead + (P,))).reshape(-1, P)
     size = int(np.prod(F))
     cot_rows = np.ascontiguousarray(np.broadcast_to(cot, lead + F)).reshape(-1, size)
-    grad = arch._plan.vjp(rows, cot_rows, resolve_threads(threads))
+    grad = arch.plan.vjp(rows, cot_rows, resolve_threads(threads))
     return grad.reshape(lead + (P,))
 
 
@@ -131,5 +131,5 @@ def jacobian(arch: Architecture, theta: ArrayLike, *, threads: int | None = None
     """
     arch = require_architecture(arch)
     rows, lead = theta_rows(arch, theta)
-    jac = arch._plan.jacobian(rows, resolve_threads(threads))
+    jac = arch.plan.jacobian(rows, resolve_threads(threads))
     return jac.reshape(lead + arch.filter_shape + (arch.n_params,))

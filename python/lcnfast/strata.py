@@ -351,6 +351,12 @@ def _monodromy(family: _Family, threads: int) -> None:
 _FAMILIES: dict[tuple[int, ...], _Family] = {}
 
 
+def forget_start_systems() -> None:
+    """Drop the start systems kept in memory (the disk cache is untouched): the next solve of
+    each stratum loads or computes its start system again (benchmarks time the one-off solve)."""
+    _FAMILIES.clear()
+
+
 def start_system_cache() -> Path | None:
     """The folder where start systems are kept between sessions: ``LCNFAST_CACHE_DIR``, else
     ``~/.cache/lcnfast``; ``LCNFAST_CACHE_DIR=""`` (empty) turns the disk cache off (None)."""

@@ -436,7 +436,7 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
                                      atol=atol_f, t_max=step * n_steps if t_max is None else horizon,
                                      record_every=every, threads=n_threads)
         report = None if bar is None else (lambda done: bar(offset + done))
-        return _output_arrays(_core.train(arch._plan, start, loss.G, loss.b, loss.c, options, report))
+        return _output_arrays(_core.train(arch.plan, start, loss.G, loss.b, loss.c, options, report))
 
     def run(start: NDArray[np.float64], steps_of: NDArray[np.float64]) -> dict[str, Any]:
         """The runs of ``start`` with their own steps: runs sharing a step go through the

@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     from lcnfast import strata as strata_module
 
     os.environ["LCNFAST_CACHE_DIR"] = ""  # time the one-off start solve, not a cached one
-    strata_module._FAMILIES.clear()
+    strata_module.forget_start_systems()
     D = args.degree
     G, u = generic_data(D, args.seed)
     strata = partitions(D)
