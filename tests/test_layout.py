@@ -115,3 +115,40 @@ def test_the_attribute_rule_can_fail(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def f(arch):\n    return arch._plan\n")
     assert _private_attributes_of_others(bad) == ["line 2: arch._plan"]
+
+
+#: The API rooms, bottom to top (docs/architecture.md): a room imports only rooms before it
+#: and the internal modules (``_core``, ``_validation``, ``_progress``, ``_saving``, ``_newton``).
+ROOMS = ["architecture", "parameterisation", "matrices", "losses", "roots", "factorization", "training", "strata",
+         "geometry", "critical", "provenance", "torch_interop"]
+INTERNAL = {"_core", "_validation", "_progress", "_saving", "_newton"}
+
+
+def _lcnfast_imports(path: Path) -> set[str]:
+    """The lcnfast modules a module imports (top-level and inside functions), by short name."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            source = _resolve(path, node)
+            if source == "lcnfast":
+                found |= {a.name for a in node.names}
+            elif source.startswith("lcnfast."):
+                found.add(source.split(".")[1])
+    return found
+
+
+@pytest.mark.parametrize("room", ROOMS)
+def test_dependencies_point_down(room):
+    below = set(ROOMS[:ROOMS.index(room)]) | INTERNAL
+    imported = _lcnfast_imports(PACKAGE / f"{room}.py") - {room}
+    assert imported <= below, f"{room}.py imports {sorted(imported - below)}, which are not below it"
+
+
+def test_the_internal_layer_reaches_only_the_rooms_it_must():
+    """The internal layer may reach the rooms only where it must (``_saving`` builds
+    ``Architecture`` objects and reads the provenance; ``_newton`` evaluates the loss)."""
+    allowed = {"_saving": {"architecture", "provenance", "_core"}, "_newton": {"architecture", "losses",
+                                                                                "parameterisation", "_core"},
+               "_validation": {"_core"}, "_progress": set()}
+    for name, ok in allowed.items():
+        assert _lcnfast_imports(PACKAGE / f"{name}.py") <= ok | {name}, name

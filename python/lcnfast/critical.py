@@ -29,6 +29,7 @@ from ._newton import hessians
 from .architecture import Architecture, require_architecture
 from .geometry import FunctionSpace, jacobian_rank, partitions
 from .roots import chordal, tolerant_structure
+from .strata import stratum_critical_points
 from .losses import QuadraticLoss, require_loss
 from .parameterisation import end_to_end, jacobian, theta_rows, vjp
 from ._progress import Progress
@@ -339,8 +340,6 @@ def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-
     :func:`classify`. ``progress`` (bool or callable) follows the homotopy paths of each
     stratum, as in :func:`lcnfast.stratum_critical_points`.
     """
-    from .strata import stratum_critical_points
-
     _check(arch, loss)
     seed = as_seed(seed, rng=rng)
     if not (arch.ndim == 1 and not arch.is_circular and all(s == 1 for s in arch.s)):

@@ -34,12 +34,15 @@ from numpy.typing import ArrayLike, NDArray
 from . import factorization as _factorization
 from ._validation import as_int, as_real, as_real_array, as_seed, check_memory
 from .architecture import Architecture, require_architecture
+from .losses import QuadraticLoss
 from .parameterisation import end_to_end, jacobian
 from .roots import RootStructure as RootStructure
 from .roots import batch_result, exact_structure, filter_rows, root_counts, tolerant_structure
 from .roots import discriminant as discriminant
 from .roots import real_root_count as real_root_count
 from .roots import root_structure as root_structure
+from .strata import stratum_critical_points
+from .training import balance, train
 
 __all__ = [
     "Factorization",
@@ -445,9 +448,6 @@ class FunctionSpace:
         means none was found, not that none exists (:meth:`contains` decides exactly for
         stride-one 1D).
         """
-        from .losses import QuadraticLoss
-        from .training import balance, train
-
         arch = self._arch
         seed = as_seed(seed, rng=rng)
         n_starts = as_int(starts, "starts", minimum=1)
@@ -502,8 +502,6 @@ class FunctionSpace:
         -------
         (v, distance) with ``distance = sqrt((v-u)^T G (v-u))``.
         """
-        from .strata import stratum_critical_points
-
         self._require_stride_one("nearest")
         target = as_real_array(u, "u")
         K = int(self._arch.filter_shape[0])

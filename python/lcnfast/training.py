@@ -23,10 +23,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core, _saving
+from ._newton import gradients, hessians, newton_polish
 from ._progress import Progress, ProgressBar
 from ._validation import as_int, as_real, as_real_array, as_seed, check_memory, resolve_threads
 from .architecture import Architecture, require_architecture
 from .losses import QuadraticLoss, require_loss
+from .parameterisation import end_to_end
 
 _log = logging.getLogger(__name__)
 
@@ -479,9 +481,6 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
     if polish:
         todo = np.flatnonzero(raw["status"] == 1)  # max_steps
         if todo.size:
-            from ._newton import gradients, newton_polish
-            from .parameterisation import end_to_end
-
             x, ok, _ = newton_polish(arch, loss, raw["theta"][todo], tol_f)
             rows = todo[ok]
             raw["theta"][rows] = x[ok]
@@ -533,8 +532,6 @@ def auto_lr(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike) -> float:
     GD is stable near a minimum for steps below ``2 / lambda``; the margin covers the
     curvature met on the way. :func:`train` retries the runs that still diverge with
     smaller steps."""
-    from ._newton import hessians
-
     arch = require_architecture(arch)
     loss = require_loss(arch, loss)
     rows = np.atleast_2d(as_real_array(theta, "theta"))
