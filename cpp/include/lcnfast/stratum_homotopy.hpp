@@ -97,7 +97,13 @@ class StratumHomotopy {
     const auto uN = static_cast<std::size_t>(N);
     // powers 0..max_exp_ of each unknown (exponents are at most 64, checked by the family)
     constexpr std::size_t kPow = 66;
-    cplx pw[kMaxUnknowns * kPow];
+    // left uninitialised (std::complex would zero all 1 056 entries on every evaluation);
+    // only the powers 0..max_exp_ of the N unknowns are written and read
+    union Powers {
+      Powers() {}
+      cplx at[kMaxUnknowns * kPow];
+    } powers;
+    cplx* const pw = powers.at;
     for (std::size_t v = 0; v < uN; ++v) {
       pw[v * kPow] = 1.0;
       for (std::size_t e = 1; e <= max_exp_; ++e)
@@ -233,32 +239,106 @@ struct TrackerOptions {
 
 namespace tracker_detail {
 
+// LU factorisation with partial pivoting of a small complex matrix, in place. The pivot is
+// chosen by |re| + |im| (within a factor sqrt 2 of the modulus, without a hypot per entry);
+// products use cmul. For the systems here (N <= 16) this is several times faster than the
+// general Eigen factorisation, whose pivot search calls hypot on every candidate.
+class SmallLU {
+ public:
+  explicit SmallLU(const HMat& A) : lu_(A) {
+    const Eigen::Index n = lu_.rows();
+    for (Eigen::Index k = 0; k < n; ++k) {
+      Eigen::Index best = k;
+      double size = 0.0;
+      for (Eigen::Index i = k; i < n; ++i) {
+        const double a = std::abs(lu_(i, k).real()) + std::abs(lu_(i, k).imag());
+        if (a > size) {
+          size = a;
+          best = i;
+        }
+      }
+      perm_[k] = static_cast<int>(best);
+      if (best != k) lu_.row(k).swap(lu_.row(best));
+      if (size == 0.0) continue;  // singular: the solve gives non-finite values, as Eigen's would
+      const cplx inv = 1.0 / lu_(k, k);
+      for (Eigen::Index i = k + 1; i < n; ++i) {
+        const cplx f = cmul(lu_(i, k), inv);
+        lu_(i, k) = f;
+        for (Eigen::Index j = k + 1; j < n; ++j) lu_(i, j) -= cmul(f, lu_(k, j));
+      }
+    }
+  }
+
+  HVec solve(HVec b) const {
+    const Eigen::Index n = lu_.rows();
+    for (Eigen::Index k = 0; k < n; ++k)
+      if (perm_[k] != k) std::swap(b[k], b[perm_[k]]);
+    for (Eigen::Index i = 1; i < n; ++i)
+      for (Eigen::Index j = 0; j < i; ++j) b[i] -= cmul(lu_(i, j), b[j]);
+    for (Eigen::Index i = n; i-- > 0;) {
+      for (Eigen::Index j = i + 1; j < n; ++j) b[i] -= cmul(lu_(i, j), b[j]);
+      b[i] /= lu_(i, i);
+    }
+    return b;
+  }
+
+ private:
+  HMat lu_;
+  int perm_[kMaxUnknowns] = {};
+};
+
 template <class Sys>
 HVec velocity(const Sys& sys, const HVec& z, cplx s, cplx ds) {
   HVec H, Hs;
   HMat Hz;
   sys.eval(z, s, H, Hz, Hs);
-  return Hz.partialPivLu().solve(-Hs * ds);
+  return SmallLU(Hz).solve(-Hs * ds);
 }
 
-// Newton at fixed s; true when it converged to 1e-11 relative with contraction.
+// Newton at fixed s; true when it converged to 1e-11 relative with contraction. With
+// `tangent`, also the velocity dz/dt = -Hz^-1 Hs ds from the last iteration's Jacobian (at a
+// point within the final correction, <= 1e-11, of y): the next predictor step's first stage.
 template <class Sys>
-bool correct(const Sys& sys, HVec& y, cplx s, double first_tol, int max_it) {
+bool correct(const Sys& sys, HVec& y, cplx s, double first_tol, int max_it, HVec* tangent = nullptr,
+             cplx ds = 0.0) {
   HVec H, Hs;
   HMat Hz;
   double previous = 1e300;
   for (int it = 0; it < max_it; ++it) {
     sys.eval(y, s, H, Hz, Hs);
-    const HVec dy = Hz.partialPivLu().solve(-H);
+    const SmallLU lu(Hz);
+    const HVec dy = lu.solve(-H);
     if (!dy.allFinite()) return false;
     y += dy;
     const double size = dy.norm() / (1.0 + y.norm());
     if (it == 0 && size > first_tol) return false;  // the predictor landed off the path
     if (size > 0.25 * previous) return false;          // no contraction: not in the path's basin
-    if (size <= 1e-11) return true;
+    if (size <= 1e-11) {
+      if (tangent != nullptr) *tangent = lu.solve(-Hs * ds);
+      return true;
+    }
     previous = size;
   }
   return false;
+}
+
+// Newton steps at fixed s after `correct`, while they keep shrinking (at most 3): the
+// endpoint to the accuracy of double precision, so that the certification in ball arithmetic
+// (strata.py) can start its Krawczyk test at once instead of polishing in 128-bit arithmetic.
+template <class Sys>
+void refine(const Sys& sys, HVec& y, cplx s) {
+  HVec H, Hs;
+  HMat Hz;
+  double previous = 1e300;
+  for (int it = 0; it < 3; ++it) {
+    sys.eval(y, s, H, Hz, Hs);
+    const HVec dy = SmallLU(Hz).solve(-H);
+    const double size = dy.norm();
+    if (!dy.allFinite() || !(size < previous)) return;
+    y += dy;
+    if (size <= 1e-15 * y.norm()) return;
+    previous = size;
+  }
 }
 
 }  // namespace tracker_detail
@@ -279,6 +359,15 @@ bool track_segment(const Sys& sys, HVec& z, cplx sa, cplx sb, int& steps, int ma
   constexpr double b1 = 37.0 / 378, b3 = 250.0 / 621, b4 = 125.0 / 594, b6 = 512.0 / 1771;
   constexpr double e1 = b1 - 2825.0 / 27648, e3 = b3 - 18575.0 / 48384, e4 = b4 - 13525.0 / 55296,
                    e5 = -277.0 / 14336, e6 = b6 - 1.0 / 4;
+  // Step-size control: a rejected step shrinks by the error formula (not by at least half,
+  // which made every other attempt fail: the halved step is then far below the tolerance and
+  // the next one grows past it again); the step after a rejection does not grow, and an
+  // accepted step whose error was close to the tolerance may shrink the next one.
+  bool rejected = false;
+  // k1, the velocity at (z, s), is kept across rejected attempts (it does not depend on the
+  // step) and after an accepted step comes from the corrector's last Jacobian.
+  HVec k1;
+  bool have_k1 = false;
   while (t < 1.0) {
     if (steps >= max_steps || h < 1e-13) {
       if (failure != nullptr) *failure = steps >= max_steps ? kFailStepBudget : kFailStepSize;
@@ -286,7 +375,10 @@ bool track_segment(const Sys& sys, HVec& z, cplx sa, cplx sb, int& steps, int ma
     }
     const double step = std::min(h, 1.0 - t);
     const cplx s = sa + t * ds;
-    const HVec k1 = velocity(sys, z, s, ds);
+    if (!have_k1) {
+      k1 = velocity(sys, z, s, ds);
+      have_k1 = true;
+    }
     const HVec k2 = velocity(sys, z + step * a21 * k1, s + (step / 5) * ds, ds);
     const HVec k3 = velocity(sys, z + step * (a31 * k1 + a32 * k2), s + (step * 3 / 10) * ds, ds);
     const HVec k4 = velocity(sys, z + step * (a41 * k1 + a42 * k2 + a43 * k3), s + (step * 3 / 5) * ds, ds);
@@ -296,16 +388,22 @@ bool track_segment(const Sys& sys, HVec& z, cplx sa, cplx sb, int& steps, int ma
     HVec y = z + step * (b1 * k1 + b3 * k3 + b4 * k4 + b6 * k6);
     const double err = (step * (e1 * k1 + e3 * k3 + e4 * k4 + e5 * k5 + e6 * k6)).norm() / (1.0 + z.norm());
     const bool finite = y.allFinite() && std::isfinite(err);
-    if (finite && err <= kTol && tracker_detail::correct(sys, y, s + step * ds, 1e-5, 4) &&
-        (y - z).norm() <= 0.3 * (1.0 + z.norm())) {
+    const bool small = finite && err <= kTol;
+    HVec k1_next;
+    if (small && tracker_detail::correct(sys, y, s + step * ds, 1e-5, 4, &k1_next, ds) &&
+        (y - z).norm() <= 0.3 * (1.0 + z.norm()) && k1_next.allFinite()) {
       t = (step == 1.0 - t) ? 1.0 : t + step;
       z = y;
+      k1 = k1_next;
       ++steps;
       const double grow = err > 0 ? 0.9 * std::pow(kTol / err, 0.2) : 4.0;
-      h = step * std::min(4.0, std::max(1.0, grow));
+      h = step * std::min(rejected ? 1.0 : 4.0, std::max(0.2, grow));
+      rejected = false;
     } else {
-      const double shrink = finite && err > 0 ? 0.9 * std::pow(kTol / err, 0.2) : 0.25;
-      h = step * std::min(0.5, std::max(0.1, shrink));
+      // the corrector failed on a small error: halve (the error estimate did not see it)
+      const double shrink = small ? 0.5 : (finite && err > 0 ? 0.9 * std::pow(kTol / err, 0.2) : 0.25);
+      h = step * std::min(0.9, std::max(0.1, shrink));
+      rejected = true;
     }
   }
   return true;
@@ -407,6 +505,7 @@ TrackedPath track_to_end(const Sys& sys, HVec z, const TrackerOptions& opt) {
       tracker_detail::correct(sys, zr, cplx(1.0), 1e-3, 6)) {
     const double condition = jacobian_condition(sys, zr, cplx(1.0));
     if (condition < 1e8 && zr.allFinite()) {
+      tracker_detail::refine(sys, zr, cplx(1.0));
       out.z = zr;
       out.kind = kEndRegular;
       out.winding = 1;
@@ -447,7 +546,10 @@ TrackedPath track_to_end(const Sys& sys, HVec z, const TrackerOptions& opt) {
   else {
     // a regular endpoint that the straight tracker missed: polish it
     HVec y = estimate;
-    if (tracker_detail::correct(sys, y, cplx(1.0), 1e-3, 6)) out.z = y;
+    if (tracker_detail::correct(sys, y, cplx(1.0), 1e-3, 6)) {
+      tracker_detail::refine(sys, y, cplx(1.0));
+      out.z = y;
+    }
     out.kind = kEndRegular;
   }
   return out;
