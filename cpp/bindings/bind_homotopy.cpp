@@ -1,9 +1,11 @@
 #include <complex>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "common.hpp"
 #include "lcnfast/homotopy.hpp"
+#include "lcnfast/krawczyk.hpp"
 #include "lcnfast/stratum_homotopy.hpp"
 
 void bind_homotopy(py::module_& m) {
@@ -67,6 +69,19 @@ lcnfast::StratumParams params_from(const ComplexArray& w, const ComplexArray& G,
   return q;
 }
 
+lcnfast::StratumFamily family_from(int N, int K, const std::vector<int>& begin, const std::vector<int>& exps,
+                                   const std::vector<double>& coeff, std::vector<std::complex<double>> patch) {
+  lcnfast::StratumFamily family;
+  family.N = N;
+  family.K = K;
+  family.begin = begin;
+  family.exps = exps;
+  family.coeff = coeff;
+  family.patch = std::move(patch);
+  family.check();
+  return family;
+}
+
 }  // namespace
 
 void bind_stratum_homotopy(py::module_& m) {
@@ -77,15 +92,9 @@ void bind_stratum_homotopy(py::module_& m) {
          const ComplexArray& patch, const ComplexArray& w0, const ComplexArray& G0, const ComplexArray& w1,
          const ComplexArray& G1, const ComplexArray& starts, bool endgame, double endgame_start, int max_steps,
          int threads, double predictor_tolerance) {
-        lcnfast::StratumFamily family;
-        family.N = N;
-        family.K = K;
-        family.begin = begin;
-        family.exps = exps;
-        family.coeff = coeff;
         if (patch.ndim() != 1) throw std::invalid_argument("patch: expected a 1-D array");
-        family.patch.assign(patch.data(), patch.data() + patch.size());
-        family.check();
+        const lcnfast::StratumFamily family =
+            family_from(N, K, begin, exps, coeff, std::vector<std::complex<double>>(patch.data(), patch.data() + patch.size()));
         threads = checked_threads(threads);
         if (!(endgame_start > 0.0 && endgame_start < 1.0))
           throw std::invalid_argument("endgame_start: must be in (0, 1)");
@@ -136,4 +145,69 @@ void bind_stratum_homotopy(py::module_& m) {
       "(rows of starts, homogeneous coordinates): (z, kind, winding, steps, condition, accuracy, failure) per path "
       "(kind 0 regular, 1 at infinity, 2 singular, 3 failed), failure (0 none, 1 step size collapsed, 2 step "
       "budget, 3 endgame loops did not close, 4 endgame did not converge).");
+  m.def(
+      "certify_stratum_points",
+      [](int N, int K, const std::vector<int>& begin, const std::vector<int>& exps, const std::vector<double>& coeff,
+         const DoubleArray& w_lo, const DoubleArray& w_hi, const DoubleArray& G_lo, const DoubleArray& G_hi,
+         const ComplexArray& centres, const std::vector<bool>& real, int threads) {
+        const lcnfast::StratumFamily family =  // the patch is not used here
+            family_from(N, K, begin, exps, coeff, std::vector<std::complex<double>>(static_cast<std::size_t>(std::max(N, 0)), 1.0));
+        threads = checked_threads(threads);
+        const auto uK = static_cast<py::ssize_t>(K);
+        if (w_lo.ndim() != 1 || w_lo.shape(0) != uK || w_hi.ndim() != 1 || w_hi.shape(0) != uK)
+          throw std::invalid_argument("w_lo, w_hi: expected K entries each");
+        if (G_lo.ndim() != 2 || G_lo.shape(0) != uK || G_lo.shape(1) != uK || G_hi.ndim() != 2 ||
+            G_hi.shape(0) != uK || G_hi.shape(1) != uK)
+          throw std::invalid_argument("G_lo, G_hi: expected K x K each");
+        lcnfast::CertifyData data;
+        for (py::ssize_t i = 0; i < uK; ++i) {
+          if (!(w_lo.data()[i] <= w_hi.data()[i])) throw std::invalid_argument("w_lo, w_hi: need w_lo <= w_hi");
+          data.w.push_back({w_lo.data()[i], w_hi.data()[i]});
+        }
+        for (py::ssize_t i = 0; i < uK * uK; ++i) {
+          if (!(G_lo.data()[i] <= G_hi.data()[i])) throw std::invalid_argument("G_lo, G_hi: need G_lo <= G_hi");
+          data.G.push_back({G_lo.data()[i], G_hi.data()[i]});
+        }
+        const int n = N - 1;
+        if (centres.ndim() != 2 || centres.shape(1) != n)
+          throw std::invalid_argument("centres: expected shape (points, N - 1)");
+        const auto M = static_cast<std::size_t>(centres.shape(0));
+        std::vector<Eigen::VectorXcd> points(M);
+        for (std::size_t i = 0; i < M; ++i)
+          points[i] = Eigen::Map<const Eigen::VectorXcd>(centres.data() + i * static_cast<std::size_t>(n), n);
+        bool interrupted = false;
+        const std::vector<lcnfast::CertifiedPoint> results = without_gil([&] {
+          return lcnfast::certify_stratum_points(family, data, points, real, threads, python_signals(), interrupted);
+        });
+        if (interrupted) throw py::error_already_set();
+        const auto P = static_cast<py::ssize_t>(M);
+        py::array_t<bool> proven(P), a_nonzero(P), b_nonzero(P);
+        py::array_t<double> radius(P), box({P, static_cast<py::ssize_t>(n), py::ssize_t{4}});
+        py::array_t<std::complex<double>> centre({P, static_cast<py::ssize_t>(n)});
+        auto bx = box.mutable_unchecked<3>();
+        auto cc = centre.mutable_unchecked<2>();
+        for (py::ssize_t p = 0; p < P; ++p) {
+          const auto& r = results[static_cast<std::size_t>(p)];
+          proven.mutable_at(p) = r.proven;
+          a_nonzero.mutable_at(p) = r.a_nonzero;
+          b_nonzero.mutable_at(p) = r.b_nonzero;
+          radius.mutable_at(p) = r.radius;
+          for (int i = 0; i < n; ++i) {
+            cc(p, i) = r.centre[i];
+            const auto u = static_cast<std::size_t>(i);
+            const bool has = r.box.size() == static_cast<std::size_t>(n);
+            bx(p, i, 0) = has ? r.box[u].re.lo : NAN;
+            bx(p, i, 1) = has ? r.box[u].re.hi : NAN;
+            bx(p, i, 2) = has ? r.box[u].im.lo : NAN;
+            bx(p, i, 3) = has ? r.box[u].im.hi : NAN;
+          }
+        }
+        return py::make_tuple(proven, radius, centre, box, a_nonzero, b_nonzero);
+      },
+      py::arg("N"), py::arg("K"), py::arg("begin"), py::arg("exps"), py::arg("coeff"), py::arg("w_lo"),
+      py::arg("w_hi"), py::arg("G_lo"), py::arg("G_hi"), py::arg("centres"), py::arg("real"), py::arg("threads"),
+      "Krawczyk tests in interval arithmetic of a stratum's critical equations (affine unknowns, h = 1) for real "
+      "data enclosed by [w_lo, w_hi] and [G_lo, G_hi], around each row of centres (a real flag: a box symmetric "
+      "under conjugation): (proven, radius, centre, box, a_nonzero, b_nonzero) per point; box[p, i] = (re lo, re "
+      "hi, im lo, im hi); centre is the point minus one Newton step on the exact data.");
 }

@@ -165,3 +165,18 @@ def track_stratum_paths(
     predictor_tolerance: float = 1e-6,
 ) -> tuple[NDArray[np.complex128], NDArray[np.int32], NDArray[np.int32], NDArray[np.int32], NDArray[np.float64],
            NDArray[np.float64], NDArray[np.int32]]: ...
+def certify_stratum_points(
+    N: int,
+    K: int,
+    begin: list[int],
+    exps: list[int],
+    coeff: list[float],
+    w_lo: NDArray[np.float64],
+    w_hi: NDArray[np.float64],
+    G_lo: NDArray[np.float64],
+    G_hi: NDArray[np.float64],
+    centres: NDArray[np.complex128],
+    real: list[bool],
+    threads: int,
+) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.complex128], NDArray[np.float64], NDArray[np.bool_],
+           NDArray[np.bool_]]: ...

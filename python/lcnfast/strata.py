@@ -25,10 +25,13 @@ paths from ``q0`` to ``q1`` (C++, ``lcnfast._core.track_stratum_paths``: embedde
 Runge-Kutta predictor with error control, contracting Newton corrector, Cauchy endgame that
 classifies each endpoint as regular, singular with its winding number, or at infinity).
 
-**Certification.** Every returned point is proven by the Krawczyk test in ball arithmetic
-(python-flint ``acb``) on the exact critical equations (the float64 data are exact rationals
-and the chart is integral): a box around the point holds exactly one solution; boxes of the
-returned points are pairwise disjoint (distinct points); a real point's box is symmetric
+**Certification.** Every returned point is proven by the Krawczyk test on the exact
+critical equations (the float64 data are exact rationals and the chart is integral): first
+for all points at once in C++ interval arithmetic (``lcnfast._core.certify_stratum_points``:
+round-to-nearest operations widened by one ulp, data enclosed in float64 intervals); a point
+this does not prove is tried again in 128-bit ball arithmetic (python-flint ``acb``). A box
+around the point holds exactly one solution; boxes of the returned points are checked to be
+pairwise disjoint (distinct points); a real point's box is symmetric
 under conjugation, so its unique solution is real; and the box is proven to avoid the
 degenerate forms (``a = 0``, ``b = 0``, colliding roots), so it is a true point of the
 stratum. Paths that end on the same point (path jumping) or fail are tracked again along a
@@ -442,8 +445,23 @@ class _Certifier:
         Gq = flint.fmpq_mat(K, K, [exact(float(x)) for row in G for x in row])
         uq = flint.fmpq_mat(K, 1, [exact(float(x)) for x in u])
         # exact chart parameters w = R^T G u and Gc = R^T G R, then balls (rounded once)
-        self.w = flint.acb_mat((R.transpose() * (Gq * uq)).transpose())
-        self.G = flint.acb_mat(R.transpose() * Gq * R)
+        wq = (R.transpose() * (Gq * uq)).transpose()
+        Gcq = R.transpose() * Gq * R
+        self.w = flint.acb_mat(wq)
+        self.G = flint.acb_mat(Gcq)
+        # the same exact data as float64 intervals, for the Krawczyk tests in C++
+        self.intervals: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
+                              NDArray[np.float64]] | None
+        try:
+            w_lo, w_hi = _enclosures([wq[0, i] for i in range(K)])
+            G_lo, G_hi = _enclosures([Gcq[i, j] for i in range(K) for j in range(K)])
+            self.intervals = (w_lo, w_hi, G_lo.reshape(K, K), G_hi.reshape(K, K))
+        except OverflowError:  # data beyond float64: the ball arithmetic below still works
+            self.intervals = None
+        self.centre: NDArray[np.complex128] = np.zeros(0, dtype=complex)
+        self.box: list[Any] = []  # the last proven box and the enclosures of a, b on it
+        self.a: Any = None
+        self.b: Any = None
 
     def _evaluate(self, e: list[Any], second: bool) -> tuple[Any, Any, Any, Any, Any]:
         fl = self.flint
@@ -471,13 +489,51 @@ class _Certifier:
                     J[j, k] = A2[0, j * n + k] * b + ak[0, j] * bk[0, k] - (ak[0, k] * bk[0, j] + a * bjk) / 2
         return F, J, a, b, pm
 
+    def certify_many(self, E: NDArray[np.complex128], real: NDArray[np.bool_], threads: int
+                     ) -> NDArray[np.bool_]:
+        """Krawczyk tests around every row of ``E`` at once, in C++ interval arithmetic
+        (``lcnfast._core.certify_stratum_points``); which were proven. Rows not proven here
+        may still be proven by :meth:`certify` (128-bit balls). A proven row's box, refined
+        point and whether ``a``, ``b`` exclude 0 on the box are kept for :meth:`take` and
+        :meth:`nondegenerate`."""
+        self.batch: dict[int, tuple[NDArray[np.complex128], float, NDArray[np.float64], bool]] = {}
+        if self.intervals is None or E.shape[0] == 0:
+            return np.zeros(E.shape[0], dtype=bool)
+        fam = self.family
+        proven, radius, centre, box, a_ok, b_ok = _core.certify_stratum_points(
+            fam.N, fam.K, fam.begin, fam.exps, fam.coeff, *self.intervals,
+            np.ascontiguousarray(E, dtype=complex), [bool(r) for r in real], threads)
+        for i in np.flatnonzero(proven):
+            self.batch[int(i)] = (centre[i], float(radius[i]), box[i], bool(a_ok[i] and b_ok[i]))
+        return np.asarray(proven, dtype=bool)
+
+    def take(self, i: int) -> tuple[bool, float]:
+        """Makes row ``i`` of the last :meth:`certify_many` the last proven point (as
+        :meth:`certify` does): ``(proven, radius)``."""
+        if i not in self.batch:
+            return False, 0.0
+        centre, radius, box, ab_ok = self.batch[i]
+        fl = self.flint
+        def ball(lo: float, hi: float) -> Any:
+            return fl.arb(lo).union(fl.arb(hi))
+        self.centre = centre
+        self.box = [fl.acb(ball(b[0], b[1]), ball(b[2], b[3])) for b in box]
+        # a, b are known to exclude 0 on the box (or not): the enclosures stand in for them
+        self.a = self.b = fl.acb(1) if ab_ok else fl.acb(0)
+        return True, radius
+
     def certify(self, x: NDArray[np.complex128], real: bool) -> tuple[bool, float]:
         """Krawczyk test around ``x``: (proven, radius). With ``real``, the box is centred on
         the real line, so the unique solution it holds is real.
 
-        The centre is first polished by Newton steps with residuals in 128-bit ball
-        arithmetic; the box then grows from the size of the last Newton step by
-        epsilon-inflation (Rump) until the Krawczyk operator maps it into its interior."""
+        The centre is polished by Newton steps with residuals in 128-bit ball arithmetic
+        until the step is below ``1e-10`` relative (the tracker's endpoints, refined to double
+        precision, usually are at once); the box around that centre then grows from
+        four times the last Newton step by epsilon-inflation (Rump) until the Krawczyk
+        operator maps it into its interior. The Krawczyk operator may be taken at any point
+        of the box, so the box need not be centred on the solution: it only has to hold it,
+        and its size is what the test proves. The point returned (``self.centre``) is the
+        centre minus the last Newton step."""
         fl = self.flint
         n = self.family.n
         saved = fl.ctx.prec
@@ -499,27 +555,31 @@ class _Certifier:
                     step = step.real.astype(complex)
                 if not np.all(np.isfinite(step)):
                     return False, 0.0
-                if np.linalg.norm(step) <= 1e-13 * (1.0 + np.linalg.norm(centre)):
-                    break  # converged to double precision: F and Y above belong to this centre
+                if np.linalg.norm(step) <= 1e-10 * (1.0 + np.linalg.norm(centre)):
+                    break  # close: F and Y above belong to this centre
                 centre = centre - step
             else:
                 point = [fl.acb(complex(c)) for c in centre]
                 F, _, _, _, _ = self._evaluate(point, False)
             assert Y is not None
-            delta = np.abs(Y @ np.array([complex(f.mid()) for f in F]))
-            radii = 4.0 * delta + 1e-15 * (1.0 + np.abs(centre))
+            correction = Y @ np.array([complex(f.mid()) for f in F])
+            if real:
+                correction = correction.real.astype(complex)
+            delta = np.abs(correction)
+            radii = 4.0 * delta + 1e-13 * (1.0 + np.abs(centre))  # 1e-15 failed first and grew
             Ym = fl.acb_mat(n, n, [fl.acb(complex(Y[j, k])) for j in range(n) for k in range(n)])
             Fm = fl.acb_mat(n, 1, F)
             identity = fl.acb_mat(n, n, [1 if i == j else 0 for i in range(n) for j in range(n)])
             base = fl.acb_mat(n, 1, point) - Ym * Fm
             for _ in range(12):
                 box = [fl.acb(fl.arb(c.real, r), fl.arb(c.imag, r)) for c, r in zip(centre, radii)]
-                _, JX, _, _, _ = self._evaluate(box, True)
+                _, JX, a, b, _ = self._evaluate(box, True)
                 assert JX is not None
                 offset = fl.acb_mat(n, 1, [box[i] - point[i] for i in range(n)])
                 Kx = base + (identity - Ym * JX) * offset
                 if all(box[i].contains_interior(Kx[i, 0]) for i in range(n)):
-                    self.centre = centre
+                    self.centre = centre - correction if np.all(np.isfinite(correction)) else centre
+                    self.box, self.a, self.b = box, a, b  # for nondegenerate()
                     return True, float(np.max(radii))
                 reach = np.array([float((Kx[i, 0] - point[i]).abs_upper()) for i in range(n)])
                 if not np.all(np.isfinite(reach)):
@@ -529,13 +589,15 @@ class _Certifier:
         finally:
             fl.ctx.prec = saved
 
-    def nondegenerate(self, x: NDArray[np.complex128], radius: float, real: bool) -> bool:
-        """Whether every point of the box is a point of the stratum: a, b != 0 and the roots of
-        the groups pairwise distinct (discriminants and resultants exclude 0)."""
+    def nondegenerate(self) -> bool:
+        """Whether every point of the box of the last proven :meth:`certify` (which holds its
+        unique solution) is a point of the stratum: ``a, b != 0`` there (enclosures from the
+        Krawczyk test's own evaluation on the box) and the roots of the groups pairwise
+        distinct (discriminants and resultants exclude 0)."""
         fl = self.flint
-        centre = np.real(x).astype(complex) if real else np.asarray(x, dtype=complex)
-        box = [fl.acb(fl.arb(c.real, radius), fl.arb(c.imag, radius)) for c in centre]
-        _, _, a, b, _ = self._evaluate(box, False)
+        box, a, b = self.box, self.a, self.b
+        if not box:
+            raise RuntimeError("nondegenerate() needs a proven certify() first")
         if a.contains(0) or b.contains(0):
             return False
         monic = []
@@ -552,6 +614,21 @@ class _Certifier:
                 if _sylvester_det(fl, f, g).contains(0):
                     return False
         return True
+
+
+def _enclosures(values: list[Any]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Float64 bounds ``lo <= q <= hi`` of exact rationals (python-flint ``fmpq``), each at
+    most one ulp from ``q``. Raises ``OverflowError`` beyond the float64 range."""
+    lo = np.empty(len(values))
+    hi = np.empty(len(values))
+    for i, x in enumerate(values):
+        q = Fraction(int(x.p), int(x.q))
+        f = float(q)  # correctly rounded (integer true division)
+        if not math.isfinite(f):
+            raise OverflowError("beyond float64")
+        lo[i] = f if Fraction(f) <= q else math.nextafter(f, -math.inf)
+        hi[i] = f if Fraction(f) >= q else math.nextafter(f, math.inf)
+    return lo, hi
 
 
 def _sylvester_det(fl: Any, f: list[Any], g: list[Any]) -> Any:
@@ -742,8 +819,12 @@ def _user_roots(family: _Family, chart: int, e: NDArray[np.complex128]) -> NDArr
     offset = 0
     for part, m in family.groups:
         # X + t Y = (a + t c) x + (b + t d) y; the group's t are minus the roots of X^m + e_1 X^(m-1) + ...
-        ts = -np.roots(np.concatenate(([1.0], e[offset:offset + m])))
+        coeffs = e[offset:offset + m]
         offset += m
+        if m == 1:  # the common case: no eigenvalue problem for a linear factor
+            ts = np.array([coeffs[0]], dtype=complex)
+        else:
+            ts = -np.roots(np.concatenate(([1.0], coeffs)))
         with np.errstate(divide="ignore", invalid="ignore"):
             denom = a + ts * c
             roots += list(np.where(np.abs(denom) > 1e-300, -(b + ts * d) / denom, complex(np.inf)))
@@ -916,12 +997,31 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
                 continue
         clusters.append([i])
         heads = np.vstack((heads, E[i]))
+    # first, one Krawczyk test per cluster (its first regular endpoint) for all clusters at
+    # once in C++; what that does not prove goes to the 128-bit ball arithmetic below
+    heads_regular = [next((i for i in cluster if kind[finite[i]] == 0), -1) for cluster in clusters]
+    batch = [c for c, i in enumerate(heads_regular) if i >= 0]
+    if certifier is not None:
+        Eb = np.array([E[heads_regular[c]] for c in batch], dtype=complex).reshape(len(batch), E.shape[1])
+        real_b = np.array([float(np.linalg.norm(e.imag)) <= 1e-6 * (1.0 + float(np.linalg.norm(e))) for e in Eb],
+                          dtype=bool)
+        certifier.certify_many(Eb, real_b, n_threads)
+    else:
+        real_b = np.zeros(0, dtype=bool)
+    slot = {c: k for k, c in enumerate(batch)}
+    boxes_e: list[NDArray[np.complex128]] = []  # refined points and radii of the proven boxes
+    boxes_r: list[float] = []
     rows: list[_Row] = []
-    for cluster in clusters:
+    for c, cluster in enumerate(clusters):
         proven, radius = False, 0.0
         e = E[cluster[0]]
         near_real = float(np.linalg.norm(e.imag)) <= 1e-6 * (1.0 + float(np.linalg.norm(e)))
-        if certifier is not None:
+        if certifier is not None and c in slot:
+            proven, radius = certifier.take(slot[c])
+            if proven:
+                e = certifier.centre
+                near_real = bool(real_b[slot[c]])
+        if certifier is not None and not proven:
             for i in cluster:
                 if kind[finite[i]] != 0:
                     continue
@@ -940,7 +1040,7 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
             assert certifier is not None
             counts["regular"] += 1
             counts["duplicate"] += len(cluster) - 1
-            if not certifier.nondegenerate(e, radius, near_real):
+            if not certifier.nondegenerate():
                 # a true solution whose box touches the degenerate forms: degenerate if it
                 # numerically is one, otherwise returned unproven
                 if _numerically_degenerate(family, chart, e, pa, pb, q1):
@@ -957,6 +1057,17 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
         v = (pa / pb) * (R @ p)
         if near_real:
             v = v.real.astype(complex)
+        if proven:
+            # the proven box lies within 2 radius of the refined point in every real coordinate;
+            # boxes further apart than that are disjoint, so their solutions are distinct
+            others = [k for k, (f, r) in enumerate(zip(boxes_e, boxes_r)) if np.all(
+                (np.abs(f.real - e.real) <= 2 * (r + radius)) & (np.abs(f.imag - e.imag) <= 2 * (r + radius)))]
+            if others:  # cannot be told apart from a point already returned: the same solution
+                counts["regular"] -= 1
+                counts["duplicate"] += 1
+                continue
+            boxes_e.append(np.asarray(e, dtype=complex))
+            boxes_r.append(radius)
         rows.append((v, _user_roots(family, chart, e), near_real, proven, radius, 1 if proven else len(cluster)))
     return rows, counts, paths
 

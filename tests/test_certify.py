@@ -1,0 +1,150 @@
+"""The Krawczyk tests behind ``StratumCriticalPoints.certified``: the C++ interval-arithmetic
+test (``_core.certify_stratum_points``) against the independent 128-bit ball-arithmetic test
+in python-flint, on solutions and on points that are not solutions."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from lcnfast import _core, strata
+
+flint = pytest.importorskip("flint")
+
+
+def _setup(lam, G, u, chart=0):
+    fam = strata._family(lam, 2)
+    scale = float(np.max(np.abs(G)))
+    Gs = np.ldexp(G, -math.frexp(scale)[1])
+    q1 = strata._chart_parameters(fam, chart, Gs, u)
+    z, kind, *_ = fam.track((fam.w0, fam.G0), q1, fam.starts, endgame=True, threads=2)
+    regular = kind == 0
+    E = z[regular, 1:] / z[regular, :1]
+    return fam, strata._Certifier(fam, chart, Gs, u), E
+
+
+def _real(E):
+    return np.linalg.norm(E.imag, axis=1) <= 1e-6 * (1 + np.linalg.norm(E, axis=1))
+
+
+def _in_box(x, box, slack=0.0):
+    return bool(np.all((box[:, 0] - slack <= x.real) & (x.real <= box[:, 1] + slack)
+                       & (box[:, 2] - slack <= x.imag) & (x.imag <= box[:, 3] + slack)))
+
+
+def _bombieri_weyl(D):
+    return np.diag([1.0 / math.comb(D, i) for i in range(D + 1)])
+
+
+def _cases():
+    rng = np.random.default_rng(7)
+    out = []
+    for lam, weights in [((3, 1, 1), "generic"), ((2, 2, 1), "identity"), ((4, 2, 1), "bombieri-weyl"),
+                         ((2, 1, 1, 1), "generic"), ((3, 3, 1), "generic")]:
+        D = sum(lam)
+        if weights == "generic":
+            A = rng.integers(-2, 3, size=(D + 1, D + 1)).astype(float)
+            G = A @ A.T + np.eye(D + 1)
+        elif weights == "identity":
+            G = np.eye(D + 1)
+        else:
+            G = _bombieri_weyl(D)
+        out.append((lam, weights, G, rng.integers(-3, 4, size=D + 1).astype(float)))
+    return out
+
+
+def test_the_data_intervals_enclose_the_exact_rationals():
+    rng = np.random.default_rng(0)
+    values = [flint.fmpq(int(rng.integers(-10**18, 10**18)), int(rng.integers(1, 10**18))) for _ in range(300)]
+    values += [flint.fmpq(1, 3), flint.fmpq(-2, 7), flint.fmpq(0), flint.fmpq(5), flint.fmpq(1, 2**1074),
+               flint.fmpq(3, 2**1076), flint.fmpq(-(10**300), 7)]
+    lo, hi = strata._enclosures(values)
+    for x, a, b in zip(values, lo, hi):
+        q = Fraction(int(x.p), int(x.q))
+        assert Fraction(a) <= q <= Fraction(b)
+        assert b == a or b == math.nextafter(a, math.inf)  # at most one ulp apart
+    with pytest.raises(OverflowError):
+        strata._enclosures([flint.fmpq(10**400)])
+
+
+@pytest.mark.parametrize("lam, weights, G, u", _cases(), ids=lambda x: str(x) if isinstance(x, (tuple, str)) else "")
+def test_interval_and_ball_certifications_prove_the_same_points(lam, weights, G, u):
+    fam, cert, E = _setup(lam, G, u)
+    real = _real(E)
+    proven = cert.certify_many(E, real, 2)
+    assert proven.mean() >= 0.95, f"{proven.sum()} of {len(E)}"
+    checked = 0
+    for i in np.flatnonzero(proven):
+        centre, radius, box, _ = cert.batch[i]
+        # the ball arithmetic proves its own box (independently) around the same endpoint
+        ok, r_ball = cert.certify(E[i], bool(real[i]))
+        if not ok:
+            continue
+        checked += 1
+        ball_centre = cert.centre
+        # each box holds exactly one solution; both hold the solution near E[i], so each
+        # test's refined point lies in the other's box
+        assert _in_box(ball_centre, box, slack=r_ball)
+        assert np.max(np.abs(centre - ball_centre)) <= radius + r_ball
+        if real[i]:
+            assert box[:, 2].tolist() == (-box[:, 3]).tolist()  # symmetric under conjugation
+            assert np.all(centre.imag == 0)
+    assert checked >= 0.9 * proven.sum()
+
+
+def test_points_that_are_not_solutions_are_not_proven_unless_a_solution_is_in_the_box():
+    lam, _, G, u = _cases()[0]
+    fam, cert, E = _setup(lam, G, u)
+    rng = np.random.default_rng(3)
+    # far from every solution
+    far = rng.standard_normal((200, E.shape[1])) * 3 + 1j * rng.standard_normal((200, E.shape[1])) * 3
+    # close to a solution (1e-6 to 1e-2 away): a proof may grow its box over that solution
+    near = np.repeat(E, 4, axis=0)
+    near = near + (10.0 ** rng.uniform(-6, -2, size=(near.shape[0], 1))) * (
+        rng.standard_normal(near.shape) + 1j * rng.standard_normal(near.shape))
+    # non-real solutions asked to be proven real: a conjugation-symmetric box around the real
+    # part holds both or neither of a conjugate pair
+    nonreal = E[np.linalg.norm(E.imag, axis=1) > 1e-3]
+    assert nonreal.shape[0] > 0
+    for points, real in [(far, False), (near, False), (nonreal.real.astype(complex), True)]:
+        proven = cert.certify_many(points, np.full(points.shape[0], real), 2)
+        for i in np.flatnonzero(proven):
+            box = cert.batch[i][2]
+            holds = [x for x in E if _in_box(x, box) and (not real or np.all(x.imag == 0) or _real(x[None])[0])]
+            assert len(holds) == 1, (points[i], box)
+        if real:
+            assert not proven.any()
+    assert cert.certify_many(far, np.zeros(far.shape[0], dtype=bool), 2).mean() < 0.1
+
+
+def test_certification_does_not_depend_on_threads():
+    lam, _, G, u = _cases()[1]
+    fam, cert, E = _setup(lam, G, u)
+    args = (fam.N, fam.K, fam.begin, fam.exps, fam.coeff, *cert.intervals, E, [bool(r) for r in _real(E)])
+    one = _core.certify_stratum_points(*args, 1)
+    two = _core.certify_stratum_points(*args, 2)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_certification_checks_its_input():
+    lam, _, G, u = _cases()[1]
+    fam, cert, E = _setup(lam, G, u)
+    w_lo, w_hi, G_lo, G_hi = cert.intervals
+    base = (fam.N, fam.K, fam.begin, fam.exps, fam.coeff)
+    real = [False] * len(E)
+    with pytest.raises(ValueError, match="w_lo"):
+        _core.certify_stratum_points(*base, w_hi + 1, w_hi, G_lo, G_hi, E, real, 1)
+    with pytest.raises(ValueError, match="G_lo"):
+        _core.certify_stratum_points(*base, w_lo, w_hi, G_lo[:-1], G_hi, E, real, 1)
+    with pytest.raises(ValueError, match="centres"):
+        _core.certify_stratum_points(*base, w_lo, w_hi, G_lo, G_hi, E[:, :-1], real, 1)
+    with pytest.raises(ValueError, match="real"):
+        _core.certify_stratum_points(*base, w_lo, w_hi, G_lo, G_hi, E, real[:-1], 1)
+    nan = E.copy()
+    nan[0, 0] = np.nan
+    proven = _core.certify_stratum_points(*base, w_lo, w_hi, G_lo, G_hi, nan, real, 1)[0]
+    assert not proven[0]
