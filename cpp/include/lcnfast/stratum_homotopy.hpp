@@ -312,8 +312,13 @@ bool correct(const Sys& sys, HVec& y, cplx s, double first_tol, int max_it, HVec
     y += dy;
     const double size = dy.norm() / (1.0 + y.norm());
     if (it == 0 && size > first_tol) return false;  // the predictor landed off the path
-    if (size > 0.25 * previous) return false;          // no contraction: not in the path's basin
-    if (size <= 1e-11) {
+    // Converged: below 1e-11, or two steps in a row below 1e-9, where an ill-conditioned
+    // Jacobian (a near-singular point of the path) puts the rounding floor of Newton's steps
+    // above 1e-11 and their sizes are noise that shows no contraction; rejecting those made
+    // the step size collapse there.
+    const bool converged = size <= 1e-11 || (it >= 1 && size <= 1e-9 && previous <= 1e-9);
+    if (!converged && size > 0.25 * previous) return false;  // no contraction: not in the path's basin
+    if (converged) {
       if (tangent != nullptr) *tangent = lu.solve(-Hs * ds);
       return true;
     }
