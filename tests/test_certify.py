@@ -148,3 +148,32 @@ def test_certification_checks_its_input():
     nan[0, 0] = np.nan
     proven = _core.certify_stratum_points(*base, w_lo, w_hi, G_lo, G_hi, nan, real, 1)[0]
     assert not proven[0]
+
+
+def test_two_paths_proven_to_the_same_solution_count_once(monkeypatch):
+    """Path 1 is made to end 3e-5 (relative) away from path 0's endpoint: too far for the
+    endpoint clustering, close enough for its Krawczyk box to grow over path 0's solution.
+    The boxes of the returned points must be disjoint, so the second proof of one solution is
+    a duplicate path, not a second critical point."""
+    lam, _, G, u = _cases()[1]
+    clean = strata.stratum_critical_points(lam, G, u)
+    original = strata._Family.track
+
+    def track(self, q0, q1, starts, *, endgame, threads):
+        z, kind, *rest = original(self, q0, q1, starts, endgame=endgame, threads=threads)
+        if endgame and starts.shape[0] == self.starts.shape[0]:
+            z = z.copy()
+            e0 = z[0, 1:] / z[0, 0]
+            e1 = e0 + 3e-5 * (1 + np.linalg.norm(e0))
+            z[1] = np.concatenate(([1.0], e1)) / (self.patch @ np.concatenate(([1.0], e1)))
+        return (z, kind, *rest)
+
+    monkeypatch.setattr(strata._Family, "track", track)
+    with pytest.warns(RuntimeWarning, match="duplicate"):
+        found = strata.stratum_critical_points(lam, G, u)
+    assert found.path_counts["duplicate"] >= 1 and not found.complete
+    # the point path 1 should have reached is missing, and no point is returned twice
+    assert found.n_complex == clean.n_complex - 1
+    V = found.v
+    gaps = np.linalg.norm(V[:, None, :] - V[None, :, :], axis=2) + np.eye(len(V)) * 1e9
+    assert gaps.min() > 1e-6

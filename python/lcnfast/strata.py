@@ -1009,8 +1009,7 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
     else:
         real_b = np.zeros(0, dtype=bool)
     slot = {c: k for k, c in enumerate(batch)}
-    boxes_e: list[NDArray[np.complex128]] = []  # refined points and radii of the proven boxes
-    boxes_r: list[float] = []
+    boxes: list[tuple[int, NDArray[np.complex128], float]] = []  # row, refined point, radius
     rows: list[_Row] = []
     for c, cluster in enumerate(clusters):
         proven, radius = False, 0.0
@@ -1058,17 +1057,22 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
         if near_real:
             v = v.real.astype(complex)
         if proven:
-            # the proven box lies within 2 radius of the refined point in every real coordinate;
-            # boxes further apart than that are disjoint, so their solutions are distinct
-            others = [k for k, (f, r) in enumerate(zip(boxes_e, boxes_r)) if np.all(
-                (np.abs(f.real - e.real) <= 2 * (r + radius)) & (np.abs(f.imag - e.imag) <= 2 * (r + radius)))]
-            if others:  # cannot be told apart from a point already returned: the same solution
-                counts["regular"] -= 1
-                counts["duplicate"] += 1
-                continue
-            boxes_e.append(np.asarray(e, dtype=complex))
-            boxes_r.append(radius)
+            boxes.append((len(rows), np.asarray(e, dtype=complex), radius))
         rows.append((v, _user_roots(family, chart, e), near_real, proven, radius, 1 if proven else len(cluster)))
+    # the proven boxes must be pairwise disjoint (distinct solutions): a box lies within
+    # 2 radius of its refined point in every real coordinate, so boxes further apart than that
+    # are disjoint; a box that cannot be told apart from an earlier one is the same solution
+    if len(boxes) > 1:
+        at = np.array([b[1] for b in boxes])
+        r = np.array([b[2] for b in boxes])
+        reach = 2.0 * (r[:, None] + r[None, :])
+        near = np.all((np.abs(at.real[:, None, :] - at.real[None, :, :]) <= reach[:, :, None])
+                      & (np.abs(at.imag[:, None, :] - at.imag[None, :, :]) <= reach[:, :, None]), axis=2)
+        drop = {boxes[j][0] for j in range(len(boxes)) if np.any(near[j, :j])}
+        if drop:
+            counts["regular"] -= len(drop)
+            counts["duplicate"] += len(drop)
+            rows = [row for k, row in enumerate(rows) if k not in drop]
     return rows, counts, paths
 
 
