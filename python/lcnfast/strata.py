@@ -459,9 +459,9 @@ class _Certifier:
         except OverflowError:  # data beyond float64: the ball arithmetic below still works
             self.intervals = None
         self.centre: NDArray[np.complex128] = np.zeros(0, dtype=complex)
-        self.box: list[Any] = []  # the last proven box and the enclosures of a, b on it
-        self.a: Any = None
-        self.b: Any = None
+        self.box: list[Any] = []  # the last proven box
+        self.ab_nonzero = False   # whether a = w.p and b = p.Gc p exclude 0 on it
+        self.batch: dict[int, tuple[NDArray[np.complex128], float, NDArray[np.float64], bool]] = {}
 
     def _evaluate(self, e: list[Any], second: bool) -> tuple[Any, Any, Any, Any, Any]:
         fl = self.flint
@@ -496,7 +496,7 @@ class _Certifier:
         may still be proven by :meth:`certify` (128-bit balls). A proven row's box, refined
         point and whether ``a``, ``b`` exclude 0 on the box are kept for :meth:`take` and
         :meth:`nondegenerate`."""
-        self.batch: dict[int, tuple[NDArray[np.complex128], float, NDArray[np.float64], bool]] = {}
+        self.batch = {}
         if self.intervals is None or E.shape[0] == 0:
             return np.zeros(E.shape[0], dtype=bool)
         fam = self.family
@@ -518,8 +518,7 @@ class _Certifier:
             return fl.arb(lo).union(fl.arb(hi))
         self.centre = centre
         self.box = [fl.acb(ball(b[0], b[1]), ball(b[2], b[3])) for b in box]
-        # a, b are known to exclude 0 on the box (or not): the enclosures stand in for them
-        self.a = self.b = fl.acb(1) if ab_ok else fl.acb(0)
+        self.ab_nonzero = ab_ok
         return True, radius
 
     def certify(self, x: NDArray[np.complex128], real: bool) -> tuple[bool, float]:
@@ -579,7 +578,8 @@ class _Certifier:
                 Kx = base + (identity - Ym * JX) * offset
                 if all(box[i].contains_interior(Kx[i, 0]) for i in range(n)):
                     self.centre = centre - correction if np.all(np.isfinite(correction)) else centre
-                    self.box, self.a, self.b = box, a, b  # for nondegenerate()
+                    self.box = box  # for nondegenerate()
+                    self.ab_nonzero = not (a.contains(0) or b.contains(0))
                     return True, float(np.max(radii))
                 reach = np.array([float((Kx[i, 0] - point[i]).abs_upper()) for i in range(n)])
                 if not np.all(np.isfinite(reach)):
@@ -595,10 +595,10 @@ class _Certifier:
         Krawczyk test's own evaluation on the box) and the roots of the groups pairwise
         distinct (discriminants and resultants exclude 0)."""
         fl = self.flint
-        box, a, b = self.box, self.a, self.b
+        box = self.box
         if not box:
             raise RuntimeError("nondegenerate() needs a proven certify() first")
-        if a.contains(0) or b.contains(0):
+        if not self.ab_nonzero:
             return False
         monic = []
         offset = 0
@@ -1060,12 +1060,14 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
             boxes.append((len(rows), np.asarray(e, dtype=complex), radius))
         rows.append((v, _user_roots(family, chart, e), near_real, proven, radius, 1 if proven else len(cluster)))
     # the proven boxes must be pairwise disjoint (distinct solutions): a box lies within
-    # 2 radius of its refined point in every real coordinate, so boxes further apart than that
-    # are disjoint; a box that cannot be told apart from an earlier one is the same solution
+    # 2 radius of its refined point in every real coordinate (plus the ulp its bounds were
+    # rounded outwards by, covered by the 1e-15 slack), so boxes further apart than that are
+    # disjoint; a box that cannot be told apart from an earlier one is the same solution
     if len(boxes) > 1:
         at = np.array([b[1] for b in boxes])
         r = np.array([b[2] for b in boxes])
-        reach = 2.0 * (r[:, None] + r[None, :])
+        size = 1.0 + np.max(np.abs(at), axis=1)
+        reach = 2.0 * (r[:, None] + r[None, :]) + 1e-15 * (size[:, None] + size[None, :])
         near = np.all((np.abs(at.real[:, None, :] - at.real[None, :, :]) <= reach[:, :, None])
                       & (np.abs(at.imag[:, None, :] - at.imag[None, :, :]) <= reach[:, :, None]), axis=2)
         drop = {boxes[j][0] for j in range(len(boxes)) if np.any(near[j, :j])}
