@@ -93,7 +93,7 @@ inline void lanes_copy(double* o, const Native* acc) {
   for (int i = 0; i < kVectors; ++i) nstore(o + i * kWidth, acc[i]);
 }
 
-// Scratch layout (in units of kLanes doubles); ProductPlan::scratch_size gives the total.
+// The product's fields of a tile's scratch (scratch_layout.hpp says where each lives).
 struct Scratch {
   double* params;  // [n_params]
   double* stages;  // [n_layers][full_len]: stage l = prod_{m <= l} w_m
@@ -104,17 +104,15 @@ struct Scratch {
   double* rows;    // [n_out]: one output tile, row-major, before it is streamed out
 };
 
-inline Scratch carve(const PlanView& p, double* s) {
-  const index_t n_params = p.tap_begin[p.n_layers];
-  const index_t full = p.full_len;
+inline Scratch carve(const ScratchLayout& at, double* s) {
   Scratch r;
-  r.params = s;
-  r.stages = r.params + n_params * kLanes;
-  r.adj_a = r.stages + p.n_layers * full * kLanes;
-  r.adj_b = r.adj_a + full * kLanes;
-  r.out = r.adj_b + full * kLanes;
-  r.grad = r.out + index_t{p.n_out} * kLanes;
-  r.rows = r.grad + n_params * kLanes;
+  r.params = s + at.params * kLanes;
+  r.stages = s + at.stages * kLanes;
+  r.adj_a = s + at.adj_a * kLanes;
+  r.adj_b = s + at.adj_b * kLanes;
+  r.out = s + at.out * kLanes;
+  r.grad = s + at.grad * kLanes;
+  r.rows = s + at.rows * kLanes;
   return r;
 }
 
@@ -421,7 +419,7 @@ inline void adjoint_tile(const PlanView& p, const Scratch& s, double* __restrict
 // caches (for outputs too large to stay in them).
 inline int end_to_end_rows(const PlanView& p, const double* theta, index_t ldt, index_t rows, double* v,
                            index_t ldv, bool stream, double* scratch) {
-  const Scratch s = carve(p, scratch);
+  const Scratch s = carve(p.layout, scratch);
   bool finite = true;
   const index_t n_params = p.tap_begin[p.n_layers];
   for (index_t r0 = 0; r0 < rows; r0 += kLanes) {
@@ -453,7 +451,7 @@ inline int end_to_end_rows(const PlanView& p, const double* theta, index_t ldt, 
 // mask of kThetaNotFinite and kCotangentNotFinite.
 inline int vjp_rows(const PlanView& p, const double* theta, index_t ldt, const double* g, index_t ldg,
                     index_t first_row, index_t rows, double* grad, index_t ldgrad, double* scratch) {
-  const Scratch s = carve(p, scratch);
+  const Scratch s = carve(p.layout, scratch);
   bool theta_finite = true, g_finite = true;
   const index_t n_params = p.tap_begin[p.n_layers];
   for (index_t r0 = 0; r0 < rows; r0 += kLanes) {

@@ -8,6 +8,8 @@
 
 #include <cstddef>
 
+#include "lcnfast/scratch_layout.hpp"
+
 namespace lcnfast {
 
 // Samples per SIMD tile in every backend (the gather lists are premultiplied by it).
@@ -32,6 +34,7 @@ struct PlanView {
   bool folded = false;                 // circular: some outputs sum several entries
   bool dense = false;                  // 1D valid with every tap at offset t (dilation 1 where
                                        // k > 1): stage l is the contiguous [0, 1 + sum (k_m - 1))
+  ScratchLayout layout{};              // where a kernel's fields live in its tile's scratch
 };
 
 // One batched training problem (train_kernels.hpp): the loss l(v) = v^T G v - 2 b^T v + c

@@ -207,6 +207,7 @@ class ProductPlan {
         if (filter_shapes[l][0] > 1 && dilations[l][0] != 1) dense = false;
       view_.dense = dense;
     }
+    view_.layout = layout_of(view_);
   }
 
   // Copying would leave view_ pointing into the source; plans are shared by pointer.
@@ -224,26 +225,48 @@ class ProductPlan {
   const std::vector<Shape2>& strides() const { return strides_; }
   const PlanView& view() const { return view_; }
 
-  // Doubles of scratch one kernel call needs for a tile of `lanes` rows: the parameters,
-  // every partial product (the vjp reads them all back), two adjoint buffers, the output
-  // (twice) and the gradient (see Scratch in kernels.hpp).
+  // Doubles of scratch one product or vjp call needs for a tile of `lanes` rows, and one
+  // training call (the product's fields, then the training state): scratch_layout.hpp.
   std::size_t scratch_size(int lanes) const {
-    const auto L = static_cast<std::size_t>(view_.n_layers);
-    const auto full = static_cast<std::size_t>(view_.full_len);
-    return static_cast<std::size_t>(lanes) *
-           (2 * static_cast<std::size_t>(n_params()) + (L + 2) * full + 2 * static_cast<std::size_t>(view_.n_out));
+    return static_cast<std::size_t>(lanes) * static_cast<std::size_t>(view_.layout.product_size);
   }
-
-  // Doubles of scratch one training kernel call needs (train_kernels.hpp: the product's
-  // scratch, then parameters, seven Runge-Kutta stages, two filters and per-run scalars).
   std::size_t train_scratch_size(int lanes) const {
-    const auto P = static_cast<std::size_t>(n_params());
-    const auto L = static_cast<std::size_t>(view_.n_layers);
-    return scratch_size(lanes) +
-           static_cast<std::size_t>(lanes) * (9 * P + 2 * static_cast<std::size_t>(view_.n_out) + 16 + 5 * L);
+    return static_cast<std::size_t>(lanes) * static_cast<std::size_t>(view_.layout.train_size);
   }
 
  private:
+  // The fields of a tile's scratch, one after the other (scratch_layout.hpp).
+  static ScratchLayout layout_of(const PlanView& p) {
+    const std::ptrdiff_t P = p.tap_begin[p.n_layers], L = p.n_layers, full = p.full_len, n = p.n_out;
+    ScratchLayout s{};
+    std::ptrdiff_t at = 0;
+    const auto take = [&at](std::ptrdiff_t size) {
+      const std::ptrdiff_t here = at;
+      at += size;
+      return here;
+    };
+    s.params = take(P);
+    s.stages = take(L * full);
+    s.adj_a = take(full);
+    s.adj_b = take(full);
+    s.out = take(n);
+    s.grad = take(P);
+    s.rows = take(n);
+    s.product_size = at;
+    s.y = take(P);
+    s.k = take(kFlowStages * P);
+    s.v = take(n);
+    s.cur_v = take(n);
+    s.lane = take(kLaneFields);
+    s.norms = take(L);
+    s.gnorms = take(L);
+    s.delta0 = take(L - 1);
+    s.pred = take(L - 1);
+    s.drift = take(L - 1);
+    s.train_size = at;
+    return s;
+  }
+
   std::vector<Shape2> filter_shapes_, strides_;
   Shape2 modulus_{0, 0}, full_shape_{1, 1}, out_shape_{1, 1};
   std::vector<int> tap_begin_, tap_offsets_, support_begin_, supports_, fold_begin_, fold_index_;

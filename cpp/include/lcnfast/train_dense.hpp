@@ -40,8 +40,6 @@ static_assert(kLanes % kGroupLanes == 0, "a tile holds whole groups");
 
 typedef long long NativeBits __attribute__((vector_size(sizeof(Native))));
 
-#define LCNFAST_INLINE inline __attribute__((always_inline))
-
 struct Group {
   Native x[kDenseGroup];
 };
@@ -216,55 +214,64 @@ struct DenseChain {
     for (int l = 1; l < L; ++l) gnorm2 = gnorm2 + gn[l];
   }
 
-  // GD on the lanes [off, off + kGroupLanes) of the tile t, whose s.params, fields, delta0,
-  // pred and drift hold the state after the general code's first evaluation; leaves the
-  // state there as the general loop would. Returns false when interrupted.
-  static bool run(const PlanView& p, const TrainView& tv, const TrainScratch& t, const Consts& k, int off,
-                  index_t row0, index_t nr) {
-    const Scratch& s = t.base;
-    const int n_out = p.n_out;
-    Group w[P];
-#pragma GCC unroll 8
-    for (int l = 0; l < L; ++l)
-#pragma GCC unroll 8
-      for (int q = 0; q < KM; ++q)
-        w[l * KM + q] = q < k.taps[l] ? gload(s.params + index_t{p.tap_begin[l] + q} * kLanes + off) : splat(0.0);
-    Group v[N], grad[P], gn[L], loss, gnorm2;
-    evaluate(k, w, v, grad, gn, loss, gnorm2);
-    Group active = gload(field(t, kActive) + off);
-    Group status = gload(field(t, kStatus) + off);
-    Group steps = gload(field(t, kSteps) + off);
-    Group blowup;
-    for (int u = 0; u < kDenseGroup; ++u) blowup.x[u] = blowup_loss(tv, nload(field(t, kLoss0) + off + u * kWidth));
-    const double tol2 = tv.tol * tv.tol, lr = tv.lr, lr2 = tv.lr * tv.lr;
+  // The register-resident step of gd_loop (train_state.hpp) on the lanes [off, off +
+  // kGroupLanes) of the tile t, whose s.params, fields, delta0, pred and drift hold the
+  // state after the general code's first evaluation; finish() leaves the state there as
+  // the general step would.
+  struct GdStep {
+    const PlanView& p;
+    const TrainView& tv;
+    const TrainScratch& t;
+    const Consts& k;
+    const int off;
+    const index_t row0;
+    const int lanes;  // real runs among the group's lanes
+    const double tol2, lr, lr2;
+    Group w[P], v[N], grad[P], gn[L], loss, gnorm2, active, status, steps, blowup;
     Group pred[L - 1], drift[L - 1], delta0[L - 1], wn[L];
+
+    LCNFAST_INLINE GdStep(const PlanView& p_, const TrainView& tv_, const TrainScratch& t_, const Consts& k_,
+                          int off_, index_t row0_, index_t nr)
+        : p(p_), tv(tv_), t(t_), k(k_), off(off_), row0(row0_),
+          lanes(nr - off_ < kGroupLanes ? static_cast<int>(nr - off_) : kGroupLanes),
+          tol2(tv_.tol * tv_.tol), lr(tv_.lr), lr2(tv_.lr * tv_.lr) {
+      const Scratch& s = t.base;
 #pragma GCC unroll 8
-    for (int l = 0; l + 1 < L; ++l) {
-      pred[l] = gload(t.pred + index_t{l} * kLanes + off);
-      drift[l] = gload(t.drift + index_t{l} * kLanes + off);
-      delta0[l] = gload(t.delta0 + index_t{l} * kLanes + off);
+      for (int l = 0; l < L; ++l)
+#pragma GCC unroll 8
+        for (int q = 0; q < KM; ++q)
+          w[l * KM + q] = q < k.taps[l] ? gload(s.params + index_t{p.tap_begin[l] + q} * kLanes + off) : splat(0.0);
+      evaluate(k, w, v, grad, gn, loss, gnorm2);
+      active = gload(field(t, kActive) + off);
+      status = gload(field(t, kStatus) + off);
+      steps = gload(field(t, kSteps) + off);
+      for (int u = 0; u < kDenseGroup; ++u) blowup.x[u] = blowup_loss(tv, nload(field(t, kLoss0) + off + u * kWidth));
+#pragma GCC unroll 8
+      for (int l = 0; l + 1 < L; ++l) {
+        pred[l] = gload(t.pred + index_t{l} * kLanes + off);
+        drift[l] = gload(t.drift + index_t{l} * kLanes + off);
+        delta0[l] = gload(t.delta0 + index_t{l} * kLanes + off);
+      }
+      norms(w, wn);
     }
-    norms(w, wn);
-    const int lanes = nr - off < kGroupLanes ? static_cast<int>(nr - off) : kGroupLanes;
+
+    LCNFAST_INLINE void check() {
+      for (int u = 0; u < kDenseGroup; ++u)
+        stop_rule(loss.x[u], gnorm2.x[u], blowup.x[u], tol2, active.x[u], status.x[u]);
+    }
     // Copies the state the records read (t.v, the loss, t.norms) into the tile.
-    auto spill = [&] {
-      for (int r = 0; r < n_out; ++r) gstore(t.v + index_t{r} * kLanes + off, v[r]);
+    LCNFAST_INLINE void spill() {
+      for (int r = 0; r < p.n_out; ++r) gstore(t.v + index_t{r} * kLanes + off, v[r]);
       gstore(field(t, kLoss) + off, loss);
       for (int l = 0; l < L; ++l) gstore(t.norms + index_t{l} * kLanes + off, wn[l]);
-    };
-    index_t next_slot = 0;
-    for (long step = 0;; ++step) {
-      for (int u = 0; u < kDenseGroup; ++u)  // check_lanes
-        stop_rule(loss.x[u], gnorm2.x[u], blowup.x[u], tol2, active.x[u], status.x[u]);
-      if (tv.record_every > 0 && step % tv.record_every == 0) {
-        spill();
-        for (int j = 0; j < lanes; ++j)
-          record_lane(p, tv, t, t.v, field(t, kLoss), row0 + off + j, off + j, next_slot, static_cast<double>(step));
-        ++next_slot;
-      }
-      if (step == tv.steps || !any_lane(active)) break;
-      if ((step & 31) == 31 && stop_requested(tv)) return false;
-      // masked_drift, masked_step and track_drift of train_state.hpp, on the registers
+    }
+    LCNFAST_INLINE void record(index_t slot, double when) {
+      spill();
+      for (int j = 0; j < lanes; ++j) record_lane(p, tv, t, t.v, field(t, kLoss), row0 + off + j, off + j, slot, when);
+    }
+    LCNFAST_INLINE bool running() const { return any_lane(active); }
+    // masked_drift, masked_step and track_drift of train_state.hpp, on the registers
+    LCNFAST_INLINE void advance() {
       const auto on = active != 0.0;
 #pragma GCC unroll 8
       for (int l = 0; l + 1 < L; ++l) pred[l] = select(on, pred[l] + lr2 * (gn[l + 1] - gn[l]), pred[l]);
@@ -280,31 +287,30 @@ struct DenseChain {
       }
       evaluate(k, w, v, grad, gn, loss, gnorm2);
     }
-    spill();
-    for (int l = 0; l < L; ++l)
-      for (int q = 0; q < k.taps[l]; ++q) gstore(s.params + index_t{p.tap_begin[l] + q} * kLanes + off, w[l * KM + q]);
-    gstore(field(t, kGradNorm2) + off, gnorm2);
-    gstore(field(t, kActive) + off, active);
-    gstore(field(t, kStatus) + off, status);
-    gstore(field(t, kSteps) + off, steps);
-    for (int l = 0; l + 1 < L; ++l) {
-      gstore(t.pred + index_t{l} * kLanes + off, pred[l]);
-      gstore(t.drift + index_t{l} * kLanes + off, drift[l]);
+    LCNFAST_INLINE void finish() {
+      spill();
+      const Scratch& s = t.base;
+      for (int l = 0; l < L; ++l)
+        for (int q = 0; q < k.taps[l]; ++q)
+          gstore(s.params + index_t{p.tap_begin[l] + q} * kLanes + off, w[l * KM + q]);
+      gstore(field(t, kGradNorm2) + off, gnorm2);
+      gstore(field(t, kActive) + off, active);
+      gstore(field(t, kStatus) + off, status);
+      gstore(field(t, kSteps) + off, steps);
+      for (int l = 0; l + 1 < L; ++l) {
+        gstore(t.pred + index_t{l} * kLanes + off, pred[l]);
+        gstore(t.drift + index_t{l} * kLanes + off, drift[l]);
+      }
     }
-    // When these runs all stopped early, they stay where they are for the rest.
-    if (tv.record_every > 0)
-      for (; next_slot < tv.n_records; ++next_slot)
-        for (int j = 0; j < lanes; ++j)
-          record_lane(p, tv, t, t.v, field(t, kLoss), row0 + off + j, off + j, next_slot,
-                      static_cast<double>(next_slot * tv.record_every));
-    return true;
-  }
+  };
 
   static int tile(const PlanView& p, const TrainView& tv, const TrainScratch& t, index_t row0, index_t nr) {
     Consts k;
     init(p, tv, k);
-    for (int off = 0; off < nr; off += kGroupLanes)
-      if (!run(p, tv, t, k, off, row0, nr)) return -1;
+    for (int off = 0; off < nr; off += kGroupLanes) {
+      GdStep step(p, tv, t, k, off, row0, nr);
+      if (!gd_loop(tv, step)) return -1;
+    }
     return 1;
   }
 };

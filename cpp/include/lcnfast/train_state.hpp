@@ -1,5 +1,6 @@
-// Per-tile state of the batched training kernels (train_kernels.hpp) and the lane-wise
-// operations both the general and the register-resident (train_dense.hpp) steps use.
+// Per-tile state of the batched training kernels (train_kernels.hpp), the lane-wise
+// operations both the general and the register-resident (train_dense.hpp) steps use, and
+// the gradient-descent loop both run (gd_loop).
 //
 // Same rules as kernels.hpp (included first): no standard-library templates here.
 #pragma once
@@ -9,11 +10,11 @@
 namespace lcnfast {
 namespace LCNFAST_ISA {
 
-// Per-tile training state, in units of kLanes doubles (train_scratch_size in plan.hpp).
+// The training fields of a tile's scratch (scratch_layout.hpp says where each lives).
 struct TrainScratch {
-  Scratch base;
+  Scratch base;     // the product's fields
   double* y;        // [P] current parameters (flow: the accepted point)
-  double* k;        // [7][P] flow stages (GD: unused)
+  double* k;        // [kFlowStages][P] flow stages (GD: unused)
   double* v;        // [n_out] end-to-end filter at the last evaluation
   double* cur_v;    // [n_out] ... at the current parameters (flow)
   double* lane;     // [kLaneFields] per-run scalars, see LaneField
@@ -24,41 +25,20 @@ struct TrainScratch {
   double* drift;    // [L-1] max |delta - delta0|
 };
 
-enum LaneField : int {
-  kActive = 0,   // 1.0 while the run is advancing
-  kStatus,       // RunStatus as a double
-  kSteps,        // steps taken (accepted)
-  kLoss,         // loss at the last evaluation
-  kGradNorm2,    // ||grad L||^2 at the last evaluation
-  kLoss0,        // initial loss
-  kTime,         // flow: t
-  kStep,         // flow: h
-  kCurLoss,      // flow: loss at the accepted point
-  kCurGradNorm2,
-  kErr,          // flow: scaled error of the last attempt
-  kLaneFields
-};
-
-inline index_t train_extra_lanes(const PlanView& p) {
-  const index_t P = p.tap_begin[p.n_layers];
-  return 9 * P + 2 * index_t{p.n_out} + kLaneFields + 5 * index_t{p.n_layers};
-}
-
-inline TrainScratch carve_train(const PlanView& p, double* scratch, index_t base_size) {
-  const index_t P = p.tap_begin[p.n_layers];
+inline TrainScratch carve_train(const PlanView& p, double* scratch) {
+  const ScratchLayout& at = p.layout;
   TrainScratch t;
-  t.base = carve(p, scratch);
-  double* s = scratch + base_size;
-  t.y = s;
-  t.k = t.y + P * kLanes;
-  t.v = t.k + 7 * P * kLanes;
-  t.cur_v = t.v + index_t{p.n_out} * kLanes;
-  t.lane = t.cur_v + index_t{p.n_out} * kLanes;
-  t.norms = t.lane + index_t{kLaneFields} * kLanes;
-  t.gnorms = t.norms + index_t{p.n_layers} * kLanes;
-  t.delta0 = t.gnorms + index_t{p.n_layers} * kLanes;
-  t.pred = t.delta0 + index_t{p.n_layers} * kLanes;
-  t.drift = t.pred + index_t{p.n_layers} * kLanes;
+  t.base = carve(at, scratch);
+  t.y = scratch + at.y * kLanes;
+  t.k = scratch + at.k * kLanes;
+  t.v = scratch + at.v * kLanes;
+  t.cur_v = scratch + at.cur_v * kLanes;
+  t.lane = scratch + at.lane * kLanes;
+  t.norms = scratch + at.norms * kLanes;
+  t.gnorms = scratch + at.gnorms * kLanes;
+  t.delta0 = scratch + at.delta0 * kLanes;
+  t.pred = scratch + at.pred * kLanes;
+  t.drift = scratch + at.drift * kLanes;
   return t;
 }
 
@@ -204,6 +184,37 @@ inline bool any_active(const double* active) {
 
 inline bool stop_requested(const TrainView& tv) {
   return tv.stop != nullptr && __atomic_load_n(tv.stop, __ATOMIC_RELAXED) != 0;
+}
+
+#define LCNFAST_INLINE inline __attribute__((always_inline))
+
+// The gradient-descent loop, written once for both steps. `Step` advances a set of runs
+// held as lanes: TileGdStep (train_kernels.hpp: the general product/adjoint step on a tile
+// in scratch) or DenseChain<...>::GdStep (train_dense.hpp: a group of runs of a small
+// dense chain in registers). It provides
+//   check()          the stopping rule (stop_rule) on every lane at its last evaluation;
+//   record(slot, t)  writes slot `slot` of the trajectory, stamped t, for its runs;
+//   running()        whether any lane is still active;
+//   advance()        one masked GD step of the active lanes, then the evaluation;
+//   finish()         leaves the state where the tile code reads it.
+// Every run of a step's lanes shares the record slots: when all of them stop early, they
+// stay where they are for the remaining slots. Returns false when interrupted (the
+// outputs are then partial).
+template <class Step>
+LCNFAST_INLINE bool gd_loop(const TrainView& tv, Step& step_of) {
+  index_t next_slot = 0;
+  for (long step = 0;; ++step) {
+    step_of.check();
+    if (tv.record_every > 0 && step % tv.record_every == 0) step_of.record(next_slot++, static_cast<double>(step));
+    if (step == tv.steps || !step_of.running()) break;
+    if ((step & 31) == 31 && stop_requested(tv)) return false;
+    step_of.advance();
+  }
+  step_of.finish();
+  if (tv.record_every > 0)
+    for (; next_slot < tv.n_records; ++next_slot)
+      step_of.record(next_slot, static_cast<double>(next_slot * tv.record_every));
+  return true;
 }
 
 }  // namespace LCNFAST_ISA
