@@ -28,7 +28,6 @@ import os
 import sys
 import time
 import traceback
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,7 +37,8 @@ import numpy as np
 
 from .._validation import as_real
 from ..provenance import provenance
-from ._common import ExperimentResult, append_line, json_text, progress, write_csv, write_json, write_text
+from ._common import ExperimentResult, progress
+from ._store import ResultStore, TaskJournal, provenance_text
 from .landscape import MATCH_TOL
 
 __all__ = ["SweepConfig", "SweepTask", "load_config", "sweep", "sweep_tasks"]
@@ -275,65 +275,13 @@ def _valid_record(record: Any) -> bool:
             and all(key in result for key in _RESULT_KEYS[kind]))
 
 
-class _Journal:
-    """``OUT/tasks.jsonl``: one JSON line per finished task, appended and flushed as each
-    arrives; a torn last line (an interruption mid-write) is ignored when reading."""
-
-    def __init__(self, folder: Path, config: SweepConfig) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / "tasks.jsonl"
-        header = folder / "sweep.json"
-        fingerprint = config.fingerprint()
-        from .. import __version__
-
-        if header.exists():
-            try:
-                saved = json.loads(header.read_text(encoding="utf-8"))
-                if not isinstance(saved, dict):
-                    raise ValueError("not a JSON object")
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise ValueError(f"out: {header} is not a sweep header ({exc}); choose another --out or delete "
-                                 "the folder") from None
-            if saved.get("fingerprint") != fingerprint:
-                raise ValueError(f"out: {folder} holds a sweep of another configuration; choose another --out "
-                                 "or delete it")
-            if saved.get("lcnfast", __version__) != __version__:
-                raise ValueError(f"out: {folder} holds a sweep run by lcnfast {saved.get('lcnfast')}, this is "
-                                 f"{__version__}: its results are not mixed with new ones; choose another --out")
-        else:
-            write_json(header, {"fingerprint": fingerprint, "lcnfast": __version__, "config": config.to_json(),
-                                "provenance": provenance(seed=config.seed)})
-        self.done: dict[str, dict[str, Any]] = {}
-        self.skipped = 0  # unreadable journal lines (reported, their tasks run again)
-        if self.path.exists():
-            lines = self.path.read_bytes().decode("utf-8", errors="replace").split("\n")
-            for number, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                    valid = _valid_record(record)
-                except json.JSONDecodeError:
-                    valid = False
-                if not valid:
-                    if number < len(lines):  # a torn last line is the normal trace of an interruption
-                        self.skipped += 1
-                    continue
-                self.done[record["task"]] = record
-            if self.skipped:
-                warnings.warn(f"lcnfast sweep: {self.path}: skipped {self.skipped} unreadable line(s); their "
-                              "tasks run again", RuntimeWarning, stacklevel=3)
-            if lines and lines[-1]:  # torn line: start the next record on a fresh line
-                append_line(self.path, "\n")
-
-    def add(self, record: dict[str, Any]) -> None:
-        """Append one finished task's record (flushed and synced before returning)."""
-        line = json_text(record)  # standard JSON: NaN and infinities as null
-        append_line(self.path, line + "\n")
-        self.done[record["task"]] = json.loads(line)  # exactly what a resumed run reads back
+def _journal(folder: Path, config: SweepConfig) -> TaskJournal:
+    """The sweep's journal in ``folder`` (``sweep.json`` and ``tasks.jsonl``)."""
+    return TaskJournal(folder, what="sweep", fingerprint=config.fingerprint(), valid=_valid_record,
+                       header={"config": config.to_json(), "provenance": provenance(seed=config.seed)})
 
 
-def _run_serial(config: SweepConfig, todo: list[SweepTask], journal: _Journal,
+def _run_serial(config: SweepConfig, todo: list[SweepTask], journal: TaskJournal,
                 bar: Callable[[Iterator[dict[str, Any]]], Iterator[dict[str, Any]]]) -> None:
     def records() -> Iterator[dict[str, Any]]:
         for task in todo:
@@ -343,7 +291,7 @@ def _run_serial(config: SweepConfig, todo: list[SweepTask], journal: _Journal,
         journal.add(record)
 
 
-def _run_dask(config: SweepConfig, todo: list[SweepTask], journal: _Journal, client: Any,
+def _run_dask(config: SweepConfig, todo: list[SweepTask], journal: TaskJournal, client: Any,
               bar: Callable[[Iterator[dict[str, Any]]], Iterator[dict[str, Any]]]) -> None:
     from distributed import as_completed
 
@@ -392,7 +340,7 @@ def _private_cluster(workers: int) -> Any:
             protocol="tls://", host="127.0.0.1")
 
 
-def _run_dask_at(cfg: SweepConfig, todo: list[SweepTask], journal: _Journal, address: str,
+def _run_dask_at(cfg: SweepConfig, todo: list[SweepTask], journal: TaskJournal, address: str,
                  bar: Callable[[Iterator[dict[str, Any]]], Iterator[dict[str, Any]]]) -> None:
     """Run on the scheduler at ``address``; one clear error when it cannot be reached."""
     from distributed import Client
@@ -543,7 +491,7 @@ def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, clie
         raise TypeError(f"tables_only: expected a bool, got {type(tables_only).__name__}")
     if tables_only and not (folder / "tasks.jsonl").exists():
         raise ValueError(f"tables_only: {folder / 'tasks.jsonl'} does not exist: there is no sweep to rebuild")
-    journal = _Journal(folder, cfg)
+    journal = _journal(folder, cfg)
     tasks = sweep_tasks(cfg)
     todo = [] if tables_only else [t for t in tasks if t.key not in journal.done
                                    or (retry_failed and journal.done[t.key]["status"] != "ok")]
@@ -575,17 +523,12 @@ def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, clie
         else:
             _run_dask(cfg, todo, journal, client, bar)
     result = _aggregate(cfg, journal.done, time.perf_counter() - start, match_tol)
-    for table, rows in result.tables.items():
-        write_csv(folder / f"{table.replace(' ', '_')}.csv", rows)
+    store = ResultStore(folder, "lcnfast sweep")
     origin = provenance(seed=cfg.seed)
-    write_json(folder / "result.json", {"fingerprint": cfg.fingerprint(), "result": result.to_json(),
-                                        "provenance": origin})
-    packages = origin["packages"]
-    write_text(folder / "summary.md", result.markdown() + (
-        f"\n## Provenance\n\nTables computed by lcnfast {origin['lcnfast']} (Python {origin['python']}, numpy "
-        f"{packages['numpy']}, python-flint {packages['python-flint']}; {origin['backend']} kernels on {origin['cpu']}) "
-        f"at {origin['time']} from the journal {folder / 'tasks.jsonl'}; the sweep started as recorded in "
-        f"{folder / 'sweep.json'}.\n"))
+    store.save(result, {"fingerprint": cfg.fingerprint(), "lcnfast": origin["lcnfast"]}, origin)
+    store.write_summary([result.markdown()], [
+        f"* tables: {provenance_text(origin)}, from the journal {journal.path}",
+        f"* tasks: the sweep started as recorded in {folder / 'sweep.json'}"])
     if echo:
         echo(result.markdown())
     return result
