@@ -160,3 +160,27 @@ def test_split_join_errors():
         arch.join([np.zeros(2), np.zeros(2)])
     with pytest.raises(ValueError, match="d0: this architecture has no input width"):
         arch.widths()
+
+
+@pytest.mark.parametrize("args, kwargs, expected", [
+    (([3, 2],), {}, True),
+    (([4],), {}, True),
+    (([3, 2], [1, 1]), {}, True),
+    (([3, 2], [2, 1]), {}, False),          # a stride > 1 before the last layer dilates it
+    (([3, 2], [1, 3]), {}, False),          # the last stride changes nothing in mu, but the space is strided
+    (([3, 2],), {"kind": "circular", "d0": 6}, False),
+    (([(2, 2), (3, 1)],), {}, False),       # 2D
+    (([(2, 1), (3, 1)],), {}, False),       # 2D even with trivial second sizes
+])
+def test_is_stride_one_1d_is_the_setting_of_the_stride_one_theorems(args, kwargs, expected):
+    arch = lcnfast.Architecture(*args, **kwargs)
+    assert arch.is_stride_one_1d is expected
+    # and the function space agrees: its stride-one-only tests run exactly there
+    fs = lcnfast.FunctionSpace(arch)
+    v = np.ones(arch.filter_shape)
+    if expected:
+        low, high = fs.distance_to_boundary(v)
+        assert 0.0 <= low <= high
+    else:
+        with pytest.raises(NotImplementedError, match="stride-one 1D valid"):
+            fs.distance_to_boundary(v)

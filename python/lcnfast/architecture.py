@@ -215,6 +215,18 @@ class Architecture:
         return self._kind == "circular"
 
     @property
+    def is_stride_one_1d(self) -> bool:
+        """Whether this is the setting of the stride-one theorems: 1D, valid layers, every
+        stride 1. Its function space is then the set of polynomials of degree
+        ``filter_size - 1`` that factor into real factors of degrees ``k_l - 1``, and its
+        boundary, root-structure and membership tests apply (docs/theory.rst).
+
+        >>> Architecture([3, 2]).is_stride_one_1d, Architecture([3, 2], [2, 1]).is_stride_one_1d
+        (True, False)
+        """
+        return self._ndim == 1 and self._kind == "valid" and all(s == (1, 1) for s in self._s)
+
+    @property
     def d0(self) -> Size | None:
         """Input width given at construction (a pair in 2D), or None."""
         return None if self._d0 is None else self._unpair(self._d0)

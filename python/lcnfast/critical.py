@@ -162,7 +162,7 @@ def classify(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike, tol: flo
     single = lead == ()
     tolerance = as_real(tol, "tol", positive=True)
     fs = FunctionSpace(arch)
-    stride_one = arch.ndim == 1 and not arch.is_circular and all(s == 1 for s in arch.s)
+    stride_one = arch.is_stride_one_1d
     out = []
     for row in rows:
         v = end_to_end(arch, row)
@@ -342,7 +342,7 @@ def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-
     """
     _check(arch, loss)
     seed = as_seed(seed, rng=rng)
-    if not (arch.ndim == 1 and not arch.is_circular and all(s == 1 for s in arch.s)):
+    if not arch.is_stride_one_1d:
         raise NotImplementedError("critical_points: the landscape is implemented for stride-one 1D architectures")
     tolerance = as_real(tol, "tol", positive=True)
     fs = FunctionSpace(arch)

@@ -165,11 +165,6 @@ class FunctionSpace:
         return self._arch
 
     @property
-    def _stride_one_1d(self) -> bool:
-        a = self._arch
-        return a.ndim == 1 and not a.is_circular and all(s == 1 for s in a.s)
-
-    @property
     def ambient_dim(self) -> int:
         """Dimension of the space of end-to-end filters: ``k`` (``K K'`` in 2D)."""
         return int(np.prod(self._arch.filter_shape))
@@ -191,7 +186,7 @@ class FunctionSpace:
         """
         if self._dim is None:
             a = self._arch
-            if self._stride_one_1d:
+            if self._arch.is_stride_one_1d:
                 self._dim = int(a.filter_shape[0])
             elif a.ndim == 2 and not a.is_circular and all(s == (1, 1) for s in a.s):
                 # R[x, y] is a unique factorisation domain: a generic product of the layer
@@ -216,7 +211,7 @@ class FunctionSpace:
         circular or 2D spaces) the question is open in general and ``NotImplementedError``
         is raised.
         """
-        if self._stride_one_1d:
+        if self._arch.is_stride_one_1d:
             return (self.n_even or 0) <= 1
         if not self.is_thick:
             return False
@@ -240,7 +235,7 @@ class FunctionSpace:
         return self._valid_1d and all((k - 1) * (S - 1) == 0 for k, S in zip(a.k, a.dilations))
 
     def _require_stride_one(self, what: str) -> None:
-        if not self._stride_one_1d:
+        if not self._arch.is_stride_one_1d:
             raise NotImplementedError(
                 f"{what}: implemented for stride-one 1D valid architectures "
                 f"(this is {self._arch!r}); use factorize() for a numerical search")
