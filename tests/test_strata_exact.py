@@ -12,7 +12,7 @@ import pytest
 
 import lcnfast
 
-from .exact_strata import KNOWN_COUNTS, partitions, reference_data, reference_weights
+from .exact_strata import KNOWN_COUNTS, exact_critical_count, partitions, reference_data, reference_weights
 from .reference import stratum_tangent_space
 
 CASES = [(D, lam, name, j) for D in range(2, 6) for lam in partitions(D)
@@ -162,3 +162,59 @@ def test_the_tracker_checks_what_it_is_given():
                               ("endgame_start", 1.0, "endgame_start"), ("threads", 0, "threads")]:
         with pytest.raises(ValueError, match=message):
             _core.track_stratum_paths(**{**args, key: bad})
+
+
+def _form(roots, at_infinity=0):
+    """Integer coefficients (x^0 first) of prod (x - r) y^at_infinity, degree len(roots) + at_infinity."""
+    coefficients = [1]
+    for r in roots:
+        coefficients = [(coefficients[j - 1] if j else 0) - r * (coefficients[j] if j < len(coefficients) else 0)
+                        for j in range(len(coefficients) + 1)]
+    return coefficients + [0] * at_infinity
+
+
+# data that is itself on a smaller stratum: multiple roots, roots at infinity, one root of full
+# multiplicity. Every stratum whose closure holds u meets u as a degenerate limit of its paths.
+MULTIPLE_ROOT_DATA = [
+    (4, _form([1, 1, -2, 3])),          # (2, 1, 1)
+    (4, _form([0, 0, 0, 1])),           # (3, 1), the triple root at 0
+    (4, _form([2, -1], 2)),             # (2, 1, 1) with the double root at infinity
+    (5, _form([1, 1, 1, -2, 0])),       # (3, 1, 1)
+    (5, _form([2, 2, -1, -1, 3])),      # (2, 2, 1)
+    (5, _form([-1] * 5)),               # (5,)
+    (5, _form([3, 3], 3)),              # (3, 2): the triple root at infinity
+]
+
+
+@pytest.mark.parametrize(("D", "u"), MULTIPLE_ROOT_DATA, ids=[f"D{d}-{u}" for d, u in MULTIPLE_ROOT_DATA])
+@pytest.mark.parametrize("name", ["generic", "identity"])
+def test_counts_when_the_data_has_multiple_roots(D, u, name):
+    """Against the exact count (msolve, degeneracies saturated away): the data's own form
+    is not a critical point of a stratum it does not lie on, however many paths end there,
+    and it is one (certified, loss 0) of the stratum it lies on."""
+    G = np.array([[float(x) for x in row] for row in reference_weights(D)[name]])
+    own = tuple(sorted(_root_multiplicities(u), reverse=True))
+    for lam in partitions(D):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            found = lcnfast.stratum_critical_points(lam, G, np.array(u, dtype=float))
+        expected = exact_critical_count(lam, reference_weights(D)[name], u)
+        assert found.n_complex == expected, (lam, found)
+        assert np.all(found.certified | (found.multiplicity > 1)), (lam, found)
+        at_u = np.max(np.abs(found.v - np.array(u)), axis=1) <= 1e-8 * (1 + np.max(np.abs(u))) if found.n_complex \
+            else np.zeros(0, dtype=bool)
+        assert int(np.sum(at_u)) == (1 if lam == own else 0), (lam, found)
+        if lam == own:
+            assert found.certified[at_u].all() and abs(found.loss[at_u][0]) <= 1e-12 * (1 + np.dot(u, u))
+
+
+def _root_multiplicities(u):
+    """Multiplicities of the roots of the binary form u (x^0 first), the root at infinity included."""
+    import sympy
+
+    x = sympy.symbols("x")
+    poly = sympy.Poly(sum(c * x**j for j, c in enumerate(u)), x)
+    out = [m for _, m in sympy.roots(poly, multiple=False).items()]
+    if poly.degree() < len(u) - 1:
+        out.append(len(u) - 1 - poly.degree())
+    return out

@@ -449,6 +449,9 @@ class _Certifier:
         Gcq = R.transpose() * Gq * R
         self.w = flint.acb_mat(wq)
         self.G = flint.acb_mat(Gcq)
+        self.wq, self.Gcq = wq, Gcq  # exact, for exact_degeneracy()
+        self.R = R
+        self.R_inverse: Any = None
         # the same exact data as float64 intervals, for the Krawczyk tests in C++
         self.intervals: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
                               NDArray[np.float64]] | None
@@ -614,6 +617,112 @@ class _Certifier:
                 if _sylvester_det(fl, f, g).contains(0):
                     return False
         return True
+
+
+    def exact_degeneracy(self, v: NDArray[np.complex128]) -> bool | None:
+        """Decides exactly, for the box of the last proven :meth:`certify` whose
+        non-degeneracy the balls could not show, whether its unique solution is degenerate
+        (True) or a point of the stratum (False), when that solution is a form with rational
+        coefficients of small height (the typical case: data whose own filter ``u`` has a
+        multiple root, met again on a stratum it does not lie on). ``v`` is the solution in
+        the user's coefficients.
+
+        The candidate is ``v`` rounded to nearby rationals (denominators up to 10^6); its
+        chart form is factored over Q and the factors are dealt to the stratum's groups as
+        the numerical roots say. It is accepted only if the resulting unknowns lie in the
+        box and satisfy the critical equations exactly, which makes them the box's unique
+        solution; then ``a, b`` and the roots of the groups are tested exactly. None when no
+        such point is found (the caller then decides numerically)."""
+        fl = self.flint
+        fam = self.family
+        centre = self.centre
+        if not self.box or centre.size == 0 or not (np.all(np.isfinite(centre)) and np.all(np.isfinite(v))):
+            return None
+        if float(np.max(np.abs(v.imag))) > 1e-8 * (1.0 + float(np.max(np.abs(v)))):
+            return None  # not a real form
+        if self.R_inverse is None:
+            self.R_inverse = self.R.inv()
+        # each group's numerical roots (in the chart's variable t: q_g = 1 + e_1 t + ... + e_m t^m)
+        group_roots, offset = [], 0
+        for _, m in fam.groups:
+            coefficients = np.concatenate([[1.0], centre[offset:offset + m]])
+            if abs(coefficients[-1]) == 0.0:
+                return None
+            group_roots.append(np.roots(coefficients[::-1]))
+            offset += m
+        tried = set()
+        for bound in (10**2, 10**4, 10**6):
+            q = tuple(Fraction(float(x.real)).limit_denominator(bound) for x in v)
+            if q in tried or not any(q):
+                continue
+            tried.add(q)
+            p = self.R_inverse * fl.fmpq_mat(fam.K, 1, [fl.fmpq(x.numerator, x.denominator) for x in q])
+            if p[0, 0] == 0 or p[fam.K - 1, 0] == 0:
+                continue  # not in this chart's affine part, or of lower degree
+            form = fl.fmpq_poly([p[i, 0] / p[0, 0] for i in range(fam.K)])
+            _, factors = form.factor()
+            # deal each irreducible factor's roots to the groups whose numerical roots lie nearest
+            factor_roots = [np.roots([float(c) for c in reversed(f.coeffs())]) for f, _ in factors]
+            every = np.concatenate(factor_roots)
+            owner = np.concatenate([[i] * len(r) for i, r in enumerate(factor_roots)])
+            counts = np.zeros((len(factors), len(fam.groups)), dtype=int)
+            for g, roots in enumerate(group_roots):
+                for z in roots:
+                    counts[owner[int(np.argmin(np.abs(every - z)))], g] += 1
+            degrees = np.array([f.degree() for f, _ in factors])
+            if np.any(counts % degrees[:, None]):
+                continue
+            powers = counts // degrees[:, None]
+            groups = []
+            for g in range(len(fam.groups)):
+                h = fl.fmpq_poly([1])
+                for i, (f, _) in enumerate(factors):
+                    h *= (f / f.coeffs()[0]) ** int(powers[i, g])  # constant term 1
+                groups.append(h)
+            product = fl.fmpq_poly([1])
+            for (a_g, m), h in zip(fam.groups, groups):
+                if h.degree() != m:
+                    break
+                product *= h ** a_g
+            else:
+                if product != form:
+                    continue
+                e = [c for h in groups for c in h.coeffs()[1:]]
+                if not all(self.box[i].contains(fl.acb(e[i])) for i in range(fam.n)):
+                    continue
+                if any(F != 0 for F in self._exact_equations(e)):
+                    continue
+                a, b = self._exact_scale(e)
+                if a == 0 or b == 0:
+                    return True
+                for i, f in enumerate(groups):
+                    if f.degree() > 1 and f.gcd(f.derivative()).degree() > 0:
+                        return True
+                    if any(f.gcd(h).degree() > 0 for h in groups[i + 1:]):
+                        return True
+                return False
+        return None
+
+    def _exact_scale(self, e: list[Any]) -> tuple[Any, Any]:
+        """``a = w.p`` and ``b = p.Gc p`` at rational unknowns, exactly."""
+        fl = self.flint
+        p, _, _ = _jets(self.family.groups, e, fl.fmpq_poly, self.family.K, False)
+        pm = fl.fmpq_mat(self.family.K, 1, p)
+        return (self.wq * pm)[0, 0], (pm.transpose() * (self.Gcq * pm))[0, 0]
+
+    def _exact_equations(self, e: list[Any]) -> list[Any]:
+        """The critical equations ``a_j b - a b_j / 2`` at rational unknowns, exactly."""
+        fl = self.flint
+        fam = self.family
+        p, P, _ = _jets(fam.groups, e, fl.fmpq_poly, fam.K, False)
+        pm = fl.fmpq_mat(fam.K, 1, p)
+        Pm = fl.fmpq_mat(fam.K, fam.n, [P[j][k] for k in range(fam.K) for j in range(fam.n)])
+        g = self.Gcq * pm
+        a = (self.wq * pm)[0, 0]
+        b = (pm.transpose() * g)[0, 0]
+        ak = self.wq * Pm
+        gk = g.transpose() * Pm
+        return [ak[0, j] * b - a * gk[0, j] for j in range(fam.n)]
 
 
 def _enclosures(values: list[Any]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -1035,25 +1144,28 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
                     break
         p, _ = _numeric_jets(family.groups, e, K)
         pa, pb = complex(p @ q1[0]), complex(p @ q1[1] @ p)
+        v = (pa / pb) * (R @ p)
         if proven:
             assert certifier is not None
             counts["regular"] += 1
             counts["duplicate"] += len(cluster) - 1
             if not certifier.nondegenerate():
-                # a true solution whose box touches the degenerate forms: degenerate if it
-                # numerically is one, otherwise returned unproven
-                if _numerically_degenerate(family, chart, e, pa, pb, q1):
+                # a true solution whose box touches the degenerate forms: decided exactly
+                # when it is a rational point; else degenerate if it numerically is one,
+                # otherwise returned unproven
+                exact = certifier.exact_degeneracy(v)
+                if exact or (exact is None and (_numerically_degenerate(family, chart, e, pa, pb, q1)
+                                                or _rational_off_stratum(v, family.lam))):
                     counts["regular"] -= 1
                     counts["degenerate"] += 1
                     continue
-                proven = False
-        elif _numerically_degenerate(family, chart, e, pa, pb, q1):
+                proven = exact is False
+        elif _numerically_degenerate(family, chart, e, pa, pb, q1) or _rational_off_stratum(v, family.lam):
             counts["degenerate"] += len(cluster)
             continue
         else:
             singular = len(cluster) > 1 or kind[finite[cluster[0]]] == 2
             counts["singular" if singular else "regular"] += len(cluster)
-        v = (pa / pb) * (R @ p)
         if near_real:
             v = v.real.astype(complex)
         if proven:
@@ -1090,6 +1202,48 @@ def _numerically_degenerate(family: _Family, chart: int, e: NDArray[np.complex12
     chordal = [abs(x - y) / math.sqrt((1 + abs(x) ** 2) * (1 + abs(y) ** 2))
                for i, x in enumerate(finite) for y in finite[i + 1:]]
     return (len(finite) < len(ts) - 1) or (bool(chordal) and min(chordal) < 1e-7)
+
+
+def _root_pattern(v: list[Fraction]) -> tuple[int, ...]:
+    """The multiplicities of the roots of the binary form ``sum_j v[j] x^j y^(D-j)`` with
+    rational coefficients (the one at infinity included), largest first, exactly (python-
+    flint's factorisation over Q); ``()`` for the zero form."""
+    import flint
+
+    D = len(v) - 1
+    f = flint.fmpq_poly([flint.fmpq(x.numerator, x.denominator) for x in v])
+    if f.is_zero():
+        return ()
+    pattern = [m for g, m in f.factor()[1] for _ in range(g.degree())]
+    if f.degree() < D:
+        pattern.append(D - f.degree())
+    return tuple(sorted(pattern, reverse=True))
+
+
+def _rational_off_stratum(v: NDArray[np.complex128], lam: tuple[int, ...]) -> bool:
+    """Whether ``v`` is, to 1e-8 relative, a real form with small rational coefficients (up
+    to scale; denominators up to 1000) whose roots do not have the multiplicities ``lam``:
+    a point of another stratum (typically the data ``u`` itself when it has a multiple
+    root), which the paths of ``lam`` reach as a limit, not a point of ``lam``. Such an
+    endpoint is singular or touches the degenerate forms, so neither the Krawczyk test nor
+    the root-distance test decides it; the exact factorisation of the rational form does.
+
+    A real number lies within 1e-8 of a fraction with denominator <= 1000 with probability
+    about 0.02, so a point that is not such a form passes for all its coordinates at once
+    with probability about 0.02^D: small denominators only, a tight tolerance."""
+    if not np.all(np.isfinite(v)):
+        return False
+    size = float(np.max(np.abs(v)))
+    if size == 0.0 or float(np.max(np.abs(v.imag))) > 1e-8 * size:
+        return False
+    real = v.real
+    for scaled in (real, real / real[int(np.argmax(np.abs(real)))]):
+        for bound in (10, 1000):
+            q = [Fraction(float(x)).limit_denominator(bound) for x in scaled]
+            if float(np.max(np.abs(np.array([float(x) for x in q]) - scaled))) > 1e-8 * float(np.max(np.abs(scaled))):
+                continue
+            return _root_pattern(q) != tuple(sorted(lam, reverse=True))
+    return False
 
 
 def _loss(v: NDArray[np.complex128], G: NDArray[np.float64], u: NDArray[np.float64]) -> complex:
