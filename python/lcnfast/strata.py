@@ -397,11 +397,9 @@ def _load(family: _Family, path: Path) -> bool:
 def _save(family: _Family, path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = __import__("tempfile").mkstemp(dir=path.parent, suffix=".npz")
-        with os.fdopen(fd, "wb") as out:
-            np.savez(out, fingerprint=_fingerprint(family), patch=family.patch, w0=family.w0, G0=family.G0,
-                     starts=family.starts, loops=family.loops)
-        os.replace(tmp, path)
+        _saving.write_atomically(path, lambda out: np.savez(
+            out, fingerprint=_fingerprint(family), patch=family.patch, w0=family.w0, G0=family.G0,
+            starts=family.starts, loops=family.loops))
     except OSError as exc:  # a read-only home is no reason to fail: the start system is recomputed
         warnings.warn(f"lcnfast: could not cache the start system in {path}: {exc}", RuntimeWarning, stacklevel=3)
 
