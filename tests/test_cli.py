@@ -200,11 +200,18 @@ def test_ctrl_c_in_reproduce_is_one_line(tmp_path):
     import signal
     import time
 
+    # the paper-size experiment runs for minutes, so it is still running when the signal comes
+    # however fast the machine; the signal is sent once the experiment has started (its folder
+    # is made just before it runs) and a little work is under way
     process = subprocess.Popen([sys.executable, "-m", "lcnfast", "reproduce", "--out", str(tmp_path / "out"),
-                                "--only", "landscape", "--no-progress"],
+                                "--only", "landscape", "--full", "--no-progress"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    time.sleep(6)
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "out" / "landscape").exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    time.sleep(2)
+    assert process.poll() is None, "reproduce --full ended before it could be interrupted"
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130

@@ -616,7 +616,6 @@ class _Certifier:
                     return False
         return True
 
-
     def exact_degeneracy(self, v: NDArray[np.complex128]) -> bool | None:
         """Decides exactly, for the box of the last proven :meth:`certify` whose
         non-degeneracy the balls could not show, whether its unique solution is degenerate
