@@ -1160,6 +1160,12 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
         elif _numerically_degenerate(family, chart, e, pa, pb, q1) or _rational_off_stratum(v, family.lam):
             counts["degenerate"] += len(cluster)
             continue
+        elif _chart_residual(family, e, q1) > 1e-6:
+            # an endgame that "converged" to a point that does not solve the equations (seen
+            # with Bombieri-Weyl weights at D = 6: a 5-path cluster at residual 0.07): no
+            # answer, a failed path (the second chart tracks it again)
+            counts["failed"] += len(cluster)
+            continue
         else:
             singular = len(cluster) > 1 or kind[finite[cluster[0]]] == 2
             counts["singular" if singular else "regular"] += len(cluster)
@@ -1185,6 +1191,21 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
             counts["duplicate"] += len(drop)
             rows = [row for k, row in enumerate(rows) if k not in drop]
     return rows, counts, paths
+
+
+def _chart_residual(family: _Family, e: NDArray[np.complex128],
+                    q1: tuple[NDArray[np.complex128], NDArray[np.complex128]]) -> float:
+    """The chart's critical equations ``a_j b - a b_j / 2`` at ``e``, relative to the size of
+    their terms: about machine precision at a solution, ``delta^m`` at an m-fold solution
+    computed to ``delta``."""
+    p, P = _numeric_jets(family.groups, e, family.K)
+    w, Gc = q1
+    g = Gc @ p
+    a, b = p @ w, p @ g
+    ak, gk = w @ P, g @ P  # b_j / 2 = (Gc p) . dp/de_j
+    F = ak * b - a * gk
+    size = float(np.max(np.abs(ak) * abs(b) + abs(a) * np.abs(gk)))
+    return float(np.max(np.abs(F))) / size if size > 0 else math.inf
 
 
 def _numerically_degenerate(family: _Family, chart: int, e: NDArray[np.complex128], pa: complex, pb: complex,
