@@ -687,9 +687,9 @@ class _Certifier:
                 e = [c for h in groups for c in h.coeffs()[1:]]
                 if not all(self.box[i].contains(fl.acb(e[i])) for i in range(fam.n)):
                     continue
-                if any(F != 0 for F in self._exact_equations(e)):
+                equations, a, b = self._exact_equations(e)
+                if any(F != 0 for F in equations):
                     continue
-                a, b = self._exact_scale(e)
                 if a == 0 or b == 0:
                     return True
                 for i, f in enumerate(groups):
@@ -700,15 +700,9 @@ class _Certifier:
                 return False
         return None
 
-    def _exact_scale(self, e: list[Any]) -> tuple[Any, Any]:
-        """``a = w.p`` and ``b = p.Gc p`` at rational unknowns, exactly."""
-        fl = self.flint
-        p, _, _ = _jets(self.family.groups, e, fl.fmpq_poly, self.family.K, False)
-        pm = fl.fmpq_mat(self.family.K, 1, p)
-        return (self.wq * pm)[0, 0], (pm.transpose() * (self.Gcq * pm))[0, 0]
-
-    def _exact_equations(self, e: list[Any]) -> list[Any]:
-        """The critical equations ``a_j b - a b_j / 2`` at rational unknowns, exactly."""
+    def _exact_equations(self, e: list[Any]) -> tuple[list[Any], Any, Any]:
+        """The critical equations ``a_j b - a b_j / 2`` at rational unknowns, and ``a = w.p``,
+        ``b = p.Gc p`` there, exactly."""
         fl = self.flint
         fam = self.family
         p, P, _ = _jets(fam.groups, e, fl.fmpq_poly, fam.K, False)
@@ -719,7 +713,7 @@ class _Certifier:
         b = (pm.transpose() * g)[0, 0]
         ak = self.wq * Pm
         gk = g.transpose() * Pm
-        return [ak[0, j] * b - a * gk[0, j] for j in range(fam.n)]
+        return [ak[0, j] * b - a * gk[0, j] for j in range(fam.n)], a, b
 
 
 def _enclosures(values: list[Any]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
