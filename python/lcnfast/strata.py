@@ -21,8 +21,8 @@ per partition, their solutions at random complex parameters ``q0`` are found by 
 parameters permute the solutions and reveal new ones until the set stops growing): the
 *generic count* of the stratum. They are kept in memory and in a cache folder
 (:func:`start_system_cache`). A user's data ``q1`` is then solved by tracking only those
-paths from ``q0`` to ``q1`` (C++, ``lcnfast._core.track_stratum_paths``: embedded
-Runge-Kutta predictor with error control, contracting Newton corrector, Cauchy endgame that
+paths from ``q0`` to ``q1`` (C++, ``lcnfast._core.track_stratum_paths``: Hermite
+multistep predictor with error control, contracting Newton corrector, Cauchy endgame that
 classifies each endpoint as regular, singular with its winding number, or at infinity).
 
 **Certification.** Every returned point is proven by the Krawczyk test on the exact

@@ -14,9 +14,10 @@
 // The homotopy moves the parameters along a straight segment q(s) = q0 + s (q1 - q0), s in C:
 // from generic complex parameters q0, whose solutions are known, every isolated solution at
 // q1 is the end of a path (Morgan-Sommese), and for generic q0 and q1 no path meets a
-// singularity before s = 1. Paths are followed by an embedded Runge-Kutta (Cash-Karp 5(4))
-// predictor on the Davidenko equation with error control, a Newton corrector that must
-// contract at once (against path jumping), and a Cauchy endgame at s = 1 for endpoints that
+// singularity before s = 1. Paths are followed by a Hermite multistep predictor (the last
+// points of the path and their tangents, see track_segment) with error control from the
+// first Newton correction, a Newton corrector that must contract at once (against path
+// jumping), and a Cauchy endgame at s = 1 for endpoints that
 // are singular: loops around s = 1 give the winding number (cycle number) and, by the
 // trapezoidal rule on the Cauchy integral, the endpoint to near full accuracy, also for
 // multiple solutions and solutions at infinity (h = 0). Design after the trackers and
@@ -234,7 +235,7 @@ struct TrackerOptions {
   double endgame_start = 0.9;   // the endgame starts from here when the endpoint is not regular
   bool endgame = true;          // false: a path that does not end regularly is simply failed
   int max_steps = 5000;
-  double predictor_tolerance = 1e-6;  // local error of the Runge-Kutta step, relative to |z|
+  double predictor_tolerance = 1e-6;  // local error of the predictor, relative to 1 + |z|
 };
 
 namespace tracker_detail {
@@ -297,10 +298,13 @@ HVec velocity(const Sys& sys, const HVec& z, cplx s, cplx ds) {
 
 // Newton at fixed s; true when it converged to 1e-11 relative with contraction. With
 // `tangent`, also the velocity dz/dt = -Hz^-1 Hs ds from the last iteration's Jacobian (at a
-// point within the final correction, <= 1e-11, of y): the next predictor step's first stage.
+// point within the last correction of y): the next predictor step's tangent. `first`, if
+// given, receives the size of the first correction (the predictor's distance from the path).
+// Newton converges quadratically: once a correction is below 1e-8 and the contraction
+// predicts the next one below 1e-11, the point is taken without evaluating again.
 template <class Sys>
 bool correct(const Sys& sys, HVec& y, cplx s, double first_tol, int max_it, HVec* tangent = nullptr,
-             cplx ds = 0.0) {
+             cplx ds = 0.0, double* first = nullptr) {
   HVec H, Hs;
   HMat Hz;
   double previous = 1e300;
@@ -311,12 +315,16 @@ bool correct(const Sys& sys, HVec& y, cplx s, double first_tol, int max_it, HVec
     if (!dy.allFinite()) return false;
     y += dy;
     const double size = dy.norm() / (1.0 + y.norm());
+    if (it == 0 && first != nullptr) *first = size;
     if (it == 0 && size > first_tol) return false;  // the predictor landed off the path
     // Converged: below 1e-11, or two steps in a row below 1e-9, where an ill-conditioned
     // Jacobian (a near-singular point of the path) puts the rounding floor of Newton's steps
     // above 1e-11 and their sizes are noise that shows no contraction; rejecting those made
-    // the step size collapse there.
-    const bool converged = size <= 1e-11 || (it >= 1 && size <= 1e-9 && previous <= 1e-9);
+    // the step size collapse there. With a tangent wanted (tracking), also when quadratic
+    // contraction puts the next correction below 1e-11.
+    const bool converged = size <= 1e-11 || (it >= 1 && size <= 1e-9 && previous <= 1e-9) ||
+                           (tangent != nullptr && it >= 1 && size <= 1e-8 && size * size / previous <= 1e-11 &&
+                            size <= 0.25 * previous);
     if (!converged && size > 0.25 * previous) return false;  // no contraction: not in the path's basin
     if (converged) {
       if (tangent != nullptr) *tangent = lu.solve(-Hs * ds);
@@ -349,65 +357,110 @@ void refine(const Sys& sys, HVec& y, cplx s) {
 }  // namespace tracker_detail
 
 // Follows z from s = sa to s = sb along the segment, z a solution at sa. Returns false when
-// the step size collapses (a singularity on the segment) or the step budget runs out.
+// the step size collapses (a singularity on the segment) or the step budget runs out. With
+// z_mark, a step ends exactly on t_mark (s = sa + t_mark (sb - sa)) and the point there is
+// kept in *z_mark (the endgame's starting point, without restarting the tracker there).
+//
+// Predictor: Hermite extrapolation through the last (up to four) accepted points of the path
+// and their tangents, a polynomial of degree 2m - 1 through m points (local error O(h^(2m))).
+// The tangents come free from the corrector's last LU factorisation, so a step costs the
+// corrector's two evaluations and factorisations, where the embedded Runge-Kutta predictor
+// this replaced (Cash-Karp 5(4)) cost six more per step: 2.7x faster per data set at the same
+// tolerance (bench_critical, D = 6). The first step, with no history, is one classical
+// Runge-Kutta step. Error estimate: the first Newton correction, which is the predictor's
+// distance from the path at the new s; the step size aims it at half of kTol (h ~ err^(-1/2m)),
+// growing at most 2x per step. A step is refused when the first correction exceeds 10 kTol,
+// or Newton does not contract at once by 4x (path jumping), or the point moves by more than
+// 0.3 (1 + |z|).
 template <class Sys>
 bool track_segment(const Sys& sys, HVec& z, cplx sa, cplx sb, int& steps, int max_steps, double h0 = 0.05,
-                   int* failure = nullptr, double kTol = 1e-6) {
+                   int* failure = nullptr, double kTol = 1e-6, double t_mark = -1.0, HVec* z_mark = nullptr) {
   using tracker_detail::velocity;
   const cplx ds = sb - sa;
   double t = 0.0, h = h0;
-  // Cash-Karp 5(4) coefficients
-  constexpr double a21 = 1.0 / 5, a31 = 3.0 / 40, a32 = 9.0 / 40, a41 = 3.0 / 10, a42 = -9.0 / 10, a43 = 6.0 / 5;
-  constexpr double a51 = -11.0 / 54, a52 = 5.0 / 2, a53 = -70.0 / 27, a54 = 35.0 / 27;
-  constexpr double a61 = 1631.0 / 55296, a62 = 175.0 / 512, a63 = 575.0 / 13824, a64 = 44275.0 / 110592,
-                   a65 = 253.0 / 4096;
-  constexpr double b1 = 37.0 / 378, b3 = 250.0 / 621, b4 = 125.0 / 594, b6 = 512.0 / 1771;
-  constexpr double e1 = b1 - 2825.0 / 27648, e3 = b3 - 18575.0 / 48384, e4 = b4 - 13525.0 / 55296,
-                   e5 = -277.0 / 14336, e6 = b6 - 1.0 / 4;
-  // Step-size control: a rejected step shrinks by the error formula (not by at least half,
-  // which made every other attempt fail: the halved step is then far below the tolerance and
-  // the next one grows past it again); the step after a rejection does not grow, and an
-  // accepted step whose error was close to the tolerance may shrink the next one.
+  // the last accepted points of the path, oldest first: (t, z, dz/dt); the newest is (t, z, dz)
+  constexpr int kHistory = 4;
+  double ht[kHistory];
+  HVec hz[kHistory], hd[kHistory];
+  int have = 1;
+  ht[0] = 0.0;
+  hz[0] = z;
+  hd[0] = velocity(sys, z, sa, ds);
   bool rejected = false;
-  // k1, the velocity at (z, s), is kept across rejected attempts (it does not depend on the
-  // step) and after an accepted step comes from the corrector's last Jacobian.
-  HVec k1;
-  bool have_k1 = false;
+  // the first Newton correction may be this much larger than the target error: the
+  // controller aims at kTol, a step is only refused well above it
+  const double accept = 10.0 * kTol;
   while (t < 1.0) {
     if (steps >= max_steps || h < 1e-13) {
       if (failure != nullptr) *failure = steps >= max_steps ? kFailStepBudget : kFailStepSize;
       return false;
     }
-    const double step = std::min(h, 1.0 - t);
-    const cplx s = sa + t * ds;
-    if (!have_k1) {
-      k1 = velocity(sys, z, s, ds);
-      have_k1 = true;
+    const HVec& dz = hd[have - 1];
+    if (!dz.allFinite()) {
+      if (failure != nullptr) *failure = kFailStepSize;
+      return false;
     }
-    const HVec k2 = velocity(sys, z + step * a21 * k1, s + (step / 5) * ds, ds);
-    const HVec k3 = velocity(sys, z + step * (a31 * k1 + a32 * k2), s + (step * 3 / 10) * ds, ds);
-    const HVec k4 = velocity(sys, z + step * (a41 * k1 + a42 * k2 + a43 * k3), s + (step * 3 / 5) * ds, ds);
-    const HVec k5 = velocity(sys, z + step * (a51 * k1 + a52 * k2 + a53 * k3 + a54 * k4), s + step * ds, ds);
-    const HVec k6 = velocity(sys, z + step * (a61 * k1 + a62 * k2 + a63 * k3 + a64 * k4 + a65 * k5),
-                             s + (step * 7 / 8) * ds, ds);
-    HVec y = z + step * (b1 * k1 + b3 * k3 + b4 * k4 + b6 * k6);
-    const double err = (step * (e1 * k1 + e3 * k3 + e4 * k4 + e5 * k5 + e6 * k6)).norm() / (1.0 + z.norm());
-    const bool finite = y.allFinite() && std::isfinite(err);
-    const bool small = finite && err <= kTol;
-    HVec k1_next;
-    if (small && tracker_detail::correct(sys, y, s + step * ds, 1e-5, 4, &k1_next, ds) &&
-        (y - z).norm() <= 0.3 * (1.0 + z.norm()) && k1_next.allFinite()) {
-      t = (step == 1.0 - t) ? 1.0 : t + step;
+    // a step ends exactly on t_mark (where the caller wants the point) and on 1
+    const double end = (z_mark != nullptr && t < t_mark) ? t_mark : 1.0;
+    const double step = std::min(h, end - t);
+    const cplx s = sa + t * ds;
+    HVec y;
+    if (have >= 2) {
+      // the Hermite polynomial through the history (each node doubled: value and tangent),
+      // by confluent divided differences in Newton form, evaluated at t + step
+      const int m = 2 * have;
+      double x[2 * kHistory];
+      HVec c[2 * kHistory];
+      for (int i = 0; i < have; ++i) {
+        x[2 * i] = x[2 * i + 1] = ht[i];
+        c[2 * i] = hz[i];
+        c[2 * i + 1] = hz[i];
+      }
+      // order 1 in place, from the bottom: c[i] becomes f[x_{i-1}, x_i]
+      for (int i = m - 1; i >= 1; --i) c[i] = (i % 2 == 1) ? hd[i / 2] : HVec((c[i] - c[i - 1]) / (x[i] - x[i - 1]));
+      for (int k = 2; k < m; ++k)
+        for (int i = m - 1; i >= k; --i) c[i] = (c[i] - c[i - 1]) / (x[i] - x[i - k]);
+      const double T = t + step;
+      y = c[m - 1];
+      for (int i = m - 2; i >= 0; --i) y = c[i] + (T - x[i]) * y;
+    } else {
+      const HVec k2 = velocity(sys, z + (step / 2) * dz, s + (step / 2) * ds, ds);
+      const HVec k3 = velocity(sys, z + (step / 2) * k2, s + (step / 2) * ds, ds);
+      const HVec k4 = velocity(sys, z + step * k3, s + step * ds, ds);
+      y = z + (step / 6) * (dz + 2.0 * k2 + 2.0 * k3 + k4);
+    }
+    double err = 0.0;
+    HVec dz_next;
+    const bool ok = y.allFinite() &&
+                    tracker_detail::correct(sys, y, s + step * ds, accept, 4, &dz_next, ds, &err) &&
+                    (y - z).norm() <= 0.3 * (1.0 + z.norm()) && dz_next.allFinite();
+    // the predictor's order: local error ~ h^order
+    const double order = have >= 2 ? 2.0 * have : 5.0;
+    if (ok) {
+      if (have == kHistory) {
+        for (int i = 0; i + 1 < kHistory; ++i) {
+          ht[i] = ht[i + 1];
+          hz[i] = hz[i + 1];
+          hd[i] = hd[i + 1];
+        }
+        --have;
+      }
+      t = (step == end - t) ? end : t + step;
       z = y;
-      k1 = k1_next;
+      if (z_mark != nullptr && t == t_mark) *z_mark = z;
+      ht[have] = t;
+      hz[have] = y;
+      hd[have] = dz_next;
+      ++have;
       ++steps;
-      const double grow = err > 0 ? 0.9 * std::pow(kTol / err, 0.2) : 4.0;
-      h = step * std::min(rejected ? 1.0 : 4.0, std::max(0.2, grow));
+      // aims at half the tolerance (a safety factor on the error, not on the step: with
+      // order 8, 0.8 on the step would aim at 0.17 of it)
+      const double grow = err > 0 ? std::pow(0.5 * kTol / err, 1.0 / order) : 2.0;
+      h = step * std::min(rejected ? 1.0 : 2.0, std::max(0.25, grow));
       rejected = false;
     } else {
-      // the corrector failed on a small error: halve (the error estimate did not see it)
-      const double shrink = small ? 0.5 : (finite && err > 0 ? 0.9 * std::pow(kTol / err, 0.2) : 0.25);
-      h = step * std::min(0.9, std::max(0.1, shrink));
+      const double shrink = err > 0 && err <= accept ? 0.5 : (err > 0 ? std::pow(0.5 * kTol / err, 1.0 / order) : 0.25);
+      h = step * std::min(0.5, std::max(0.1, shrink));
       rejected = true;
     }
   }
@@ -493,21 +546,24 @@ TrackedPath track_to_end(const Sys& sys, HVec z, const TrackerOptions& opt) {
   TrackedPath out;
   int steps = 0;
   const double sE = opt.endgame_start;
-  bool ok = track_segment(sys, z, cplx(0.0), cplx(sE), steps, opt.max_steps, 0.05, &out.failure,
-                          opt.predictor_tolerance);
-  if (!ok) {
-    out.z = z;
+  // one continuous track from s = 0 to 1 that keeps the point at s = sE, where the endgame
+  // starts when the endpoint is not regular
+  HVec zE;
+  zE.resize(0);
+  HVec zr = z;
+  int failure = kFailNone;
+  const bool reached = track_segment(sys, zr, cplx(0.0), cplx(1.0), steps, opt.max_steps, 0.05, &failure,
+                                     opt.predictor_tolerance, sE, &zE);
+  if (zE.size() == 0) {  // lost before the endgame zone
+    out.z = zr;
     out.steps = steps;
     out.kind = kEndFailed;
+    out.failure = failure;
     return out;
   }
-  const HVec zE = z;
   // a regular endpoint: the straight continuation reaches s = 1 and the Jacobian there is fine
-  HVec zr = z;
   int straight_steps = steps;
-  if (track_segment(sys, zr, cplx(sE), cplx(1.0), straight_steps, opt.max_steps, 0.05, nullptr,
-                    opt.predictor_tolerance) &&
-      tracker_detail::correct(sys, zr, cplx(1.0), 1e-3, 6)) {
+  if (reached && tracker_detail::correct(sys, zr, cplx(1.0), 1e-3, 6)) {
     const double condition = jacobian_condition(sys, zr, cplx(1.0));
     if (condition < 1e8 && zr.allFinite()) {
       tracker_detail::refine(sys, zr, cplx(1.0));
