@@ -43,3 +43,58 @@ def test_paths_through_ill_conditioned_stretches_arrive(seed):
     # the same forms from both charts
     dist = np.linalg.norm(forms[0][:, None, :] - forms[1][None, :, :], axis=2)
     assert np.all(dist.min(axis=1) <= 1e-8 * (1 + np.linalg.norm(forms[0], axis=1)))
+
+
+@pytest.mark.parametrize("lam", [(4, 2, 1), (2, 2, 1, 1, 1), (3, 3, 1)])
+def test_there_and_back_returns_every_path_to_its_own_start(lam):
+    """The tracker against path jumping: each start solution tracked to random complex
+    parameters and back along the same segment must come home to itself, not to another
+    start (a jump on either leg shows as a permutation or a repeated endpoint)."""
+    fam = strata._family(lam, 2)
+    rng = np.random.default_rng(7)
+    qa = strata._random_parameters(rng, fam.K)
+    q0 = (fam.w0, fam.G0)
+    z, kind, *_ = fam.track(q0, qa, fam.starts, endgame=False, threads=2)
+    assert np.all(kind == 0), np.bincount(kind)
+    back, kind, *_ = fam.track(qa, q0, z, endgame=False, threads=2)
+    assert np.all(kind == 0), np.bincount(kind)
+    e0 = fam.starts[:, 1:] / fam.starts[:, :1]
+    e1 = back[:, 1:] / back[:, :1]
+    assert np.max(np.abs(e1 - e0) / (1 + np.abs(e0))) <= 1e-9
+    # and the solutions at qa are distinct (no two paths merged on the way out)
+    ea = z[:, 1:] / z[:, :1]
+    gaps = np.max(np.abs(ea[:, None, :] - ea[None, :, :]), axis=2) + np.eye(len(ea))
+    assert gaps.min() > 1e-6
+
+
+@pytest.mark.parametrize("lam", [(3, 2, 1), (2, 2, 1, 1), (3, 3, 2, 2, 1), (4,), (1, 1, 1)])
+def test_forms_and_roots_of_many_points_at_once(lam):
+    """The batched form coefficients and user roots of the endpoint bookkeeping against the
+    expanded product (numpy.polynomial) and numpy.roots of each group, point by point, in
+    both charts."""
+    fam = strata._new_family(lam)  # the equations only: no start system needed here
+    rng = np.random.default_rng(3)
+    E = rng.standard_normal((6, fam.n)) + 1j * rng.standard_normal((6, fam.n))
+    P = strata._forms(fam.groups, E, fam.K)
+    for chart in (0, 1):
+        roots = strata._user_roots_many(fam, chart, E)
+        assert roots.shape == (6, len(lam))
+        for row, e in enumerate(E):
+            # the form: prod over groups of (X^m + e_1 X^(m-1) Y + ...)^a, highest power of X first
+            expected = np.ones(1, dtype=complex)
+            offset = 0
+            for a, m in fam.groups:
+                q = np.concatenate(([1.0], e[offset:offset + m]))
+                offset += m
+                for _ in range(a):
+                    expected = np.polymul(expected, q)
+            assert np.allclose(P[row], expected, rtol=1e-12, atol=1e-12)
+            # the roots: numpy.roots of each group's polynomial, mapped through the chart
+            a_, b_, c_, d_ = (float(x) for x in strata._CHARTS[chart])
+            want = []
+            offset = 0
+            for _, m in fam.groups:
+                ts = -np.roots(np.concatenate(([1.0], e[offset:offset + m])))
+                offset += m
+                want += list(-(b_ + ts * d_) / (a_ + ts * c_))
+            assert np.allclose(np.sort_complex(roots[row]), np.sort_complex(np.array(want)), rtol=1e-9)

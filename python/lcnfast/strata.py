@@ -41,9 +41,9 @@ reported and warned about.
 
 from __future__ import annotations
 
-import logging
 import functools
 import hashlib
+import logging
 import math
 import os
 import warnings
@@ -234,6 +234,23 @@ def _numeric_jets(groups: list[tuple[int, int]], e: NDArray[np.complex128], K: i
             P[:, offsets[g] + i] = padded(base, i + 1)
     return padded(p, 0), P
 
+
+
+def _forms(groups: list[tuple[int, int]], E: NDArray[np.complex128], K: int) -> NDArray[np.complex128]:
+    """The chart coefficients ``p`` (M, K) of the forms at the rows of ``E`` (M, n): the
+    first output of :func:`_numeric_jets` for many points at once."""
+    M = E.shape[0]
+    p = np.ones((M, 1), dtype=complex)
+    offset = 0
+    for a, m in groups:
+        q = np.concatenate((np.ones((M, 1), dtype=complex), E[:, offset:offset + m]), axis=1)
+        offset += m
+        for _ in range(a):
+            out = np.zeros((M, p.shape[1] + m), dtype=complex)
+            for j in range(m + 1):
+                out[:, j:j + p.shape[1]] += p * q[:, j:j + 1]
+            p = out
+    return p if p.shape[1] == K else np.pad(p, ((0, 0), (0, K - p.shape[1])))
 
 # -- the family of a partition and its start system ---------------------------------------
 @dataclass
@@ -426,6 +443,36 @@ def generic_count(partition: Any, *, threads: int | None = None) -> int:
 
 
 # -- certification ------------------------------------------------------------------------
+@functools.lru_cache(maxsize=8)
+def _exact_chart_data(K: int, chart: int, G_bytes: bytes, u_bytes: bytes) -> tuple[Any, ...]:
+    """``(R, wq, Gcq, w, G, intervals)`` for float64 data ``G`` (K x K) and ``u`` (K,)
+    given as bytes: the chart matrix, the exact chart parameters ``w = R^T G u`` and
+    ``Gc = R^T G R`` (python-flint ``fmpq_mat``), the same as balls (``acb_mat``, rounded
+    once), and as float64 enclosures ``(w_lo, w_hi, G_lo, G_hi)`` for the Krawczyk tests in
+    C++ (None beyond the float64 range, where the ball arithmetic still works)."""
+    import flint
+
+    def exact(x: Any) -> Any:
+        q = Fraction(x)
+        return flint.fmpq(q.numerator, q.denominator)
+
+    G = np.frombuffer(G_bytes, dtype=float).reshape(K, K)
+    u = np.frombuffer(u_bytes, dtype=float)
+    R = flint.fmpq_mat(K, K, [exact(x) for row in _chart_matrix(K - 1, chart) for x in row])
+    Gq = flint.fmpq_mat(K, K, [exact(float(x)) for row in G for x in row])
+    uq = flint.fmpq_mat(K, 1, [exact(float(x)) for x in u])
+    wq = (R.transpose() * (Gq * uq)).transpose()
+    Gcq = R.transpose() * Gq * R
+    intervals: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None
+    try:
+        w_lo, w_hi = _enclosures([wq[0, i] for i in range(K)])
+        G_lo, G_hi = _enclosures([Gcq[i, j] for i in range(K) for j in range(K)])
+        intervals = (w_lo, w_hi, G_lo.reshape(K, K), G_hi.reshape(K, K))
+    except OverflowError:
+        intervals = None
+    return R, wq, Gcq, flint.acb_mat(wq), flint.acb_mat(Gcq), intervals
+
+
 class _Certifier:
     """Krawczyk tests of a stratum's critical equations in ball arithmetic, for exact data."""
 
@@ -434,33 +481,17 @@ class _Certifier:
 
         self.flint = flint
         self.family = family
-        K = family.K
-        def exact(x: Any) -> Any:
-            q = Fraction(x)
-            return flint.fmpq(q.numerator, q.denominator)
-
-        R = flint.fmpq_mat(K, K, [exact(x) for row in _chart_matrix(K - 1, chart) for x in row])
-        Gq = flint.fmpq_mat(K, K, [exact(float(x)) for row in G for x in row])
-        uq = flint.fmpq_mat(K, 1, [exact(float(x)) for x in u])
-        # exact chart parameters w = R^T G u and Gc = R^T G R, then balls (rounded once)
-        wq = (R.transpose() * (Gq * uq)).transpose()
-        Gcq = R.transpose() * Gq * R
-        self.w = flint.acb_mat(wq)
-        self.G = flint.acb_mat(Gcq)
-        self.wq, self.Gcq = wq, Gcq  # exact, for exact_degeneracy()
-        self.R = R
-        self.R_inverse: Any = None
-        # the same exact data as float64 intervals, for the Krawczyk tests in C++
+        # the exact chart parameters depend on the data and the chart, not on the stratum:
+        # shared by the strata of one data set
+        data = _exact_chart_data(family.K, chart, np.ascontiguousarray(G, dtype=float).tobytes(),
+                                 np.ascontiguousarray(u, dtype=float).tobytes())
+        self.R, self.wq, self.Gcq, self.w, self.G = data[:5]
         self.intervals: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
-                              NDArray[np.float64]] | None
-        try:
-            w_lo, w_hi = _enclosures([wq[0, i] for i in range(K)])
-            G_lo, G_hi = _enclosures([Gcq[i, j] for i in range(K) for j in range(K)])
-            self.intervals = (w_lo, w_hi, G_lo.reshape(K, K), G_hi.reshape(K, K))
-        except OverflowError:  # data beyond float64: the ball arithmetic below still works
-            self.intervals = None
+                              NDArray[np.float64]] | None = data[5]
+        self.R_inverse: Any = None
+        self.box_bounds: NDArray[np.float64] | None = None  # the last box taken from certify_many
         self.centre: NDArray[np.complex128] = np.zeros(0, dtype=complex)
-        self.box: list[Any] = []  # the last proven box
+        self._box: list[Any] | None = []  # the last proven box (None: build it from box_bounds)
         self.ab_nonzero = False   # whether a = w.p and b = p.Gc p exclude 0 on it
         self.batch: dict[int, tuple[NDArray[np.complex128], float, NDArray[np.float64], bool]] = {}
 
@@ -514,13 +545,24 @@ class _Certifier:
         if i not in self.batch:
             return False, 0.0
         centre, radius, box, ab_ok = self.batch[i]
-        fl = self.flint
-        def ball(lo: float, hi: float) -> Any:
-            return fl.arb(lo).union(fl.arb(hi))
         self.centre = centre
-        self.box = [fl.acb(ball(b[0], b[1]), ball(b[2], b[3])) for b in box]
+        self._box = None  # as balls when needed (nondegenerate, exact_degeneracy)
+        self.box_bounds = np.asarray(box, dtype=float)
         self.ab_nonzero = ab_ok
         return True, radius
+
+    @property
+    def box(self) -> list[Any]:
+        """The last proven box as python-flint complex balls (one per unknown)."""
+        if self._box is None:
+            fl = self.flint
+
+            def ball(lo: float, hi: float) -> Any:
+                return fl.arb(lo).union(fl.arb(hi))
+
+            assert self.box_bounds is not None
+            self._box = [fl.acb(ball(b[0], b[1]), ball(b[2], b[3])) for b in self.box_bounds]
+        return self._box
 
     def certify(self, x: NDArray[np.complex128], real: bool) -> tuple[bool, float]:
         """Krawczyk test around ``x``: (proven, radius). With ``real``, the box is centred on
@@ -579,7 +621,8 @@ class _Certifier:
                 Kx = base + (identity - Ym * JX) * offset
                 if all(box[i].contains_interior(Kx[i, 0]) for i in range(n)):
                     self.centre = centre - correction if np.all(np.isfinite(correction)) else centre
-                    self.box = box  # for nondegenerate()
+                    self._box = box  # for nondegenerate()
+                    self.box_bounds = None
                     self.ab_nonzero = not (a.contains(0) or b.contains(0))
                     return True, float(np.max(radii))
                 reach = np.array([float((Kx[i, 0] - point[i]).abs_upper()) for i in range(n)])
@@ -601,6 +644,16 @@ class _Certifier:
             raise RuntimeError("nondegenerate() needs a proven certify() first")
         if not self.ab_nonzero:
             return False
+        if all(m == 1 for _, m in self.family.groups) and self.box_bounds is not None:
+            # one root per group, X + e_g Y: the roots are distinct where the e_g are, which
+            # boxes disjoint in a coordinate prove (exact comparisons of their float bounds)
+            bounds = self.box_bounds  # (n, 4): re lo, re hi, im lo, im hi
+            for i in range(bounds.shape[0]):
+                for j in range(i + 1, bounds.shape[0]):
+                    if not (bounds[i, 1] < bounds[j, 0] or bounds[j, 1] < bounds[i, 0]
+                            or bounds[i, 3] < bounds[j, 2] or bounds[j, 3] < bounds[i, 2]):
+                        return False
+            return True
         monic = []
         offset = 0
         for _, m in self.family.groups:
@@ -931,6 +984,29 @@ def _user_roots(family: _Family, chart: int, e: NDArray[np.complex128]) -> NDArr
     return np.array(roots, dtype=complex)
 
 
+def _user_roots_many(family: _Family, chart: int, E: NDArray[np.complex128]) -> NDArray[np.complex128]:
+    """:func:`_user_roots` for every row of ``E`` (M, n) at once: (M, parts)."""
+    a, b, c, d = (float(x) for x in _CHARTS[chart])
+    M = E.shape[0]
+    parts = []
+    offset = 0
+    for part, m in family.groups:
+        coeffs = E[:, offset:offset + m]
+        offset += m
+        ts: NDArray[np.complex128]
+        if m == 1:
+            ts = coeffs
+        else:  # the companion matrices of numpy.roots, all at once
+            A = np.zeros((M, m, m), dtype=complex)
+            A[:, 0, :] = -coeffs
+            A[:, np.arange(1, m), np.arange(m - 1)] = 1.0
+            ts = (-np.linalg.eigvals(A)).astype(complex) if M else np.zeros((0, m), dtype=complex)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            denom = a + ts * c
+            parts.append(np.where(np.abs(denom) > 1e-300, -(b + ts * d) / denom, complex(np.inf)))
+    return np.concatenate(parts, axis=1) if parts else np.zeros((M, 0), dtype=complex)
+
+
 def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed: Any = 0,
                             threads: int | None = None, progress: Progress = False,
                             certify: bool = True, rng: Any = None) -> StratumCriticalPoints:
@@ -1007,7 +1083,8 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     finally:
         if bar is not None:
             bar.close()
-    order = sorted(range(len(rows)), key=lambda i: (not rows[i][2], float(np.real(_loss(rows[i][0], Gm, target))),
+    row_losses = [float(np.real(_loss(row[0], Gm, target))) for row in rows]
+    order = sorted(range(len(rows)), key=lambda i: (not rows[i][2], row_losses[i],
                                                      tuple(np.round(rows[i][0].real, 12)),
                                                      tuple(np.round(rows[i][0].imag, 12))))
     rows = [rows[i] for i in order]
@@ -1016,7 +1093,7 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     real = np.array([r[2] for r in rows], dtype=bool)
     certified = np.array([r[3] for r in rows], dtype=bool)
     multiplicity = np.array([r[5] for r in rows], dtype=np.int64)
-    losses = np.array([float(np.real(_loss(v, Gm, target))) for v in V])
+    losses = np.array([row_losses[i] for i in order], dtype=float)
     complete = counts["failed"] == 0 and counts["duplicate"] == 0
     _log.info("stratum %s: %d paths tracked; %s; %d point(s), %d real, %d certified", lam, paths,
               ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in counts.items()), len(rows),
@@ -1087,16 +1164,18 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
     E = z[finite, 1:] / z[finite, :1]
     # endpoints that are one point: a certified (nonsingular) point reached twice means a
     # path jumped; an uncertifiable cluster is a singular solution reached by several paths
+    # (greedy in path order: a point joins the first earlier head within 1e-5 of it, relative
+    # to the head's size; the distances of all pairs at once)
     clusters: list[list[int]] = []
-    heads = np.zeros((0, E.shape[1]), dtype=complex)
+    heads: list[int] = []
+    near = _close_pairs(E, 1e-5)
     for i in range(len(finite)):
-        if heads.shape[0]:
-            close = np.max(np.abs(heads - E[i]), axis=1) <= 1e-5 * (1.0 + np.max(np.abs(heads), axis=1))
-            if np.any(close):
-                clusters[int(np.argmax(close))].append(i)
-                continue
-        clusters.append([i])
-        heads = np.vstack((heads, E[i]))
+        joined = next((c for c, head in enumerate(heads) if near[head, i]), -1)
+        if joined >= 0:
+            clusters[joined].append(i)
+        else:
+            clusters.append([i])
+            heads.append(i)
     # first, one Krawczyk test per cluster (its first regular endpoint) for all clusters at
     # once in C++; what that does not prove goes to the 128-bit ball arithmetic below
     heads_regular = [next((i for i in cluster if kind[finite[i]] == 0), -1) for cluster in clusters]
@@ -1109,8 +1188,14 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
     else:
         real_b = np.zeros(0, dtype=bool)
     slot = {c: k for k, c in enumerate(batch)}
-    boxes: list[tuple[int, NDArray[np.complex128], float]] = []  # row, refined point, radius
-    rows: list[_Row] = []
+
+    def value(e: NDArray[np.complex128]) -> tuple[NDArray[np.complex128], complex, complex]:
+        p = _forms(family.groups, e[None, :], K)[0]
+        pa, pb = complex(p @ q1[0]), complex(p @ q1[1] @ p)
+        return (pa / pb) * (R @ p), pa, pb
+
+    # per cluster: its point, whether proven, the box radius, whether real, its multiplicity
+    kept: list[tuple[NDArray[np.complex128], bool, float, bool, int]] = []
     for c, cluster in enumerate(clusters):
         proven, radius = False, 0.0
         e = E[cluster[0]]
@@ -1133,9 +1218,6 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
                 if proven:
                     e = certifier.centre
                     break
-        p, _ = _numeric_jets(family.groups, e, K)
-        pa, pb = complex(p @ q1[0]), complex(p @ q1[1] @ p)
-        v = (pa / pb) * (R @ p)
         if proven:
             assert certifier is not None
             counts["regular"] += 1
@@ -1144,6 +1226,7 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
                 # a true solution whose box touches the degenerate forms: decided exactly
                 # when it is a rational point; else degenerate if it numerically is one,
                 # otherwise returned unproven
+                v, pa, pb = value(e)
                 exact = certifier.exact_degeneracy(v)
                 if exact or (exact is None and (_numerically_degenerate(family, chart, e, pa, pb, q1)
                                                 or _rational_off_stratum(v, family.lam))):
@@ -1151,23 +1234,34 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
                     counts["degenerate"] += 1
                     continue
                 proven = exact is False
-        elif _numerically_degenerate(family, chart, e, pa, pb, q1) or _rational_off_stratum(v, family.lam):
-            counts["degenerate"] += len(cluster)
-            continue
-        elif _chart_residual(family, e, q1) > 1e-6:
-            # an endgame that "converged" to a point that does not solve the equations (seen
-            # with Bombieri-Weyl weights at D = 6: a 5-path cluster at residual 0.07): no
-            # answer, a failed path (the second chart tracks it again)
-            counts["failed"] += len(cluster)
-            continue
         else:
+            v, pa, pb = value(e)
+            if _numerically_degenerate(family, chart, e, pa, pb, q1) or _rational_off_stratum(v, family.lam):
+                counts["degenerate"] += len(cluster)
+                continue
+            if _chart_residual(family, e, q1) > 1e-6:
+                # an endgame that "converged" to a point that does not solve the equations
+                # (seen with Bombieri-Weyl weights at D = 6: a 5-path cluster at residual
+                # 0.07): no answer, a failed path (the second chart tracks it again)
+                counts["failed"] += len(cluster)
+                continue
             singular = len(cluster) > 1 or kind[finite[cluster[0]]] == 2
             counts["singular" if singular else "regular"] += len(cluster)
+        kept.append((np.asarray(e, dtype=complex), proven, radius, near_real, 1 if proven else len(cluster)))
+    # the forms, values and roots of all kept points at once
+    Ek = np.array([k[0] for k in kept], dtype=complex).reshape(len(kept), E.shape[1])
+    Pk = _forms(family.groups, Ek, K)
+    scale = (Pk @ q1[0]) / np.einsum("ia,ab,ib->i", Pk, q1[1], Pk)
+    Vk = scale[:, None] * (Pk @ R.T)
+    roots = _user_roots_many(family, chart, Ek)
+    boxes: list[tuple[int, NDArray[np.complex128], float]] = []  # row, refined point, radius
+    rows: list[_Row] = []
+    for (e, proven, radius, near_real, multiplicity), v, r in zip(kept, Vk, roots):
         if near_real:
             v = v.real.astype(complex)
         if proven:
-            boxes.append((len(rows), np.asarray(e, dtype=complex), radius))
-        rows.append((v, _user_roots(family, chart, e), near_real, proven, radius, 1 if proven else len(cluster)))
+            boxes.append((len(rows), e, radius))
+        rows.append((v, r, near_real, proven, radius, multiplicity))
     # the proven boxes must be pairwise disjoint (distinct solutions): a box lies within
     # 2 radius of its refined point in every real coordinate (plus the ulp its bounds were
     # rounded outwards by, covered by the 1e-15 slack), so boxes further apart than that are
@@ -1263,21 +1357,29 @@ def _loss(v: NDArray[np.complex128], G: NDArray[np.float64], u: NDArray[np.float
     return complex(d @ G @ d)
 
 
+def _close_pairs(E: NDArray[np.complex128], rtol: float) -> NDArray[np.bool_]:
+    """``near[a, b]``: ``max |E[b] - E[a]| <= rtol (1 + max |E[a]|)`` for the rows of ``E``
+    (M, n), in blocks of rows (the differences of all pairs at once would take M^2 n
+    complex numbers)."""
+    M = E.shape[0]
+    near = np.zeros((M, M), dtype=bool)
+    tol = rtol * (1.0 + np.max(np.abs(E), axis=1)) if M else np.zeros(0)
+    for first in range(0, M, 128):
+        block = E[first:first + 128]
+        near[first:first + 128] = np.max(np.abs(E[None, :, :] - block[:, None, :]), axis=2) <= tol[first:first + 128, None]
+    return near
+
+
 def _jumped(z: NDArray[np.complex128], kind: NDArray[Any]) -> NDArray[np.bool_]:
-    """Regular endpoints reached by more than one path (all but the first of each): a path
-    jumped onto another's."""
+    """Regular endpoints reached by more than one path (all of them: which one jumped is
+    unknown, so all are followed again)."""
     out = np.zeros(kind.shape, dtype=bool)
     idx = np.flatnonzero(kind == 0)
     if idx.size < 2:
         return out
-    e = z[idx, 1:] / z[idx, :1]
-    for a in range(idx.size):
-        if out[idx[a]]:
-            continue
-        close = np.max(np.abs(e[a + 1:] - e[a]), axis=1) <= 1e-8 * (1.0 + np.max(np.abs(e[a])))
-        out[idx[a + 1:][close]] = True
-        if np.any(close):
-            out[idx[a]] = True  # which of them jumped is unknown: follow all again
+    close = _close_pairs(z[idx, 1:] / z[idx, :1], 1e-8)
+    np.fill_diagonal(close, False)
+    out[idx] = np.any(close, axis=1) | np.any(close, axis=0)
     return out
 
 

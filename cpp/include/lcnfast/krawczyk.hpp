@@ -223,7 +223,12 @@ inline CIval around(cplx c, double r, bool real) {
   return {outward(c.real() - r, c.real() + r), im};
 }
 
-inline CertifiedPoint certify_one(const StratumFamily& f, const CertifyData& d, Eigen::VectorXcd x, bool real) {
+// `sys`: the same equations in floating point at the midpoints of the data (its s = 0 end),
+// for the preconditioner Y (any matrix is valid in the Krawczyk operator; an approximate
+// inverse of the Jacobian at x makes the test succeed): the interval evaluation at the point
+// then needs F only, not the second derivatives, which are most of its cost.
+inline CertifiedPoint certify_one(const StratumFamily& f, const CertifyData& d, const StratumHomotopy& sys,
+                                  Eigen::VectorXcd x, bool real) {
   using namespace interval;
   const int n = f.N - 1;
   const auto un = static_cast<std::size_t>(n);
@@ -234,12 +239,17 @@ inline CertifiedPoint certify_one(const StratumFamily& f, const CertifyData& d, 
   std::vector<CIval> pt(un), F, J, X, Jx;
   CIval a, b;
   for (std::size_t i = 0; i < un; ++i) pt[i] = cpoint(x[static_cast<Eigen::Index>(i)]);
-  evaluate(f, d, pt, true, F, Jx, a, b);
+  evaluate(f, d, pt, false, F, Jx, a, b);
+  HVec z(f.N), H, Hs;
+  HMat Hz;
+  z[0] = 1.0;
+  for (int i = 0; i < n; ++i) z[i + 1] = x[i];
+  sys.eval(z, cplx(0.0), H, Hz, Hs);
   Eigen::MatrixXcd Jm(n, n);
   Eigen::VectorXcd Fm(n);
   for (int j = 0; j < n; ++j) {
     Fm[j] = mid(F[static_cast<std::size_t>(j)]);
-    for (int k = 0; k < n; ++k) Jm(j, k) = mid(Jx[static_cast<std::size_t>(j * n + k)]);
+    for (int k = 0; k < n; ++k) Jm(j, k) = Hz(j, k + 1);  // d F_j / d e_k at h = 1
   }
   if (!Jm.allFinite() || !Fm.allFinite()) return out;
   const Eigen::FullPivLU<Eigen::MatrixXcd> lu(Jm);
@@ -310,13 +320,24 @@ inline std::vector<CertifiedPoint> certify_stratum_points(const StratumFamily& f
   if (real.size() != centres.size()) throw std::invalid_argument("real: needs one flag per point");
   for (const auto& c : centres)
     if (c.size() != family.N - 1) throw std::invalid_argument("centres: each point needs N - 1 entries");
+  // the data's midpoints, for the preconditioners
+  StratumParams mid_data;
+  mid_data.w.resize(family.K);
+  mid_data.G.resize(family.K, family.K);
+  for (std::size_t i = 0; i < K; ++i) {
+    mid_data.w[static_cast<Eigen::Index>(i)] = interval::mid({data.w[i], interval::point(0.0)});
+    for (std::size_t j = 0; j < K; ++j)
+      mid_data.G(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) =
+          interval::mid({data.G[i * K + j], interval::point(0.0)});
+  }
+  const StratumHomotopy sys(family, mid_data, mid_data);
   std::vector<CertifiedPoint> out(centres.size());
   const bool done = parallel_chunks(
       static_cast<std::ptrdiff_t>(centres.size()), 4, threads,
       [&](std::ptrdiff_t b, std::ptrdiff_t e, int) {
         for (std::ptrdiff_t i = b; i < e; ++i) {
           const auto u = static_cast<std::size_t>(i);
-          out[u] = krawczyk_detail::certify_one(family, data, centres[u], real[u]);
+          out[u] = krawczyk_detail::certify_one(family, data, sys, centres[u], real[u]);
         }
       },
       stop_check);
