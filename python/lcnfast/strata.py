@@ -828,7 +828,8 @@ class StratumCriticalPoints:
         How the paths ended: ``regular`` (at a nonsingular point of the stratum),
         ``singular`` (at a singular solution on the stratum, counted per path),
         ``degenerate`` (at a form that is not on the stratum: ``v = 0``, no finite optimal
-        scale, or colliding roots), ``at_infinity``, ``failed`` (could not be followed even
+        scale, or colliding roots; also a path the endgame cannot finish whose points,
+        tracked towards the data, approach ``a = 0`` or ``b = 0``), ``at_infinity``, ``failed`` (could not be followed even
         along a detour), ``duplicate`` (ended on a certified nonsingular point that another
         path reached, even along a detour: a path jumped).
     generic_count : int
@@ -1137,6 +1138,14 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
     starts = family.starts
     z, kind, *_ = _track_in_slices(family, q0, q1, starts, n_threads, bar)
     paths = starts.shape[0]
+    # paths that could not be finished (the endgame's loops do not close around an endpoint
+    # on a positive-dimensional set of degenerate forms) but whose points, tracked towards
+    # s = 1, approach the forms with a = 0 or b = 0: not lost but degenerate (kind 4 here),
+    # and not worth a detour (by Morgan-Sommese every isolated solution is the end of one
+    # of the straight paths, and this path's end is not one)
+    lost = np.flatnonzero(kind == 3)
+    if lost.size:
+        kind[lost[_degenerate_limits(family, q0, q1, starts[lost], n_threads)]] = 4
     for _ in range(6):  # detours for failed and jumped paths
         redo = np.flatnonzero((kind == 3) | _jumped(z, kind))
         if redo.size == 0:
@@ -1156,7 +1165,7 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
                 if kind[i] == 3 or ki == 0:
                     z[i], kind[i] = zi, ki
         paths += redo.size
-    counts = {"regular": 0, "singular": 0, "degenerate": 0, "at_infinity": int(np.sum(kind == 1)),
+    counts = {"regular": 0, "singular": 0, "degenerate": int(np.sum(kind == 4)), "at_infinity": int(np.sum(kind == 1)),
               "failed": int(np.sum(kind == 3)), "duplicate": 0}
     certifier = _Certifier(family, chart, Gs, target) if certify else None
     R = np.array(_chart_matrix(K - 1, chart), dtype=float)
@@ -1294,6 +1303,44 @@ def _chart_residual(family: _Family, e: NDArray[np.complex128],
     F = ak * b - a * gk
     size = float(np.max(np.abs(ak) * abs(b) + abs(a) * np.abs(gk)))
     return float(np.max(np.abs(F))) / size if size > 0 else math.inf
+
+
+def _degenerate_limits(family: _Family, q0: tuple[Any, Any], q1: tuple[Any, Any], starts: NDArray[np.complex128],
+                       threads: int) -> NDArray[np.bool_]:
+    """Which of the paths from ``starts`` (at ``q0``) end, at ``s = 1``, on a form with
+    ``a = 0`` or ``b = 0`` (degenerate: no point of the stratum), judged by the trend of
+    ``m(s) = min(|a| / (|p| |w|), |b| / (|p|^2 |Gc|))`` as ``s -> 1``.
+
+    Each path is tracked (without endgame) to ``s = 1 - 10^-k`` for ``k = 2..9``. The
+    limit of a path is a point of the closure, and ``m`` is continuous there: ``m`` tends to
+    the limit's value. A limit off the degenerate set has ``m > 0``, so ``m`` settles at a
+    constant; heading for it, ``m`` falls like a positive power of ``1 - s``. A path counts
+    as degenerate when four consecutive decades were tracked, ``m`` fell by at least 3x in
+    each, and ended at most ``1e-6``. Paths that show no such trend (colliding roots,
+    whose measure falls like ``(1 - s)^(1/c)`` for large cycle numbers ``c``, or paths the
+    tracker loses) are left undecided: ``False``."""
+    ks = range(2, 10)
+    m = np.full((starts.shape[0], len(ks)), np.nan)
+    for col, k in enumerate(ks):
+        s = 1.0 - 10.0 ** -k
+        qs = (q0[0] + s * (q1[0] - q0[0]), q0[1] + s * (q1[1] - q0[1]))
+        z, kind, *_ = family.track(q0, qs, starts, endgame=False, threads=threads)
+        ok = (kind == 0) & (np.abs(z[:, 0]) > 1e-8 * np.max(np.abs(z), axis=1))
+        if not np.any(ok):
+            continue
+        P = _forms(family.groups, z[ok, 1:] / z[ok, :1], family.K)
+        size = np.linalg.norm(P, axis=1)
+        a = np.abs(P @ qs[0]) / (size * np.linalg.norm(qs[0]))
+        b = np.abs(np.einsum("ia,ab,ib->i", P, qs[1], P)) / (size ** 2 * np.linalg.norm(qs[1]))
+        m[ok, col] = np.minimum(a, b)
+    out = np.zeros(starts.shape[0], dtype=bool)
+    for i in range(starts.shape[0]):
+        for j in range(len(ks) - 3):
+            w = m[i, j:j + 4]
+            if np.all(np.isfinite(w)) and np.all(w[1:] <= w[:-1] / 3.0) and w[-1] <= 1e-6:
+                out[i] = True
+                break
+    return out
 
 
 def _numerically_degenerate(family: _Family, chart: int, e: NDArray[np.complex128], pa: complex, pb: complex,
