@@ -1231,6 +1231,13 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
             assert certifier is not None
             counts["regular"] += 1
             counts["duplicate"] += len(cluster) - 1
+            if not certifier.nondegenerate() and certifier.box_bounds is not None:
+                # the float64 box may be too wide for the discriminant and resultant tests
+                # of a point close to the degenerate forms (roots 1e-4 apart, seen with
+                # Bombieri-Weyl weights at D = 6): the 128-bit box is some 1e6 times smaller
+                tight, tight_radius = certifier.certify(e, near_real)
+                if tight:
+                    e, radius = certifier.centre, tight_radius
             if not certifier.nondegenerate():
                 # a true solution whose box touches the degenerate forms: decided exactly
                 # when it is a rational point; else degenerate if it numerically is one,
@@ -1250,9 +1257,13 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
                 continue
             if _chart_residual(family, e, q1) > 1e-6:
                 # an endgame that "converged" to a point that does not solve the equations
-                # (seen with Bombieri-Weyl weights at D = 6: a 5-path cluster at residual
-                # 0.07): no answer, a failed path (the second chart tracks it again)
-                counts["failed"] += len(cluster)
+                # (seen with Bombieri-Weyl weights: the paths head for forms with b = 0, and
+                # the loops' average settles short of them): degenerate where the trend of
+                # the straight paths shows it, else no answer, a failed path (the second
+                # chart tracks it again)
+                heading = _degenerate_limits(family, q0, q1, starts[finite[cluster]], n_threads)
+                counts["degenerate"] += int(np.sum(heading))
+                counts["failed"] += int(np.sum(~heading))
                 continue
             singular = len(cluster) > 1 or kind[finite[cluster[0]]] == 2
             counts["singular" if singular else "regular"] += len(cluster)
