@@ -36,7 +36,12 @@ under conjugation, so its unique solution is real; and the box is proven to avoi
 degenerate forms (``a = 0``, ``b = 0``, colliding roots), so it is a true point of the
 stratum. Paths that end on the same point (path jumping) or fail are tracked again along a
 detour through random parameters before anything is returned; what cannot be recovered is
-reported and warned about.
+reported and warned about. A path the endgame cannot finish (no closed loop, or an estimate
+that does not solve the equations), whose points tracked towards the data approach the forms
+with ``a = 0`` or ``b = 0`` (falling by at least 3x per decade of ``1 - s`` over four
+decades, to ``1e-6``), ends on a degenerate form and is counted ``degenerate``: with
+Bombieri-Weyl weights the forms with ``b = 0`` make up a set the endgame's loops do not
+close around.
 """
 
 from __future__ import annotations
