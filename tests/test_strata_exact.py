@@ -321,3 +321,40 @@ def test_points_close_to_colliding_roots_are_certified_with_a_tighter_box():
     gaps = [min(abs(x - y) for i, x in enumerate(r) for y in r[i + 1:]) for r in found.roots]
     assert min(gaps) < 1e-3  # the near-collision is there, and certified
     assert found.n_complex == exact_critical_count((2, 1, 1, 1, 1), G, u)
+
+
+def _random_case(D, seed):
+    """Random integer data of degree D: plain, with a double root, or with a root at
+    infinity (seed mod 3), and a random integer positive definite G."""
+    rng = np.random.default_rng(5000 + 97 * D + seed)
+    K = D + 1
+    A = rng.integers(-3, 4, (K, K))
+    G = A @ A.T + np.eye(K, dtype=int)
+    if seed % 3 == 0:
+        u = rng.integers(-6, 7, K)
+    elif seed % 3 == 1:  # (x - r)^2 q
+        r = int(rng.integers(-2, 3))
+        u = np.convolve(np.convolve([1, -r], [1, -r]), rng.integers(-3, 4, K - 2))
+    else:  # leading coefficient 0: a root at infinity
+        u = rng.integers(-6, 7, K)
+        u[0] = 0
+    return [[int(x) for x in row] for row in G], [int(x) for x in u]
+
+
+@pytest.mark.parametrize(("D", "seed"), [(4, s) for s in range(6)] + [(5, s) for s in range(3)], ids=str)
+def test_random_data_against_msolve(D, seed):
+    """Beyond the reference data: random integer data (double roots and roots at infinity
+    included) with a random G, G = I and Bombieri-Weyl weights, every partition; counts
+    equal msolve's, results complete, every nonsingular point certified, no warning."""
+    Gq, u = _random_case(D, seed)
+    weights = {"generic": Gq, "identity": [[int(i == j) for j in range(D + 1)] for i in range(D + 1)],
+               "bombieri-weyl": reference_weights(D)["bombieri-weyl"]}
+    for lam in partitions(D):
+        for name, W in weights.items():
+            G = np.array([[float(x) for x in row] for row in W])
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                found = lcnfast.stratum_critical_points(lam, G, np.array(u, dtype=float))
+            assert found.complete, (lam, name, found.path_counts)
+            assert np.all(found.certified | (found.multiplicity > 1)), (lam, name)
+            assert found.n_complex == exact_critical_count(lam, W, u), (lam, name)
