@@ -834,9 +834,10 @@ class StratumCriticalPoints:
         ``singular`` (at a singular solution on the stratum, counted per path),
         ``degenerate`` (at a form that is not on the stratum: ``v = 0``, no finite optimal
         scale, or colliding roots; also a path the endgame cannot finish whose points,
-        tracked towards the data, approach ``a = 0`` or ``b = 0``), ``at_infinity``, ``failed`` (could not be followed even
-        along a detour), ``duplicate`` (ended on a certified nonsingular point that another
-        path reached, even along a detour: a path jumped).
+        tracked towards the data, approach ``a = 0`` or ``b = 0``), ``at_infinity``,
+        ``failed`` (could not be followed even along a detour), ``duplicate`` (ended on a
+        certified nonsingular point that another path reached, even along a detour: a path
+        jumped).
     generic_count : int
         The number of complex critical points for generic data (:func:`generic_count`).
     complete : bool
@@ -1429,7 +1430,8 @@ def _close_pairs(E: NDArray[np.complex128], rtol: float) -> NDArray[np.bool_]:
     tol = rtol * (1.0 + np.max(np.abs(E), axis=1)) if M else np.zeros(0)
     for first in range(0, M, 128):
         block = E[first:first + 128]
-        near[first:first + 128] = np.max(np.abs(E[None, :, :] - block[:, None, :]), axis=2) <= tol[first:first + 128, None]
+        gaps = np.max(np.abs(E[None, :, :] - block[:, None, :]), axis=2)
+        near[first:first + 128] = gaps <= tol[first:first + 128, None]
     return near
 
 
