@@ -974,21 +974,8 @@ def _chart_parameters(family: _Family, chart: int, G: NDArray[np.float64], u: ND
 
 def _user_roots(family: _Family, chart: int, e: NDArray[np.complex128]) -> NDArray[np.complex128]:
     """The distinct roots x/y in the user's coordinates, one per part of lambda."""
-    a, b, c, d = (float(x) for x in _CHARTS[chart])
-    roots = []
-    offset = 0
-    for part, m in family.groups:
-        # X + t Y = (a + t c) x + (b + t d) y; the group's t are minus the roots of X^m + e_1 X^(m-1) + ...
-        coeffs = e[offset:offset + m]
-        offset += m
-        if m == 1:  # the common case: no eigenvalue problem for a linear factor
-            ts = np.array([coeffs[0]], dtype=complex)
-        else:
-            ts = -np.roots(np.concatenate(([1.0], coeffs)))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            denom = a + ts * c
-            roots += list(np.where(np.abs(denom) > 1e-300, -(b + ts * d) / denom, complex(np.inf)))
-    return np.array(roots, dtype=complex)
+    roots: NDArray[np.complex128] = _user_roots_many(family, chart, np.asarray(e, dtype=complex)[None, :])[0]
+    return roots
 
 
 def _user_roots_many(family: _Family, chart: int, E: NDArray[np.complex128]) -> NDArray[np.complex128]:
@@ -1363,7 +1350,7 @@ def _degenerate_limits(family: _Family, q0: tuple[Any, Any], q1: tuple[Any, Any]
 def _numerically_degenerate(family: _Family, chart: int, e: NDArray[np.complex128], pa: complex, pb: complex,
                             q1: tuple[NDArray[np.complex128], NDArray[np.complex128]]) -> bool:
     """v = 0 (a = 0), no finite scale (b = 0) or colliding roots, to rounding accuracy."""
-    size = float(np.linalg.norm(_numeric_jets(family.groups, e, family.K)[0]))
+    size = float(np.linalg.norm(_forms(family.groups, e[None, :], family.K)[0]))
     if abs(pa) <= 1e-10 * size * float(np.linalg.norm(q1[0])) or abs(pb) <= 1e-10 * size**2 * float(
             np.linalg.norm(q1[1])):
         return True
