@@ -1,3 +1,4 @@
+#include <cmath>
 #include <complex>
 #include <cstdint>
 #include <utility>
@@ -210,4 +211,57 @@ void bind_stratum_homotopy(py::module_& m) {
       "data enclosed by [w_lo, w_hi] and [G_lo, G_hi], around each row of centres (a real flag: a box symmetric "
       "under conjugation): (proven, radius, centre, box, a_nonzero, b_nonzero) per point; box[p, i] = (re lo, re "
       "hi, im lo, im hi); centre is the point minus one Newton step on the exact data.");
+  m.attr("MAX_UNKNOWNS") = lcnfast::kMaxUnknowns;
+  m.def(
+      "track_trace_paths",
+      [](int N, int K, const std::vector<int>& begin, const std::vector<int>& exps, const std::vector<double>& coeff,
+         const ComplexArray& patch, const ComplexArray& w0, const ComplexArray& G0, const ComplexArray& w1,
+         const ComplexArray& G1, const ComplexArray& c0, const ComplexArray& c1, std::complex<double> alpha,
+         std::complex<double> beta, std::complex<double> gamma, const ComplexArray& starts, int threads) {
+        if (patch.ndim() != 1) throw std::invalid_argument("patch: expected a 1-D array");
+        const lcnfast::StratumFamily family =
+            family_from(N, K, begin, exps, coeff, std::vector<std::complex<double>>(patch.data(), patch.data() + patch.size()));
+        threads = checked_threads(threads);
+        const auto q0 = params_from(w0, G0, K, "q0");
+        const auto q1 = params_from(w1, G1, K, "q1");
+        for (const ComplexArray* c : {&c0, &c1})
+          if (c->ndim() != 1 || c->shape(0) != N) throw std::invalid_argument("c0, c1: expected N entries each");
+        const lcnfast::CVec cc0 = Eigen::Map<const lcnfast::CVec>(c0.data(), N);
+        const lcnfast::CVec cc1 = Eigen::Map<const lcnfast::CVec>(c1.data(), N);
+        if (!cc0.allFinite() || !cc1.allFinite() || !std::isfinite(std::abs(alpha)) || !std::isfinite(std::abs(beta)) ||
+            !std::isfinite(std::abs(gamma)))
+          throw std::invalid_argument("c0, c1, alpha, beta, gamma: must be finite");
+        if (starts.ndim() != 2 || starts.shape(1) != N + 1)
+          throw std::invalid_argument("starts: expected shape (paths, N + 1)");
+        std::vector<lcnfast::HVec> y0(static_cast<std::size_t>(starts.shape(0)));
+        for (py::ssize_t i = 0; i < starts.shape(0); ++i) {
+          auto& y = y0[static_cast<std::size_t>(i)];
+          if (N + 1 > lcnfast::kMaxUnknowns) throw std::invalid_argument("N: the trace test needs N <= 15");
+          y.resize(N + 1);
+          for (int j = 0; j <= N; ++j) y[j] = starts.data()[i * (N + 1) + j];
+          if (!y.allFinite()) throw std::invalid_argument("starts: must be finite");
+        }
+        bool interrupted = false;
+        const std::vector<lcnfast::TrackedPath> results = without_gil([&] {
+          return lcnfast::track_trace_paths(family, q0, q1, cc0, cc1, alpha, beta, gamma, y0, threads,
+                                            python_signals(), interrupted);
+        });
+        if (interrupted) throw py::error_already_set();
+        const auto P = static_cast<py::ssize_t>(results.size());
+        py::array_t<std::complex<double>> y({P, static_cast<py::ssize_t>(N + 1)});
+        py::array_t<int> kind(P);
+        auto yy = y.mutable_unchecked<2>();
+        for (py::ssize_t p = 0; p < P; ++p) {
+          const auto& r = results[static_cast<std::size_t>(p)];
+          for (int i = 0; i <= N; ++i) yy(p, i) = r.z.size() == N + 1 ? r.z[i] : std::complex<double>(NAN, NAN);
+          kind.mutable_at(p) = r.kind;
+        }
+        return py::make_tuple(y, kind);
+      },
+      py::arg("N"), py::arg("K"), py::arg("begin"), py::arg("exps"), py::arg("coeff"), py::arg("patch"),
+      py::arg("w0"), py::arg("G0"), py::arg("w1"), py::arg("G1"), py::arg("c0"), py::arg("c1"), py::arg("alpha"),
+      py::arg("beta"), py::arg("gamma"), py::arg("starts"), py::arg("threads"),
+      "Paths on the trace-test curve {(z, lambda) : F(z; q0 + lambda (q1 - q0)) = 0} cut by "
+      "(alpha lambda + beta) (c(s) . z) + s gamma = 0, c(s) = c0 + s (c1 - c0), from s = 0 to 1 along the "
+      "start points (rows of starts: z, then lambda): (y, kind) per path (kind 0 regular; anything else failed).");
 }

@@ -180,3 +180,24 @@ def certify_stratum_points(
     threads: int,
 ) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.complex128], NDArray[np.float64], NDArray[np.bool_],
            NDArray[np.bool_]]: ...
+MAX_UNKNOWNS: int
+
+def track_trace_paths(
+    N: int,
+    K: int,
+    begin: list[int],
+    exps: list[int],
+    coeff: list[float],
+    patch: NDArray[np.complex128],
+    w0: NDArray[np.complex128],
+    G0: NDArray[np.complex128],
+    w1: NDArray[np.complex128],
+    G1: NDArray[np.complex128],
+    c0: NDArray[np.complex128],
+    c1: NDArray[np.complex128],
+    alpha: complex,
+    beta: complex,
+    gamma: complex,
+    starts: NDArray[np.complex128],
+    threads: int,
+) -> tuple[NDArray[np.complex128], NDArray[np.int32]]: ...

@@ -5,8 +5,10 @@ The stratum ``Delta_lambda`` of a partition ``lambda`` of ``D`` is the set of fo
 forms and ``c != 0``. For ``l(v) = (v-u)^T G (v-u)`` the critical points of ``l`` on the
 stratum are found as follows.
 
-**Coordinates.** The roots live in a fixed integer chart ``X = 3x + y``, ``Y = -x + 2y``, so
-a root at infinity of the user's coordinates is an ordinary point of the chart. Each group
+**Coordinates.** The roots live in a fixed chart ``X = x + 5/16 y``, ``Y = -73/128 x + y``
+(dyadic entries, exact in float64), so a root at infinity of the user's coordinates is an
+ordinary point of the chart; a second chart finds the forms with a root at the first one's
+infinity. Each group
 of ``m`` equal parts ``a`` of ``lambda`` is ``q^a`` with ``q = h X^m + e_1 X^(m-1) Y + ... +
 e_m Y^m``: the unknowns are the elementary symmetric functions ``e`` of the group's roots
 (one solution per critical form rather than ``prod m!``), made homogeneous by ``h`` so that
@@ -19,8 +21,9 @@ chart coefficients to the user's, so ``v = c R p(h, e)``; with the parameters
 per partition, their solutions at random complex parameters ``q0`` are found by monodromy
 (a seed solution is made by choosing ``w`` for a random point, then loops through random
 parameters permute the solutions and reveal new ones until the set stops growing): the
-*generic count* of the stratum. They are kept in memory and in a cache folder
-(:func:`start_system_cache`). A user's data ``q1`` is then solved by tracking only those
+*generic count* of the stratum. The set is then proven complete, numerically, by the trace
+test of Leykin, Rodriguez and Sottile (see :func:`generic_count`); monodromy goes on while
+the test fails. They are kept in memory and in a cache folder (:func:`start_system_cache`). A user's data ``q1`` is then solved by tracking only those
 paths from ``q0`` to ``q1`` (C++, ``lcnfast._core.track_stratum_paths``: Hermite
 multistep predictor with error control, contracting Newton corrector, Cauchy endgame that
 classifies each endpoint as regular, singular with its winding number, or at infinity).
@@ -78,9 +81,13 @@ _CHARTS: tuple[tuple[Fraction, Fraction, Fraction, Fraction], ...] = (
     (Fraction(1), Fraction(5, 16), Fraction(-73, 128), Fraction(1)),
     (Fraction(1), Fraction(-37, 64), Fraction(11, 32), Fraction(1)),
 )
-_FORMAT = 1  # version of the cached start systems
+_FORMAT = 2  # version of the cached start systems
 _MONODROMY_STABLE_LOOPS = 5
 _MONODROMY_MAX_LOOPS = 200
+# The trace test: a start system passes when the second difference of the trace is below
+# this, relative (a complete set gives about 1e-13 up to D = 8, one point left out 0.05 to 0.9).
+_TRACE_TOLERANCE = 1e-6
+_TRACE_ROUNDS = 4  # monodromy rounds (each until the set stops growing) before giving up
 
 
 def _mul(a: Poly, b: Poly) -> Poly:
@@ -275,6 +282,13 @@ class _Family:
     G0: NDArray[np.complex128] = field(default_factory=lambda: np.zeros((0, 0), dtype=complex))
     starts: NDArray[np.complex128] = field(default_factory=lambda: np.zeros((0, 0), dtype=complex))
     loops: int = 0
+    trace: float = math.nan  # the trace test's relative second difference (nan: not run)
+    witnesses: int = 0  # the trace test's points of the curve on a general hyperplane
+
+    @property
+    def verified(self) -> bool:
+        """The start system passed the trace test."""
+        return self.trace <= _TRACE_TOLERANCE
 
     @property
     def N(self) -> int:
@@ -333,7 +347,8 @@ def _distinct_new(known: NDArray[np.complex128], candidates: NDArray[np.complex1
 
 def _monodromy(family: _Family, threads: int) -> None:
     """Fills the family's start system: a seed solution at parameters built for it, then
-    monodromy loops until the solution set has not grown for several loops."""
+    monodromy loops until the solution set has not grown for several loops, checked by the
+    trace test; while the test fails, more loops (at most ``_TRACE_ROUNDS`` rounds)."""
     rng = np.random.default_rng(_family_seed(family.lam))
     K, n = family.K, family.n
     family.patch = rng.standard_normal(n + 1) + 1j * rng.standard_normal(n + 1)
@@ -350,27 +365,104 @@ def _monodromy(family: _Family, threads: int) -> None:
     family.w0, family.G0 = w0, G0
     q0 = (w0, G0)
     known = e_star[None, :]
-    quiet = loops = 0
-    while quiet < _MONODROMY_STABLE_LOOPS and loops < _MONODROMY_MAX_LOOPS:
-        loops += 1
-        qa, qb = _random_parameters(rng, K), _random_parameters(rng, K)
-        z = np.array([family.on_patch(e) for e in known])
-        for start_q, end_q in ((q0, qa), (qa, qb), (qb, q0)):
-            z_end, kind, *_ = family.track(start_q, end_q, z, endgame=False, threads=threads)
-            z = z_end[kind == 0]
+    loops = 0
+    for round_ in range(_TRACE_ROUNDS):
+        quiet = 0
+        while quiet < _MONODROMY_STABLE_LOOPS * (round_ + 1) and loops < _MONODROMY_MAX_LOOPS * (round_ + 1):
+            loops += 1
+            qa, qb = _random_parameters(rng, K), _random_parameters(rng, K)
+            z = np.array([family.on_patch(e) for e in known])
+            for start_q, end_q in ((q0, qa), (qa, qb), (qb, q0)):
+                z_end, kind, *_ = family.track(start_q, end_q, z, endgame=False, threads=threads)
+                z = z_end[kind == 0]
+                if z.shape[0] == 0:
+                    break
             if z.shape[0] == 0:
-                break
-        if z.shape[0] == 0:
-            quiet += 1
-            continue
-        new = _distinct_new(known, z[:, 1:] / z[:, :1])
-        if new.shape[0]:
-            known = np.vstack([known, new])
-            quiet = 0
-        else:
-            quiet += 1
-    family.starts = np.array([family.on_patch(e) for e in known])
-    family.loops = loops
+                quiet += 1
+                continue
+            new = _distinct_new(known, z[:, 1:] / z[:, :1])
+            if new.shape[0]:
+                known = np.vstack([known, new])
+                quiet = 0
+            else:
+                quiet += 1
+        family.starts = np.array([family.on_patch(e) for e in known])
+        family.loops = loops
+        family.trace, family.witnesses = _trace_test(family, rng, _MONODROMY_STABLE_LOOPS * (round_ + 1), threads)
+        _log.info("stratum %s: %d start solutions after %d loops, trace %.1e (%d witnesses)", family.lam,
+                  known.shape[0], loops, family.trace, family.witnesses)
+        if family.verified:
+            return
+
+
+def _warn_unverified(family: _Family) -> None:
+    if not family.verified:
+        warnings.warn(f"lcnfast: the start system of the stratum {family.lam} ({family.starts.shape[0]} solutions) "
+                      f"failed the trace test (trace {family.trace:.1e} > {_TRACE_TOLERANCE:g}): the generic count "
+                      "may be too small, and results on this stratum are reported incomplete", RuntimeWarning,
+                      stacklevel=3)
+
+
+def _distinct_rows(Y: NDArray[np.complex128]) -> NDArray[np.complex128]:
+    """The rows of Y without repeats (to 1e-6 relative), in their order."""
+    return Y[~np.triu(_close_pairs(Y, 1e-6), 1).any(axis=0)] if Y.shape[0] else Y
+
+
+def _trace_test(family: _Family, rng: np.random.Generator, stable_loops: int, threads: int) -> tuple[float, int]:
+    """The trace test (Leykin, Rodriguez and Sottile) of the family's start system.
+
+    The curve ``C = {(z, t) : F(z; w0 + t dw, G0) = 0}`` over a random line of ``w`` (``F`` is
+    linear in ``w``; the curve's main component is irreducible by Bertini's theorem) meets the
+    hyperplane ``t = 0`` in the start system and a general hyperplane ``c . z = 0`` in the
+    *witnesses* ``W``, found by monodromy in ``c`` (seeded from the start system: one path per
+    start solution from a hyperplane through it). Along the pencil ``t (c . z) = -tau gamma``,
+    the sum of the points of ``C`` is an affine function of ``tau`` exactly when the start
+    system and ``W`` are complete; a missing point adds its own, non-affine, trace. Returns
+    the relative second difference of the sum at ``tau = -0.1, 0, 0.1`` (0 for a complete
+    set up to rounding; inf when paths were lost three times) and the number of witnesses.
+    """
+    N, K = family.N, family.K
+    if N + 1 > _core.MAX_UNKNOWNS:
+        # only (1, ..., 1) at D = 15: the stratum is a linear space, with one critical point
+        return (0.0 if family.groups == [(1, family.n)] else math.inf), 0
+    w1 = family.w0 + (rng.standard_normal(K) + 1j * rng.standard_normal(K))
+
+    def track(c0: NDArray[np.complex128], c1: NDArray[np.complex128], alpha: complex, beta: complex,
+              gamma: complex, Y: NDArray[np.complex128]) -> tuple[NDArray[np.complex128], NDArray[np.bool_]]:
+        y, kind = _core.track_trace_paths(N, K, family.begin, family.exps, family.coeff, family.patch, family.w0,
+                                          family.G0, w1, family.G0, c0, c1, alpha, beta, gamma,
+                                          np.ascontiguousarray(Y, dtype=complex), threads)
+        return y, kind == 0
+
+    fibre = np.hstack([family.starts, np.zeros((family.starts.shape[0], 1), dtype=complex)])
+    c = rng.standard_normal(N) + 1j * rng.standard_normal(N)
+    # a hyperplane through each start solution, moved to c: the first witnesses
+    seeds = np.zeros((0, N + 1), dtype=complex)
+    for y in fibre:
+        through = c - (c @ y[:N]) / (family.patch @ y[:N]) * family.patch
+        end, ok = track(through, c, 0.0, 1.0, 0.0, y[None, :])
+        seeds = np.vstack([seeds, end[ok]])
+    W = _distinct_rows(seeds)
+    quiet = 0
+    while quiet < stable_loops and W.shape[0]:
+        ca = rng.standard_normal(N) + 1j * rng.standard_normal(N)
+        cb = rng.standard_normal(N) + 1j * rng.standard_normal(N)
+        Y = W
+        for c0, c1 in ((c, ca), (ca, cb), (cb, c)):
+            end, ok = track(c0, c1, 0.0, 1.0, 0.0, Y)
+            Y = end[ok]
+        merged = _distinct_rows(np.vstack([W, Y]))
+        quiet = 0 if merged.shape[0] > W.shape[0] else quiet + 1
+        W = merged
+    S = np.vstack([fibre, W])
+    for _ in range(3):
+        gamma = np.exp(2j * np.pi * rng.random())
+        ends = [track(c, c, 1.0, 0.0, tau * gamma, S) for tau in (0.1, -0.1)]
+        if all(ok.all() for _, ok in ends):
+            s0, s1, s2 = S.sum(axis=0), ends[0][0].sum(axis=0), ends[1][0].sum(axis=0)
+            second = ((s1 - s0) - (s0 - s2)) / np.maximum(np.abs(s1 - s0), 1.0)
+            return float(np.linalg.norm(second)), int(W.shape[0])
+    return math.inf, int(W.shape[0])
 
 
 _FAMILIES: dict[tuple[int, ...], _Family] = {}
@@ -411,6 +503,7 @@ def _load(family: _Family, path: Path) -> bool:
                 return False
             family.patch, family.w0, family.G0 = data["patch"], data["w0"], data["G0"]
             family.starts, family.loops = data["starts"], int(data["loops"])
+            family.trace, family.witnesses = float(data["trace"]), int(data["witnesses"])
     except (OSError, KeyError, ValueError):
         return False  # unreadable or of another format: recomputed and rewritten
     return family.starts.ndim == 2 and family.starts.shape[1] == family.N
@@ -421,7 +514,7 @@ def _save(family: _Family, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         _saving.write_atomically(path, lambda out: np.savez(
             out, fingerprint=_fingerprint(family), patch=family.patch, w0=family.w0, G0=family.G0,
-            starts=family.starts, loops=family.loops))
+            starts=family.starts, loops=family.loops, trace=family.trace, witnesses=family.witnesses))
     except OSError as exc:  # a read-only home is no reason to fail: the start system is recomputed
         warnings.warn(f"lcnfast: could not cache the start system in {path}: {exc}", RuntimeWarning, stacklevel=3)
 
@@ -442,9 +535,43 @@ def _family(lam: tuple[int, ...], threads: int) -> _Family:
 
 def generic_count(partition: Any, *, threads: int | None = None) -> int:
     """The number of complex critical points of ``(v-u)^T G (v-u)`` on ``Delta_lambda`` for
-    generic data ``(G, u)``: the size of the stratum's start system (found once by monodromy
-    at random complex parameters, then cached; see :func:`start_system_cache`)."""
-    return int(_family(_partition(partition), resolve_threads(threads)).starts.shape[0])
+    generic data ``(G, u)``: the size of the stratum's start system.
+
+    The start system is found once per partition by monodromy at random complex parameters,
+    then kept (see :func:`start_system_cache`). Monodromy alone only stops when loops stop
+    finding new solutions; the set is then checked by the trace test of Leykin, Rodriguez and
+    Sottile (*Trace test*, Arnold Math. J. 2018, in its form for curves in a product of
+    projective spaces): over a random line of parameters the solutions form a curve, and the
+    sum of its points along a pencil of slices is affine exactly when no point is missing. A
+    complete set passes with a trace of about 1e-13; a set missing one solution gives 0.05 to
+    0.9. While the test fails, monodromy goes on (four rounds of growing length).
+
+    Parameters
+    ----------
+    partition : sequence of int
+        The partition ``lambda`` of ``D`` (any order).
+    threads : int, optional
+        Threads for the one-off computation (default: all cores).
+
+    Returns
+    -------
+    int
+
+    Warns
+    -----
+    RuntimeWarning
+        If the start system failed the trace test: the count may be too small, and
+        :func:`stratum_critical_points` reports its results on this stratum incomplete.
+
+    Examples
+    --------
+    >>> import lcnfast
+    >>> lcnfast.generic_count((3,)), lcnfast.generic_count((3, 1, 1))  # 3D - 2 for (D,)
+    (7, 17)
+    """
+    family = _family(_partition(partition), resolve_threads(threads))
+    _warn_unverified(family)
+    return int(family.starts.shape[0])
 
 
 # -- certification ------------------------------------------------------------------------
@@ -841,9 +968,10 @@ class StratumCriticalPoints:
     generic_count : int
         The number of complex critical points for generic data (:func:`generic_count`).
     complete : bool
-        Every path was accounted for (none failed, none left as a duplicate): by the
-        parameter-homotopy theorem every isolated critical point is then among the
-        endpoints, so for generic data ``n_complex == generic_count``.
+        Every path was accounted for (none failed, none left as a duplicate) and the start
+        system passed the trace test (:func:`generic_count`): by the parameter-homotopy
+        theorem every isolated critical point is then among the endpoints, so for generic
+        data ``n_complex == generic_count``.
     provenance : dict or None
         Where a result loaded by :meth:`load` came from (:func:`lcnfast.provenance`
         when it was first saved); None for a result computed in this session. Not compared.
@@ -1088,7 +1216,8 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     certified = np.array([r[3] for r in rows], dtype=bool)
     multiplicity = np.array([r[5] for r in rows], dtype=np.int64)
     losses = np.array([row_losses[i] for i in order], dtype=float)
-    complete = counts["failed"] == 0 and counts["duplicate"] == 0
+    complete = counts["failed"] == 0 and counts["duplicate"] == 0 and family.verified
+    _warn_unverified(family)
     _log.info("stratum %s: %d paths tracked; %s; %d point(s), %d real, %d certified", lam, paths,
               ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in counts.items()), len(rows),
               int(real.sum()), int(certified.sum()))

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lcnfast/homotopy.hpp"
@@ -616,6 +617,23 @@ TrackedPath track_to_end(const Sys& sys, HVec z, const TrackerOptions& opt) {
   return out;
 }
 
+// Tracks every start (one result per path, independent of the thread count and of how the
+// paths are chunked).
+template <class Sys>
+std::vector<TrackedPath> track_all(const Sys& sys, const std::vector<HVec>& starts, const TrackerOptions& opt,
+                                   int threads, const StopCheck& stop_check, bool& interrupted) {
+  std::vector<TrackedPath> results(starts.size());
+  const bool done = parallel_chunks(
+      static_cast<std::ptrdiff_t>(starts.size()), 2, threads,
+      [&](std::ptrdiff_t b, std::ptrdiff_t e, int) {
+        for (std::ptrdiff_t i = b; i < e; ++i)
+          results[static_cast<std::size_t>(i)] = track_to_end(sys, starts[static_cast<std::size_t>(i)], opt);
+      },
+      stop_check);
+  interrupted = !done;
+  return results;
+}
+
 // Tracks every start solution (rows of `starts`, N columns) from q0 to q1: one result per
 // path, independent of the thread count and of how the paths are chunked.
 inline std::vector<TrackedPath> track_stratum_paths(const StratumFamily& family, const StratumParams& q0,
@@ -630,16 +648,75 @@ inline std::vector<TrackedPath> track_stratum_paths(const StratumFamily& family,
   for (const auto& z : starts)
     if (z.size() != family.N) throw std::invalid_argument("starts: each start needs N entries");
   const StratumHomotopy sys(family, q0, q1);
-  std::vector<TrackedPath> results(starts.size());
-  const bool done = parallel_chunks(
-      static_cast<std::ptrdiff_t>(starts.size()), 2, threads,
-      [&](std::ptrdiff_t b, std::ptrdiff_t e, int) {
-        for (std::ptrdiff_t i = b; i < e; ++i)
-          results[static_cast<std::size_t>(i)] = track_to_end(sys, starts[static_cast<std::size_t>(i)], opt);
-      },
-      stop_check);
-  interrupted = !done;
-  return results;
+  return track_all(sys, starts, opt, threads, stop_check, interrupted);
+}
+
+// The curve of the trace test (strata.py, _trace_test): C = {(z, lambda) : F(z; q0 + lambda dq) = 0}
+// over a line of parameters, with unknowns y = (z, lambda) (N + 1 of them) and one more
+// equation, moving with s in [0, 1]:
+//     E(y, s) = (alpha lambda + beta) (c(s) . z) + s gamma,     c(s) = c0 + s (c1 - c0).
+// alpha = 0, beta = 1, gamma = 0: a moving hyperplane c(s) . z = 0 (the monodromy that finds
+// the witness points of C on a general hyperplane). alpha = 1, beta = 0, c1 = c0: the pencil
+// of (1,1)-forms lambda (c0 . z) = -s gamma through the union of the fibre lambda = 0 and the
+// hyperplane c0 . z = 0 (the trace test of Leykin, Rodriguez and Sottile for curves in a
+// product of projective spaces).
+class TraceCurveSystem {
+ public:
+  TraceCurveSystem(const StratumHomotopy& line, CVec c0, CVec c1, cplx alpha, cplx beta, cplx gamma)
+      : line_(line), c0_(std::move(c0)), dc_(c1 - c0_), alpha_(alpha), beta_(beta), gamma_(gamma) {}
+
+  int size() const { return line_.size() + 1; }
+
+  void eval(const HVec& y, cplx s, HVec& H, HMat& Hz, HVec& Hs) const {
+    const int N = line_.size();
+    const HVec z = y.head(N);
+    const cplx lambda = y[N];
+    HVec F, Fs;
+    HMat Fz;
+    line_.eval(z, lambda, F, Fz, Fs);
+    H.resize(N + 1);
+    Hz.resize(N + 1, N + 1);
+    Hs.resize(N + 1);
+    H.head(N) = F;
+    Hz.topLeftCorner(N, N) = Fz;
+    Hz.col(N).head(N) = Fs;  // d F / d lambda
+    Hs.head(N).setZero();
+    cplx lz = 0.0, dz = 0.0;
+    for (int k = 0; k < N; ++k) {
+      const cplx c = c0_[k] + s * dc_[k];
+      lz += c * z[k];
+      dz += dc_[k] * z[k];
+    }
+    const cplx m = alpha_ * lambda + beta_;
+    H[N] = m * lz + s * gamma_;
+    for (int k = 0; k < N; ++k) Hz(N, k) = m * (c0_[k] + s * dc_[k]);
+    Hz(N, N) = alpha_ * lz;
+    Hs[N] = m * dz + gamma_;
+  }
+
+ private:
+  const StratumHomotopy& line_;
+  CVec c0_, dc_;
+  cplx alpha_, beta_, gamma_;
+};
+
+// Tracks points (rows: N + 1 entries, z then lambda) of the trace-test curve from s = 0 to
+// s = 1, without an endgame: a path counts only if it ends regular.
+inline std::vector<TrackedPath> track_trace_paths(const StratumFamily& family, const StratumParams& q0,
+                                                  const StratumParams& q1, const CVec& c0, const CVec& c1,
+                                                  cplx alpha, cplx beta, cplx gamma, const std::vector<HVec>& starts,
+                                                  int threads, const StopCheck& stop_check, bool& interrupted) {
+  family.check();
+  if (family.N + 1 > kMaxUnknowns) throw std::invalid_argument("family: the trace test needs N <= 15");
+  const auto N = static_cast<Eigen::Index>(family.N);
+  if (c0.size() != N || c1.size() != N) throw std::invalid_argument("c0, c1: need N entries each");
+  for (const auto& y : starts)
+    if (y.size() != N + 1) throw std::invalid_argument("starts: each start needs N + 1 entries");
+  const StratumHomotopy line(family, q0, q1);
+  const TraceCurveSystem sys(line, c0, c1, alpha, beta, gamma);
+  TrackerOptions opt;
+  opt.endgame = false;
+  return track_all(sys, starts, opt, threads, stop_check, interrupted);
 }
 
 }  // namespace lcnfast
