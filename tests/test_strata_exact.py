@@ -323,6 +323,22 @@ def test_points_close_to_colliding_roots_are_certified_with_a_tighter_box():
     assert found.n_complex == exact_critical_count((2, 1, 1, 1, 1), G, u)
 
 
+def test_a_singular_cluster_on_an_isotropic_form_is_degenerate():
+    """Bombieri-Weyl septic, (5, 1, 1), random integer data: four paths wind into one
+    endpoint whose form has b = p . Gc p = 0 exactly in floating point, where computing its
+    scale a / b raised ZeroDivisionError. It is a degenerate form (no finite scale), not a
+    critical point. Count against live msolve."""
+    G = reference_weights(7)["bombieri-weyl"]
+    u = [4, 6, 0, 4, 2, -1, -6, -3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = lcnfast.stratum_critical_points((5, 1, 1), np.array([[float(x) for x in r] for r in G]),
+                                                np.array(u, dtype=float))
+    assert found.complete and found.all_certified
+    assert found.path_counts["degenerate"] >= 4
+    assert found.n_complex == exact_critical_count((5, 1, 1), G, u)
+
+
 def _random_case(D, seed):
     """Random integer data of degree D: plain, with a double root, or with a root at
     infinity (seed mod 3), and a random integer positive definite G."""

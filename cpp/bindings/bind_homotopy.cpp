@@ -141,11 +141,12 @@ void bind_stratum_homotopy(py::module_& m) {
       },
       py::arg("N"), py::arg("K"), py::arg("begin"), py::arg("exps"), py::arg("coeff"), py::arg("patch"),
       py::arg("w0"), py::arg("G0"), py::arg("w1"), py::arg("G1"), py::arg("starts"), py::arg("endgame"),
-      py::arg("endgame_start"), py::arg("max_steps"), py::arg("threads"), py::arg("predictor_tolerance") = 1e-6,
+      py::arg("endgame_start"), py::arg("max_steps"), py::arg("threads"), py::arg("predictor_tolerance") = 1e-5,
       "Parameter homotopy of a stratum's critical equations from (w0, G0) to (w1, G1) along the start solutions "
       "(rows of starts, homogeneous coordinates): (z, kind, winding, steps, condition, accuracy, failure) per path "
       "(kind 0 regular, 1 at infinity, 2 singular, 3 failed), failure (0 none, 1 step size collapsed, 2 step "
-      "budget, 3 endgame loops did not close, 4 endgame did not converge).");
+      "budget, 3 endgame loops did not close, 4 endgame did not converge). predictor_tolerance: the predictor's "
+      "local error, relative, for s < endgame_start (1e-6 from there on).");
   m.def(
       "certify_stratum_points",
       [](int N, int K, const std::vector<int>& begin, const std::vector<int>& exps, const std::vector<double>& coeff,

@@ -162,7 +162,7 @@ def track_stratum_paths(
     endgame_start: float,
     max_steps: int,
     threads: int,
-    predictor_tolerance: float = 1e-6,
+    predictor_tolerance: float = 1e-5,
 ) -> tuple[NDArray[np.complex128], NDArray[np.int32], NDArray[np.int32], NDArray[np.int32], NDArray[np.float64],
            NDArray[np.float64], NDArray[np.int32]]: ...
 def certify_stratum_points(

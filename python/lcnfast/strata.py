@@ -626,6 +626,7 @@ class _Certifier:
         self._box: list[Any] | None = []  # the last proven box (None: build it from box_bounds)
         self.ab_nonzero = False   # whether a = w.p and b = p.Gc p exclude 0 on it
         self.batch: dict[int, tuple[NDArray[np.complex128], float, NDArray[np.float64], bool]] = {}
+        self._nondegenerate: bool | None = None  # nondegenerate() of the last proven box
 
     def _evaluate(self, e: list[Any], second: bool) -> tuple[Any, Any, Any, Any, Any]:
         fl = self.flint
@@ -681,6 +682,7 @@ class _Certifier:
         self._box = None  # as balls when needed (nondegenerate, exact_degeneracy)
         self.box_bounds = np.asarray(box, dtype=float)
         self.ab_nonzero = ab_ok
+        self._nondegenerate = None
         return True, radius
 
     @property
@@ -755,6 +757,7 @@ class _Certifier:
                     self.centre = centre - correction if np.all(np.isfinite(correction)) else centre
                     self._box = box  # for nondegenerate()
                     self.box_bounds = None
+                    self._nondegenerate = None
                     self.ab_nonzero = not (a.contains(0) or b.contains(0))
                     return True, float(np.max(radii))
                 reach = np.array([float((Kx[i, 0] - point[i]).abs_upper()) for i in range(n)])
@@ -770,22 +773,24 @@ class _Certifier:
         unique solution) is a point of the stratum: ``a, b != 0`` there (enclosures from the
         Krawczyk test's own evaluation on the box) and the roots of the groups pairwise
         distinct (discriminants and resultants exclude 0)."""
+        if self._nondegenerate is None:
+            self._nondegenerate = self._decide_nondegenerate()
+        return self._nondegenerate
+
+    def _decide_nondegenerate(self) -> bool:
         fl = self.flint
-        box = self.box
-        if not box:
+        if self.box_bounds is None and not self._box:
             raise RuntimeError("nondegenerate() needs a proven certify() first")
         if not self.ab_nonzero:
             return False
         if all(m == 1 for _, m in self.family.groups) and self.box_bounds is not None:
             # one root per group, X + e_g Y: the roots are distinct where the e_g are, which
             # boxes disjoint in a coordinate prove (exact comparisons of their float bounds)
-            bounds = self.box_bounds  # (n, 4): re lo, re hi, im lo, im hi
-            for i in range(bounds.shape[0]):
-                for j in range(i + 1, bounds.shape[0]):
-                    if not (bounds[i, 1] < bounds[j, 0] or bounds[j, 1] < bounds[i, 0]
-                            or bounds[i, 3] < bounds[j, 2] or bounds[j, 3] < bounds[i, 2]):
-                        return False
-            return True
+            b = self.box_bounds  # (n, 4): re lo, re hi, im lo, im hi
+            apart = ((b[:, None, 1] < b[None, :, 0]) | (b[None, :, 1] < b[:, None, 0])
+                     | (b[:, None, 3] < b[None, :, 2]) | (b[None, :, 3] < b[:, None, 2]))
+            return bool(np.all(apart[np.triu_indices(b.shape[0], 1)]))
+        box = self.box
         monic = []
         offset = 0
         for _, m in self.family.groups:
@@ -1240,13 +1245,18 @@ _Row = tuple[NDArray[np.complex128], NDArray[np.complex128], bool, bool, float, 
 def _merge(rows: list[_Row]) -> list[_Row]:
     """Distinct forms: the same critical form found in two charts is kept once (the
     certified one first)."""
-    out: list[_Row] = []
-    for row in sorted(rows, key=lambda r: not r[3]):
-        v = row[0]
-        if any(np.linalg.norm(v - w[0]) <= 1e-7 * (1.0 + np.linalg.norm(v)) for w in out):
-            continue
-        out.append(row)
-    return out
+    ordered = sorted(rows, key=lambda r: not r[3])
+    if not ordered:
+        return []
+    V = np.array([r[0] for r in ordered], dtype=complex)
+    size = 1.0 + np.linalg.norm(V, axis=1)
+    kept: list[int] = []
+    for first in range(0, len(ordered), 128):  # the distances of all pairs, in blocks of rows
+        gaps = np.linalg.norm(V[first:first + 128, None, :] - V[None, :, :], axis=2)
+        for i in range(first, min(first + 128, len(ordered))):
+            if not kept or not np.any(gaps[i - first, kept] <= 1e-7 * size[i]):
+                kept.append(i)
+    return [ordered[i] for i in kept]
 
 
 def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target: NDArray[np.float64],
@@ -1313,8 +1323,7 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
     batch = [c for c, i in enumerate(heads_regular) if i >= 0]
     if certifier is not None:
         Eb = np.array([E[heads_regular[c]] for c in batch], dtype=complex).reshape(len(batch), E.shape[1])
-        real_b = np.array([float(np.linalg.norm(e.imag)) <= 1e-6 * (1.0 + float(np.linalg.norm(e))) for e in Eb],
-                          dtype=bool)
+        real_b = np.linalg.norm(Eb.imag, axis=1) <= 1e-6 * (1.0 + np.linalg.norm(Eb, axis=1))
         certifier.certify_many(Eb, real_b, n_threads)
     else:
         real_b = np.zeros(0, dtype=bool)
@@ -1323,7 +1332,10 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
     def value(e: NDArray[np.complex128]) -> tuple[NDArray[np.complex128], complex, complex]:
         p = _forms(family.groups, e[None, :], K)[0]
         pa, pb = complex(p @ q1[0]), complex(p @ q1[1] @ p)
-        return (pa / pb) * (R @ p), pa, pb
+        # b = 0 exactly: no finite scale (a degenerate form, which _numerically_degenerate
+        # reports; seen at D = 7 with Bombieri-Weyl weights, a singular cluster of 4 paths)
+        scale = pa / pb if pb != 0 else complex(math.nan, math.nan)
+        return scale * (R @ p), pa, pb
 
     # per cluster: its point, whether proven, the box radius, whether real, its multiplicity
     kept: list[tuple[NDArray[np.complex128], bool, float, bool, int]] = []

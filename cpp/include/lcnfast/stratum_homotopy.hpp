@@ -30,6 +30,7 @@
 #include <complex>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -236,7 +237,11 @@ struct TrackerOptions {
   double endgame_start = 0.9;   // the endgame starts from here when the endpoint is not regular
   bool endgame = true;          // false: a path that does not end regularly is simply failed
   int max_steps = 5000;
-  double predictor_tolerance = 1e-6;  // local error of the predictor, relative to 1 + |z|
+  // local error of the predictor, relative to 1 + |z|: before the endgame zone, and in it
+  // (tighter near the endpoint, where paths of a singular endpoint come close together; the
+  // two tolerances of Bertini's tracker)
+  double predictor_tolerance = 1e-5;
+  double endgame_tolerance = 1e-6;
 };
 
 namespace tracker_detail {
@@ -261,8 +266,12 @@ class SmallLU {
       }
       perm_[k] = static_cast<int>(best);
       if (best != k) lu_.row(k).swap(lu_.row(best));
-      if (size == 0.0) continue;  // singular: the solve gives non-finite values, as Eigen's would
-      const cplx inv = 1.0 / lu_(k, k);
+      if (size == 0.0) {  // singular: the solve gives non-finite values, as Eigen's would
+        inv_[k] = cplx(std::numeric_limits<double>::infinity(), 0.0);
+        continue;
+      }
+      const cplx inv = reciprocal(lu_(k, k));
+      inv_[k] = inv;
       for (Eigen::Index i = k + 1; i < n; ++i) {
         const cplx f = cmul(lu_(i, k), inv);
         lu_(i, k) = f;
@@ -279,14 +288,24 @@ class SmallLU {
       for (Eigen::Index j = 0; j < i; ++j) b[i] -= cmul(lu_(i, j), b[j]);
     for (Eigen::Index i = n; i-- > 0;) {
       for (Eigen::Index j = i + 1; j < n; ++j) b[i] -= cmul(lu_(i, j), b[j]);
-      b[i] /= lu_(i, i);
+      b[i] = cmul(b[i], inv_[i]);
     }
     return b;
   }
 
  private:
+  // 1 / z, scaled against overflow and underflow (the library's complex division, __divdc3,
+  // was a few percent of the tracker's time)
+  static cplx reciprocal(cplx z) {
+    const double s = std::max(std::abs(z.real()), std::abs(z.imag()));
+    const double re = z.real() / s, im = z.imag() / s;
+    const double d = (re * re + im * im) * s;
+    return {re / d, -im / d};
+  }
+
   HMat lu_;
   int perm_[kMaxUnknowns] = {};
+  cplx inv_[kMaxUnknowns] = {};
 };
 
 template <class Sys>
@@ -375,7 +394,8 @@ void refine(const Sys& sys, HVec& y, cplx s) {
 // 0.3 (1 + |z|).
 template <class Sys>
 bool track_segment(const Sys& sys, HVec& z, cplx sa, cplx sb, int& steps, int max_steps, double h0 = 0.05,
-                   int* failure = nullptr, double kTol = 1e-6, double t_mark = -1.0, HVec* z_mark = nullptr) {
+                   int* failure = nullptr, double kTol = 1e-6, double t_mark = -1.0, HVec* z_mark = nullptr,
+                   double tol_after_mark = -1.0) {
   using tracker_detail::velocity;
   const cplx ds = sb - sa;
   double t = 0.0, h = h0;
@@ -390,7 +410,8 @@ bool track_segment(const Sys& sys, HVec& z, cplx sa, cplx sb, int& steps, int ma
   bool rejected = false;
   // the first Newton correction may be this much larger than the target error: the
   // controller aims at kTol, a step is only refused well above it
-  const double accept = 10.0 * kTol;
+  double tol = kTol;
+  double accept = 10.0 * tol;
   while (t < 1.0) {
     if (steps >= max_steps || h < 1e-13) {
       if (failure != nullptr) *failure = steps >= max_steps ? kFailStepBudget : kFailStepSize;
@@ -448,7 +469,13 @@ bool track_segment(const Sys& sys, HVec& z, cplx sa, cplx sb, int& steps, int ma
       }
       t = (step == end - t) ? end : t + step;
       z = y;
-      if (z_mark != nullptr && t == t_mark) *z_mark = z;
+      if (z_mark != nullptr && t == t_mark) {
+        *z_mark = z;
+        if (tol_after_mark > 0) {
+          tol = tol_after_mark;
+          accept = 10.0 * tol;
+        }
+      }
       ht[have] = t;
       hz[have] = y;
       hd[have] = dz_next;
@@ -456,11 +483,11 @@ bool track_segment(const Sys& sys, HVec& z, cplx sa, cplx sb, int& steps, int ma
       ++steps;
       // aims at half the tolerance (a safety factor on the error, not on the step: with
       // order 8, 0.8 on the step would aim at 0.17 of it)
-      const double grow = err > 0 ? std::pow(0.5 * kTol / err, 1.0 / order) : 2.0;
+      const double grow = err > 0 ? std::pow(0.5 * tol / err, 1.0 / order) : 2.0;
       h = step * std::min(rejected ? 1.0 : 2.0, std::max(0.25, grow));
       rejected = false;
     } else {
-      const double shrink = err > 0 && err <= accept ? 0.5 : (err > 0 ? std::pow(0.5 * kTol / err, 1.0 / order) : 0.25);
+      const double shrink = err > 0 && err <= accept ? 0.5 : (err > 0 ? std::pow(0.5 * tol / err, 1.0 / order) : 0.25);
       h = step * std::min(0.5, std::max(0.1, shrink));
       rejected = true;
     }
@@ -554,7 +581,7 @@ TrackedPath track_to_end(const Sys& sys, HVec z, const TrackerOptions& opt) {
   HVec zr = z;
   int failure = kFailNone;
   const bool reached = track_segment(sys, zr, cplx(0.0), cplx(1.0), steps, opt.max_steps, 0.05, &failure,
-                                     opt.predictor_tolerance, sE, &zE);
+                                     opt.predictor_tolerance, sE, &zE, opt.endgame_tolerance);
   if (zE.size() == 0) {  // lost before the endgame zone
     out.z = zr;
     out.steps = steps;
