@@ -78,7 +78,7 @@ def test_interval_and_ball_certifications_prove_the_same_points(lam, weights, G,
     assert proven.mean() >= 0.95, f"{proven.sum()} of {len(E)}"
     checked = 0
     for i in np.flatnonzero(proven):
-        centre, radius, box, _ = cert.batch[i]
+        centre, radius, box, *_ = cert.batch[i]
         # the ball arithmetic proves its own box (independently) around the same endpoint
         ok, r_ball = cert.certify(E[i], bool(real[i]))
         if not ok:
@@ -93,6 +93,33 @@ def test_interval_and_ball_certifications_prove_the_same_points(lam, weights, G,
             assert box[:, 2].tolist() == (-box[:, 3]).tolist()  # symmetric under conjugation
             assert np.all(centre.imag == 0)
     assert checked >= 0.9 * proven.sum()
+
+
+@pytest.mark.parametrize("lam", [(3, 2, 1), (4, 2), (2,), (3, 2)], ids=str)
+def test_the_batched_nondegeneracy_test_agrees_with_the_per_point_one(lam):
+    """For one root per group, certify_many decides nondegenerate() for all points at once
+    (disjoint boxes of the e_g); the per-point path gives the same answer, also for boxes
+    made to overlap (a collision of roots that the test must see)."""
+    D = sum(lam)
+    rng = np.random.default_rng(D)
+    G = rng.integers(-3, 4, (D + 1, D + 1)).astype(float)
+    G = G @ G.T + np.eye(D + 1)
+    u = rng.integers(-5, 6, D + 1).astype(float)
+    fam, cert, E = _setup(lam, G, u)
+    proven = cert.certify_many(E, _real(E), 2)
+    assert proven.any()
+    for i in np.flatnonzero(proven):
+        centre, radius, box, ab_ok, decided = cert.batch[i]
+        assert decided is not None
+        cert.take(int(i))
+        cert._nondegenerate = None
+        assert cert.nondegenerate() == decided
+        if box.shape[0] >= 2:  # the same box with the first two e_g made to overlap
+            merged = box.copy()
+            merged[1] = merged[0]
+            cert.batch[int(i)] = (centre, radius, merged, ab_ok, None)
+            cert.take(int(i))
+            assert not cert.nondegenerate()
 
 
 def test_points_that_are_not_solutions_are_not_proven_unless_a_solution_is_in_the_box():

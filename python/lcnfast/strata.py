@@ -625,7 +625,9 @@ class _Certifier:
         self.centre: NDArray[np.complex128] = np.zeros(0, dtype=complex)
         self._box: list[Any] | None = []  # the last proven box (None: build it from box_bounds)
         self.ab_nonzero = False   # whether a = w.p and b = p.Gc p exclude 0 on it
-        self.batch: dict[int, tuple[NDArray[np.complex128], float, NDArray[np.float64], bool]] = {}
+        # per proven row of the last certify_many: centre, radius, box, a and b nonzero, and
+        # nondegenerate() when decided for all rows at once (None: decided per point)
+        self.batch: dict[int, tuple[NDArray[np.complex128], float, NDArray[np.float64], bool, bool | None]] = {}
         self._nondegenerate: bool | None = None  # nondegenerate() of the last proven box
 
     def _evaluate(self, e: list[Any], second: bool) -> tuple[Any, Any, Any, Any, Any]:
@@ -668,8 +670,19 @@ class _Certifier:
         proven, radius, centre, box, a_ok, b_ok = _core.certify_stratum_points(
             fam.N, fam.K, fam.begin, fam.exps, fam.coeff, *self.intervals,
             np.ascontiguousarray(E, dtype=complex), [bool(r) for r in real], threads)
+        decided: NDArray[np.bool_] | None = None
+        if all(m == 1 for _, m in fam.groups):
+            # nondegenerate() for all rows at once: one root per group, X + e_g Y, so the roots
+            # are distinct where the boxes of the e_g are disjoint in some coordinate (exact
+            # comparisons of their float bounds: re lo, re hi, im lo, im hi)
+            b = np.asarray(box, dtype=float)
+            apart = ((b[:, :, None, 1] < b[:, None, :, 0]) | (b[:, None, :, 1] < b[:, :, None, 0])
+                     | (b[:, :, None, 3] < b[:, None, :, 2]) | (b[:, None, :, 3] < b[:, :, None, 2]))
+            upper = np.triu(np.ones((fam.n, fam.n), dtype=bool), 1)
+            decided = np.asarray(a_ok, dtype=bool) & np.asarray(b_ok, dtype=bool) & np.all(apart | ~upper, axis=(1, 2))
         for i in np.flatnonzero(proven):
-            self.batch[int(i)] = (centre[i], float(radius[i]), box[i], bool(a_ok[i] and b_ok[i]))
+            self.batch[int(i)] = (centre[i], float(radius[i]), box[i], bool(a_ok[i] and b_ok[i]),
+                                  None if decided is None else bool(decided[i]))
         return np.asarray(proven, dtype=bool)
 
     def take(self, i: int) -> tuple[bool, float]:
@@ -677,12 +690,12 @@ class _Certifier:
         :meth:`certify` does): ``(proven, radius)``."""
         if i not in self.batch:
             return False, 0.0
-        centre, radius, box, ab_ok = self.batch[i]
+        centre, radius, box, ab_ok, decided = self.batch[i]
         self.centre = centre
         self._box = None  # as balls when needed (nondegenerate, exact_degeneracy)
         self.box_bounds = np.asarray(box, dtype=float)
         self.ab_nonzero = ab_ok
-        self._nondegenerate = None
+        self._nondegenerate = decided
         return True, radius
 
     @property
@@ -1210,17 +1223,22 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     finally:
         if bar is not None:
             bar.close()
-    row_losses = [float(np.real(_loss(row[0], Gm, target))) for row in rows]
-    order = sorted(range(len(rows)), key=lambda i: (not rows[i][2], row_losses[i],
-                                                     tuple(np.round(rows[i][0].real, 12)),
-                                                     tuple(np.round(rows[i][0].imag, 12))))
+    # real points first, then by loss, then by the coordinates (rounded, so that the order
+    # does not depend on the last bits): one stable lexicographic sort
+    V0 = np.array([r[0] for r in rows], dtype=complex).reshape(-1, K)
+    diff = V0 - target
+    row_losses = np.real(np.einsum("ij,jk,ik->i", diff, Gm, diff))
+    keys = ([np.round(V0.imag[:, j], 12) for j in reversed(range(K))]
+            + [np.round(V0.real[:, j], 12) for j in reversed(range(K))]
+            + [row_losses, np.array([not r[2] for r in rows], dtype=bool)])
+    order = np.lexsort(keys) if rows else np.zeros(0, dtype=np.int64)
     rows = [rows[i] for i in order]
     V = np.array([r[0] for r in rows], dtype=complex).reshape(-1, K)
     roots = np.array([r[1] for r in rows], dtype=complex).reshape(-1, len(lam))
     real = np.array([r[2] for r in rows], dtype=bool)
     certified = np.array([r[3] for r in rows], dtype=bool)
     multiplicity = np.array([r[5] for r in rows], dtype=np.int64)
-    losses = np.array([row_losses[i] for i in order], dtype=float)
+    losses = np.asarray(row_losses[order], dtype=float)
     complete = counts["failed"] == 0 and counts["duplicate"] == 0 and family.verified
     _warn_unverified(family)
     _log.info("stratum %s: %d paths tracked; %s; %d point(s), %d real, %d certified", lam, paths,
@@ -1310,13 +1328,17 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
     clusters: list[list[int]] = []
     heads: list[int] = []
     near = _close_pairs(E, 1e-5)
-    for i in range(len(finite)):
-        joined = next((c for c, head in enumerate(heads) if near[head, i]), -1)
-        if joined >= 0:
-            clusters[joined].append(i)
-        else:
-            clusters.append([i])
-            heads.append(i)
+    if np.count_nonzero(near) == len(finite):  # no two endpoints close: each its own cluster
+        clusters = [[i] for i in range(len(finite))]
+    else:
+        for i in range(len(finite)):
+            joined = next((c for c, head in enumerate(heads) if near[head, i]), -1)
+            if joined >= 0:
+                clusters[joined].append(i)
+            else:
+                clusters.append([i])
+                heads.append(i)
+    near_real_all = np.linalg.norm(E.imag, axis=1) <= 1e-6 * (1.0 + np.linalg.norm(E, axis=1))
     # first, one Krawczyk test per cluster (its first regular endpoint) for all clusters at
     # once in C++; what that does not prove goes to the 128-bit ball arithmetic below
     heads_regular = [next((i for i in cluster if kind[finite[i]] == 0), -1) for cluster in clusters]
@@ -1342,7 +1364,7 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
     for c, cluster in enumerate(clusters):
         proven, radius = False, 0.0
         e = E[cluster[0]]
-        near_real = float(np.linalg.norm(e.imag)) <= 1e-6 * (1.0 + float(np.linalg.norm(e)))
+        near_real = bool(near_real_all[cluster[0]])
         if certifier is not None and c in slot:
             proven, radius = certifier.take(slot[c])
             if proven:
@@ -1542,11 +1564,6 @@ def _rational_off_stratum(v: NDArray[np.complex128], lam: tuple[int, ...]) -> bo
                 continue
             return _root_pattern(q) != tuple(sorted(lam, reverse=True))
     return False
-
-
-def _loss(v: NDArray[np.complex128], G: NDArray[np.float64], u: NDArray[np.float64]) -> complex:
-    d = v - u
-    return complex(d @ G @ d)
 
 
 def _close_pairs(E: NDArray[np.complex128], rtol: float) -> NDArray[np.bool_]:

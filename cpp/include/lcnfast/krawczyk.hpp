@@ -201,17 +201,20 @@ inline void evaluate(const StratumFamily& f, const CertifyData& d, const std::ve
       for (std::size_t al = 0; al < uK; ++al) GP[i * un + k] = GP[i * un + k] + GI(i, al) * P[al * un + k];
   J.assign(un * un, zero);
   for (std::size_t j = 0; j < un; ++j)
-    for (std::size_t k = 0; k < un; ++k) {
-      const std::size_t lo = std::min(j, k), hi = std::max(j, k);
-      CIval a2 = zero, b2 = zero, pgp = zero;
+    for (std::size_t k = j; k < un; ++k) {
+      // w.p_jk and g.p_jk are symmetric in j, k: once per pair
+      CIval a2 = zero, b2 = zero, pgp_jk = zero, pgp_kj = zero;
       for (std::size_t al = 0; al < uK; ++al) {
-        const CIval second = P2[(al * un + lo) * un + hi];
+        const CIval second = P2[(al * un + j) * un + k];
         a2 = a2 + wI(al) * second;
         b2 = b2 + g[al] * second;
-        pgp = pgp + P[al * un + j] * GP[al * un + k];
+        pgp_jk = pgp_jk + P[al * un + j] * GP[al * un + k];
+        if (k != j) pgp_kj = pgp_kj + P[al * un + k] * GP[al * un + j];
       }
-      const CIval bjk = interval::scale(2.0, b2 + pgp);
-      J[j * un + k] = a2 * b + ak[j] * bk[k] - half * (ak[k] * bk[j] + a * bjk);
+      const CIval a2b = a2 * b;
+      J[j * un + k] = a2b + ak[j] * bk[k] - half * (ak[k] * bk[j] + a * interval::scale(2.0, b2 + pgp_jk));
+      if (k != j)
+        J[k * un + j] = a2b + ak[k] * bk[j] - half * (ak[j] * bk[k] + a * interval::scale(2.0, b2 + pgp_kj));
     }
 }
 

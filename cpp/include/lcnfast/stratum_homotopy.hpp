@@ -94,7 +94,7 @@ class StratumHomotopy {
 
   int size() const { return f_.N; }
 
-  // H, dH/dz and dH/ds at (z, s).
+  // H, dH/dz and dH/ds at (z, s). Not reentrant within a thread (eval does not call itself).
   void eval(const HVec& z, cplx s, HVec& H, HMat& Hz, HVec& Hs) const {
     const int N = f_.N, K = f_.K, n = N - 1;
     const auto uN = static_cast<std::size_t>(N);
@@ -112,9 +112,13 @@ class StratumHomotopy {
       for (std::size_t e = 1; e <= max_exp_; ++e)
         pw[v * kPow + e] = cmul(pw[v * kPow + e - 1], z[static_cast<Eigen::Index>(v)]);
     }
+    // the matrices live in a per-thread scratch: constructing a fixed-capacity matrix of
+    // std::complex zero-fills its whole 16 x 16 buffer, 6% of the tracker's time
+    Scratch& ws = scratch();
     // pass 1: the form p and its gradient P (K x N)
     FVec p = FVec::Zero(K);
-    FNMat P = FNMat::Zero(K, N);
+    FNMat& P = ws.P;
+    P.setZero(K, N);
     cplx pre[kMaxUnknowns + 1], suf[kMaxUnknowns + 1];
     // Prefix and suffix products of term t's factors: its partial derivatives, division-free.
     const auto products = [&](int t) {
@@ -135,10 +139,15 @@ class StratumHomotopy {
                 static_cast<double>(e[v]) * cmul(cmul(pre[v], suf[v + 1]), pw[v * kPow + static_cast<std::size_t>(e[v]) - 1]);
       }
     const FVec w = w0_ + s * dw_;
-    const FMat G = G0_ + s * dG_;
+    FMat& G = ws.G;
+    G = G0_ + s * dG_;
     const FVec g = G * p;
+    const FVec dg = dG_ * p;
     // pass 2: the Hessians of the two scalars w.p and g.p (g held fixed), term by term
-    HMat A2 = HMat::Zero(N, N), B2 = HMat::Zero(N, N);
+    HMat& A2 = ws.A2;
+    HMat& B2 = ws.B2;
+    A2.setZero(N, N);
+    B2.setZero(N, N);
     for (int al = 0; al < K; ++al) {
       const cplx wa = w[al], ga = g[al];
       for (int t = f_.begin[static_cast<std::size_t>(al)]; t < f_.begin[static_cast<std::size_t>(al) + 1]; ++t) {
@@ -155,12 +164,11 @@ class StratumHomotopy {
           cplx mid = cmul(pre[v], static_cast<double>(ev) * pw[v * kPow + ev - 1]);
           for (std::size_t u = v + 1; u < uN; ++u) {
             const auto eu = static_cast<std::size_t>(e[u]);
-            if (eu != 0) {
-              const cplx val = cmul(cmul(mid, static_cast<double>(eu) * pw[u * kPow + eu - 1]), suf[u + 1]);
-              const auto U = static_cast<Eigen::Index>(u);
-              A2(V, U) += cmul(wa, val);
-              B2(V, U) += cmul(ga, val);
-            }
+            if (eu == 0) continue;  // a factor 1
+            const cplx val = cmul(cmul(mid, static_cast<double>(eu) * pw[u * kPow + eu - 1]), suf[u + 1]);
+            const auto U = static_cast<Eigen::Index>(u);
+            A2(V, U) += cmul(wa, val);
+            B2(V, U) += cmul(ga, val);
             mid = cmul(mid, pw[u * kPow + eu]);
           }
         }
@@ -177,9 +185,16 @@ class StratumHomotopy {
       ak[k] = w.cwiseProduct(P.col(k)).sum();
       bk[k] = 2.0 * g.cwiseProduct(P.col(k)).sum();
     }
-    const FNMat GP = G * P;
-    const HMat PtGP = P.transpose() * GP;  // P_j . G P_k
-    const FVec dg = dG_ * p;
+    FNMat& GP = ws.GP;
+    GP.noalias() = G * P;
+    // P_j . G P_k for the affine unknowns j >= 1 (the rows of F), every k: symmetric in
+    // j, k >= 1 (G is), so each of those pairs once
+    HMat& PtGP = ws.PtGP;
+    PtGP.resize(N, N);
+    for (int j = 1; j < N; ++j) {
+      PtGP(j, 0) = P.col(j).cwiseProduct(GP.col(0)).sum();
+      for (int k = j; k < N; ++k) PtGP(j, k) = PtGP(k, j) = P.col(j).cwiseProduct(GP.col(k)).sum();
+    }
     const cplx da = dw_.cwiseProduct(p).sum(), db = dg.cwiseProduct(p).sum();
     H.resize(N);
     Hz.resize(N, N);
@@ -204,6 +219,16 @@ class StratumHomotopy {
   }
 
  private:
+  struct Scratch {
+    FNMat P, GP;
+    FMat G;
+    HMat A2, B2, PtGP;
+  };
+  static Scratch& scratch() {
+    thread_local Scratch s;
+    return s;
+  }
+
   const StratumFamily& f_;
   FVec w0_;
   FMat G0_;
@@ -250,9 +275,13 @@ namespace tracker_detail {
 // chosen by |re| + |im| (within a factor sqrt 2 of the modulus, without a hypot per entry);
 // products use cmul. For the systems here (N <= 16) this is several times faster than the
 // general Eigen factorisation, whose pivot search calls hypot on every candidate.
+//
+// It factors the caller's matrix in place: a copy would cost more than the factorisation,
+// as a fixed-capacity Eigen matrix of std::complex zero-fills its whole 16 x 16 buffer on
+// construction (std::complex's default constructor).
 class SmallLU {
  public:
-  explicit SmallLU(const HMat& A) : lu_(A) {
+  explicit SmallLU(HMat& A) : lu_(A) {
     const Eigen::Index n = lu_.rows();
     for (Eigen::Index k = 0; k < n; ++k) {
       Eigen::Index best = k;
@@ -303,7 +332,7 @@ class SmallLU {
     return {re / d, -im / d};
   }
 
-  HMat lu_;
+  HMat& lu_;
   int perm_[kMaxUnknowns] = {};
   cplx inv_[kMaxUnknowns] = {};
 };
