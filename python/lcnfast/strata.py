@@ -681,11 +681,7 @@ class _Certifier:
             # nondegenerate() for all rows at once: one root per group, X + e_g Y, so the roots
             # are distinct where the boxes of the e_g are disjoint in some coordinate (exact
             # comparisons of their float bounds: re lo, re hi, im lo, im hi)
-            b = np.asarray(box, dtype=float)
-            apart = ((b[:, :, None, 1] < b[:, None, :, 0]) | (b[:, None, :, 1] < b[:, :, None, 0])
-                     | (b[:, :, None, 3] < b[:, None, :, 2]) | (b[:, None, :, 3] < b[:, :, None, 2]))
-            upper = np.triu(np.ones((fam.n, fam.n), dtype=bool), 1)
-            decided = np.asarray(a_ok, dtype=bool) & np.asarray(b_ok, dtype=bool) & np.all(apart | ~upper, axis=(1, 2))
+            decided = np.asarray(a_ok, dtype=bool) & np.asarray(b_ok, dtype=bool) & _boxes_apart(box)
         for i in np.flatnonzero(proven):
             self.batch[int(i)] = (centre[i], float(radius[i]), box[i], bool(a_ok[i] and b_ok[i]),
                                   None if decided is None else bool(decided[i]))
@@ -805,10 +801,7 @@ class _Certifier:
         if all(m == 1 for _, m in self.family.groups) and self.box_bounds is not None:
             # one root per group, X + e_g Y: the roots are distinct where the e_g are, which
             # boxes disjoint in a coordinate prove (exact comparisons of their float bounds)
-            b = self.box_bounds  # (n, 4): re lo, re hi, im lo, im hi
-            apart = ((b[:, None, 1] < b[None, :, 0]) | (b[None, :, 1] < b[:, None, 0])
-                     | (b[:, None, 3] < b[None, :, 2]) | (b[None, :, 3] < b[:, None, 2]))
-            return bool(np.all(apart[np.triu_indices(b.shape[0], 1)]))
+            return bool(_boxes_apart(self.box_bounds[None])[0])
         box = self.box
         monic = []
         offset = 0
@@ -923,6 +916,16 @@ class _Certifier:
         ak = self.wq * Pm
         gk = g.transpose() * Pm
         return [ak[0, j] * b - a * gk[0, j] for j in range(fam.n)], a, b
+
+
+def _boxes_apart(boxes: ArrayLike) -> NDArray[np.bool_]:
+    """For boxes of shape (P, n, 4) (per unknown: re lo, re hi, im lo, im hi), whether the
+    n rectangles of each box are pairwise disjoint, by exact comparisons of their bounds."""
+    b = np.asarray(boxes, dtype=float)
+    apart = ((b[:, :, None, 1] < b[:, None, :, 0]) | (b[:, None, :, 1] < b[:, :, None, 0])
+             | (b[:, :, None, 3] < b[:, None, :, 2]) | (b[:, None, :, 3] < b[:, :, None, 2]))
+    upper = np.triu(np.ones((b.shape[1], b.shape[1]), dtype=bool), 1)
+    return np.asarray(np.all(apart | ~upper, axis=(1, 2)), dtype=bool)
 
 
 def _enclosures(values: list[Any]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -1357,7 +1360,7 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
     batch = [c for c, i in enumerate(heads_regular) if i >= 0]
     if certifier is not None:
         Eb = np.array([E[heads_regular[c]] for c in batch], dtype=complex).reshape(len(batch), E.shape[1])
-        real_b = np.linalg.norm(Eb.imag, axis=1) <= 1e-6 * (1.0 + np.linalg.norm(Eb, axis=1))
+        real_b = near_real_all[[heads_regular[c] for c in batch]]
         certifier.certify_many(Eb, real_b, n_threads)
     else:
         real_b = np.zeros(0, dtype=bool)
