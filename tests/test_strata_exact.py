@@ -265,7 +265,8 @@ def test_paths_heading_for_degenerate_forms_are_not_lost(j):
 
 @pytest.mark.parametrize(("lam", "D", "name", "j"),
                          [((3, 2), 5, "generic", 0), ((2, 2, 1), 5, "generic", 1), ((4,), 4, "identity", 0),
-                          ((2, 2), 4, "bombieri-weyl", 1)], ids=str)
+                          ((2, 2), 4, "bombieri-weyl", 1), ((2, 1, 1, 1), 5, "bombieri-weyl", 0),
+                          ((3, 1, 1), 5, "identity", 1), ((2, 2, 1, 1), 6, "generic", 0)], ids=str)
 def test_degenerate_trend_leaves_true_solutions_alone(lam, D, name, j):
     """The trend test behind those degenerate paths must not take any path that ends at a
     true critical point, regular or singular (the (4,), G = I case has a double point)."""
@@ -355,6 +356,23 @@ def test_degenerate_paths_whose_trend_pauses_are_degenerate():
                                                 np.array(u, dtype=float))
     assert found.complete and found.all_certified and found.path_counts["failed"] == 0
     assert found.n_complex == exact_critical_count((4, 2, 1), G, u)
+
+
+def test_paths_to_colliding_roots_at_infinity_are_degenerate():
+    """Bombieri-Weyl septic, (2, 2, 1, 1, 1), data with a triple root at infinity: of the
+    paths heading for degenerate forms, one in each chart keeps a and b near 0.1 and 0.01
+    while a double and a simple root go to infinity together (their chordal distance falls
+    like (1 - s)^(1/2), 0.047 to 0.0015 over four decades) and the tracker loses it. The
+    trend test measured a and b only, so the path stayed failed (result incomplete,
+    warned); it now measures the roots' separation too. Count against live msolve."""
+    G = reference_weights(7)["bombieri-weyl"]
+    u = [-3, 0, 2, -2, -3, 0, 0, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = lcnfast.stratum_critical_points((2, 2, 1, 1, 1), np.array([[float(x) for x in r] for r in G]),
+                                                np.array(u, dtype=float))
+    assert found.complete and found.all_certified and found.path_counts["failed"] == 0
+    assert found.n_complex == exact_critical_count((2, 2, 1, 1, 1), G, u)
 
 
 def _random_case(D, seed):

@@ -98,3 +98,61 @@ def test_forms_and_roots_of_many_points_at_once(lam):
                 offset += m
                 want += list(-(b_ + ts * d_) / (a_ + ts * c_))
             assert np.allclose(np.sort_complex(roots[row]), np.sort_complex(np.array(want)), rtol=1e-9)
+
+
+def _chordal_reference(roots):
+    """The smallest chordal distance between the points of a list of complex numbers (or
+    infinity), pair by pair in Python."""
+    best = 1.0
+    for i, x in enumerate(roots):
+        for y in roots[i + 1:]:
+            if math.isinf(abs(x)) and math.isinf(abs(y)):
+                d = 0.0
+            elif math.isinf(abs(x)) or math.isinf(abs(y)):
+                d = 1.0 / math.sqrt(1.0 + abs(y if math.isinf(abs(x)) else x) ** 2)
+            else:
+                d = abs(x - y) / math.sqrt((1.0 + abs(x) ** 2) * (1.0 + abs(y) ** 2))
+            best = min(best, d)
+    return best
+
+
+@pytest.mark.parametrize("lam", [(3, 2, 1), (2, 2, 1, 1), (2, 2, 1, 1, 1), (3, 3, 2, 2, 1), (1, 1, 1)])
+def test_root_separation_against_numpy_roots(lam):
+    """The roots' separation used by the trend test of degenerate limits: the smallest
+    chordal distance between the roots numpy.roots finds for each group, for random points,
+    points with two groups sharing a root and points with two roots near infinity (where
+    |x - y| overflows if computed naively)."""
+    fam = strata._new_family(lam)
+    rng = np.random.default_rng(11)
+
+    def point(ts):  # the unknowns whose groups vanish at the chart roots ts (one list per group)
+        return np.concatenate([np.poly(-np.asarray(t, dtype=complex))[1:] for t in ts])
+
+    E = []
+    for row in range(8):
+        ts = [list(rng.standard_normal(m) + 1j * rng.standard_normal(m)) for _, m in fam.groups]
+        last = ts[-1] if len(ts) == 1 else ts[0]  # a root of another group, or of the same one
+        if row == 1:  # two roots 1e-9 apart
+            ts[-1][-1] = last[0] + 1e-9
+        elif row == 2:  # two roots near infinity, chordal ~ 2e-8 (|x|, |y| ~ 1e8)
+            ts[-1][-1], last[0] = 1e8, -3e8
+        elif row == 3:  # one root near infinity, alone there
+            ts[-1][-1] = 1e150 if fam.groups[-1][1] == 1 else 1e50
+        E.append(point(ts))
+    E = np.array(E)
+    sep = strata._root_separation(fam.groups, E)
+    for row, e in enumerate(E):
+        roots = []
+        offset = 0
+        for _, m in fam.groups:
+            coeffs = e[offset:offset + m]
+            offset += m
+            if m == 1:
+                roots.append(complex(coeffs[0]))
+            else:
+                roots += [complex(t) for t in -np.roots(np.concatenate(([1.0], coeffs)))]
+        want = _chordal_reference(roots)
+        assert sep[row] == pytest.approx(want, rel=1e-6, abs=1e-300), (row, sep[row], want)
+    assert sep[1] < 1e-8 and sep[2] < 1e-7 and sep[3] > 1e-3
+    one = strata._new_family((4,))
+    assert np.array_equal(strata._root_separation(one.groups, np.array([[2.0 + 0j], [1e300 + 0j]])), [1.0, 1.0])

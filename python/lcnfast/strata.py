@@ -1133,27 +1133,53 @@ def _user_roots(family: _Family, chart: int, e: NDArray[np.complex128]) -> NDArr
     return roots
 
 
-def _user_roots_many(family: _Family, chart: int, E: NDArray[np.complex128]) -> NDArray[np.complex128]:
-    """:func:`_user_roots` for every row of ``E`` (M, n) at once: (M, parts)."""
-    a, b, c, d = (float(x) for x in _CHARTS[chart])
+def _chart_roots_many(groups: list[tuple[int, int]], E: NDArray[np.complex128]) -> NDArray[np.complex128]:
+    """The distinct roots, one per part of lambda, of the forms at the rows of ``E`` (M, n)
+    in the chart's own coordinate ``t`` (a group's factor ``X^m + e_1 X^(m-1) Y + ...``
+    vanishes at ``X/Y = -t``): (M, parts)."""
     M = E.shape[0]
     parts = []
     offset = 0
-    for part, m in family.groups:
+    for _, m in groups:
         coeffs = E[:, offset:offset + m]
         offset += m
-        ts: NDArray[np.complex128]
         if m == 1:
-            ts = coeffs
+            parts.append(coeffs)
         else:  # the companion matrices of numpy.roots, all at once
             A = np.zeros((M, m, m), dtype=complex)
             A[:, 0, :] = -coeffs
             A[:, np.arange(1, m), np.arange(m - 1)] = 1.0
-            ts = (-np.linalg.eigvals(A)).astype(complex) if M else np.zeros((0, m), dtype=complex)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            denom = a + ts * c
-            parts.append(np.where(np.abs(denom) > 1e-300, -(b + ts * d) / denom, complex(np.inf)))
+            parts.append((-np.linalg.eigvals(A)).astype(complex) if M else np.zeros((0, m), dtype=complex))
     return np.concatenate(parts, axis=1) if parts else np.zeros((M, 0), dtype=complex)
+
+
+def _user_roots_many(family: _Family, chart: int, E: NDArray[np.complex128]) -> NDArray[np.complex128]:
+    """:func:`_user_roots` for every row of ``E`` (M, n) at once: (M, parts)."""
+    a, b, c, d = (float(x) for x in _CHARTS[chart])
+    ts = _chart_roots_many(family.groups, E)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        denom = a + ts * c
+        return np.where(np.abs(denom) > 1e-300, -(b + ts * d) / denom, complex(np.inf))
+
+
+def _root_separation(groups: list[tuple[int, int]], E: NDArray[np.complex128]) -> NDArray[np.float64]:
+    """The smallest chordal distance ``|x - y| / sqrt((1 + |x|^2)(1 + |y|^2))`` between two
+    distinct roots (:func:`_chart_roots_many`) of each form at the rows of ``E``: (M,), 1
+    for a form with a single root. The chart's coordinate is a real Moebius transform of the
+    user's, which changes chordal distances by bounded factors only: roots that collide in
+    one coordinate collide in the other, at the same rate."""
+    ts = _chart_roots_many(groups, E)
+    M, n = ts.shape
+    if n < 2:
+        return np.ones(M)
+    small = np.abs(ts) <= 1.0  # homogeneous coordinates (t, 1) or (1, 1 / t): no overflow
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h0 = np.where(small, ts, 1.0)
+        h1 = np.where(small, 1.0, 1.0 / ts)
+    norm = np.sqrt(np.abs(h0) ** 2 + np.abs(h1) ** 2)
+    i, j = np.triu_indices(n, 1)
+    chordal = np.abs(h0[:, i] * h1[:, j] - h1[:, i] * h0[:, j]) / (norm[:, i] * norm[:, j])
+    return np.asarray(np.min(np.where(np.isfinite(chordal), chordal, 0.0), axis=1), dtype=float)
 
 
 def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed: Any = 0,
@@ -1489,23 +1515,34 @@ def _chart_residual(family: _Family, e: NDArray[np.complex128],
 
 def _degenerate_limits(family: _Family, q0: tuple[Any, Any], q1: tuple[Any, Any], starts: NDArray[np.complex128],
                        threads: int) -> NDArray[np.bool_]:
-    """Which of the paths from ``starts`` (at ``q0``) end, at ``s = 1``, on a form with
-    ``a = 0`` or ``b = 0`` (degenerate: no point of the stratum), judged by the trend of
-    ``m(s) = min(|a| / (|p| |w|), |b| / (|p|^2 |Gc|))`` as ``s -> 1``.
+    """Which of the paths from ``starts`` (at ``q0``) end, at ``s = 1``, on a degenerate form
+    (no point of the stratum): one with ``a = 0`` or ``b = 0``, or one whose roots collide.
+    Judged by the trend, as ``s -> 1``, of two measures:
+
+    * ``m(s) = min(|a| / (|p| |w|), |b| / (|p|^2 |Gc|))``;
+    * ``r(s)``, the smallest chordal distance between two distinct roots
+      (:func:`_root_separation`).
 
     Each path is tracked (without endgame) to ``s = 1 - 10^-k`` for ``k = 2..9``. The
-    limit of a path is a point of the closure, and ``m`` is continuous there: ``m`` tends to
-    the limit's value. A limit off the degenerate set has ``m > 0``, so ``m`` settles at a
-    constant; heading for it, ``m`` falls like a positive power of ``1 - s``. A path counts
-    as degenerate when four consecutive decades were tracked and ``m`` fell over them by at
-    least 27x (3x per decade on average; at least 1.1x in each, since ``m`` may pause where
-    the path passes close to another zero of ``a`` or ``b``: seen with Bombieri-Weyl weights
-    at D = 7, 278e-9 then 240e-9 between two 10x decades) and ended at most ``1e-6``. Paths
-    that show no such trend (colliding roots,
-    whose measure falls like ``(1 - s)^(1/c)`` for large cycle numbers ``c``, or paths the
-    tracker loses) are left undecided: ``False``."""
+    limit of a path is a point of the closure, and both measures are continuous there: they
+    tend to the limit's values. A limit on the stratum has ``m > 0`` and ``r > 0``, so both
+    settle at constants (a regular limit is approached like ``1 - s``, so within ``1e-4``
+    from ``k = 4`` on); heading for a degenerate form, one of them falls like a positive
+    power of ``1 - s``. A path counts as degenerate when, over four consecutive tracked
+    decades, a measure fell by at least 27x (3x per decade on average, a rate of at least
+    ``(1 - s)^(1/2)``; at least 1.1x in each decade, since a measure may pause where the path
+    passes close to another degenerate form: seen with Bombieri-Weyl weights at D = 7, m =
+    278e-9 then 240e-9 between two 10x decades) and ended at most ``1e-6`` (``m``) or
+    ``1e-2`` (``r``). ``m`` falls 10x per decade (``b ~ 1 - s``); colliding roots give ``r``
+    about ``(1 - s)^(1/2)`` (seen with Bombieri-Weyl weights at D = 7, (2,2,1,1,1), data
+    with a triple root at infinity: a double and a simple root go to infinity together,
+    ``r`` = 0.047, 0.015, 0.0046, 0.0015 at k = 4..7), and the tracker loses such a path
+    near ``r = 5e-4``, so ``r`` cannot be asked to go as low as ``m``. Paths with no such
+    trend (roots colliding at a rate below ``(1 - s)^(1/2)``, or paths the tracker loses
+    early) are left undecided: ``False``."""
     ks = range(2, 10)
     m = np.full((starts.shape[0], len(ks)), np.nan)
+    r = np.full((starts.shape[0], len(ks)), np.nan)
     for col, k in enumerate(ks):
         s = 1.0 - 10.0 ** -k
         qs = (q0[0] + s * (q1[0] - q0[0]), q0[1] + s * (q1[1] - q0[1]))
@@ -1513,20 +1550,24 @@ def _degenerate_limits(family: _Family, q0: tuple[Any, Any], q1: tuple[Any, Any]
         ok = (kind == 0) & (np.abs(z[:, 0]) > 1e-8 * np.max(np.abs(z), axis=1))
         if not np.any(ok):
             continue
-        P = _forms(family.groups, z[ok, 1:] / z[ok, :1], family.K)
+        E = z[ok, 1:] / z[ok, :1]
+        P = _forms(family.groups, E, family.K)
         size = np.linalg.norm(P, axis=1)
         a = np.abs(P @ qs[0]) / (size * np.linalg.norm(qs[0]))
         b = np.abs(np.einsum("ia,ab,ib->i", P, qs[1], P)) / (size ** 2 * np.linalg.norm(qs[1]))
         m[ok, col] = np.minimum(a, b)
-    out = np.zeros(starts.shape[0], dtype=bool)
-    for i in range(starts.shape[0]):
-        for j in range(len(ks) - 3):
-            w = m[i, j:j + 4]
-            if (np.all(np.isfinite(w)) and np.all(w[1:] <= w[:-1] / 1.1) and w[-1] <= w[0] / 27.0
-                    and w[-1] <= 1e-6):
-                out[i] = True
-                break
-    return out
+        r[ok, col] = _root_separation(family.groups, E)
+    return _falling(m, 1e-6) | _falling(r, 1e-2)
+
+
+def _falling(m: NDArray[np.float64], end: float) -> NDArray[np.bool_]:
+    """The rows of ``m`` (paths by decades) with four consecutive finite values that fall by
+    at least 1.1x each and 27x in all, to at most ``end`` (:func:`_degenerate_limits`)."""
+    w = np.lib.stride_tricks.sliding_window_view(m, 4, axis=1)  # (paths, windows, 4)
+    with np.errstate(invalid="ignore"):
+        good = (np.all(np.isfinite(w), axis=2) & np.all(w[:, :, 1:] <= w[:, :, :-1] / 1.1, axis=2)
+                & (w[:, :, -1] <= w[:, :, 0] / 27.0) & (w[:, :, -1] <= end))
+    return np.asarray(np.any(good, axis=1), dtype=bool)
 
 
 def _numerically_degenerate(family: _Family, chart: int, e: NDArray[np.complex128], pa: complex, pb: complex,
