@@ -41,10 +41,12 @@ stratum. Paths that end on the same point (path jumping) or fail are tracked aga
 detour through random parameters before anything is returned; what cannot be recovered is
 reported and warned about. A path the endgame cannot finish (no closed loop, or an estimate
 that does not solve the equations), whose points tracked towards the data approach the forms
-with ``a = 0`` or ``b = 0`` (falling over three decades of ``1 - s`` by at least 27x, at
-least 1.1x in each, to ``1e-6``), ends on a degenerate form and is counted ``degenerate``: with
-Bombieri-Weyl weights the forms with ``b = 0`` make up a set the endgame's loops do not
-close around.
+with ``a = 0`` or ``b = 0`` (their measure falling over three decades of ``1 - s`` by at
+least 27x, at least 1.1x in each, to ``1e-6``) or whose roots approach each other (their
+smallest chordal distance falling the same way, to ``1e-2``), ends on a degenerate form and
+is counted ``degenerate``: with Bombieri-Weyl weights the forms with ``b = 0`` make up a set
+the endgame's loops do not close around, and data with a multiple root draw paths to forms
+whose roots collide there.
 """
 
 from __future__ import annotations
