@@ -161,9 +161,18 @@ def test_the_tracker_checks_what_it_is_given():
                               ("exps", [2, 0, 1], "exponents"), ("patch", np.ones(3, dtype=complex), "patch"),
                               ("G1", np.eye(2, dtype=complex), "K x K"), ("starts", np.ones((1, 3), dtype=complex),
                                                                           "starts"),
-                              ("endgame_start", 1.0, "endgame_start"), ("threads", 0, "threads")]:
+                              ("endgame_start", 1.0, "endgame_start"), ("threads", 0, "threads"),
+                              ("groups", [(1, 1)], "groups"), ("groups", [(2, 1), (1, 1)], "groups"),
+                              ("groups", [(0, 1)], "groups"),
+                              # p = (h^2, h e, e^2) is not (h X + e Y)^2 (its middle term is 2 h e)
+                              ("groups", [(2, 1)], "groups: the product")]:
         with pytest.raises(ValueError, match=message):
             _core.track_stratum_paths(**{**args, key: bad})
+    # the same terms with the middle coefficient 2 are that square: accepted
+    square = {**args, "coeff": [1.0, 2.0, 1.0]}
+    for groups in ([], [(2, 1)]):
+        z, kind, *_ = _core.track_stratum_paths(**{**square, "groups": groups})
+        assert z.shape == (1, 2)
 
 
 def _form(roots, at_infinity=0):

@@ -156,3 +156,46 @@ def test_root_separation_against_numpy_roots(lam):
     assert sep[1] < 1e-8 and sep[2] < 1e-7 and sep[3] > 1e-3
     one = strata._new_family((4,))
     assert np.array_equal(strata._root_separation(one.groups, np.array([[2.0 + 0j], [1e300 + 0j]])), [1.0, 1.0])
+
+
+@pytest.mark.parametrize("lam", [(4, 2, 1), (3, 3, 1, 1), (2, 2, 2, 1, 1), (5, 3), (3, 2, 2, 1), (1,) * 8,
+                                 (6, 2, 1, 1), (4, 4, 3), (2, 2, 2, 2, 2, 2)])
+def test_the_product_evaluation_tracks_like_the_term_evaluation(lam):
+    """The tracker evaluates a stratum's equations from the product structure of the form
+    (``groups``) or term by term from the expanded polynomials (no ``groups``): two
+    independent codes. Paths from random points of the family (a random z, made a solution
+    by choosing w in the kernel of the equations, which are linear in w) to random complex
+    parameters must end at the same points, with the same kinds, for partitions beyond the
+    strata the code was written for (D up to 12, one group of eight parts, six equal parts)."""
+    fam = strata._new_family(lam)
+    rng = np.random.default_rng(sum(lam) * 31 + len(lam))
+    fam.patch = rng.standard_normal(fam.N) + 1j * rng.standard_normal(fam.N)
+    K, n = fam.K, fam.n
+    starts, params = [], []
+    G = rng.standard_normal((K, K)) + 1j * rng.standard_normal((K, K))
+    G = G + G.T
+    for _ in range(12):
+        e = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+        p, P = strata._numeric_jets(fam.groups, e, K)
+        g = G @ p
+        M = P.T * (p @ g) - np.outer(g @ P, p)  # F_j(w) = (w.P_j) b - (w.p) (g.P_j): linear in w
+        kernel = np.linalg.svd(M)[2][n:].conj().T  # (K, K - n)
+        w = kernel @ (rng.standard_normal(K - n) + 1j * rng.standard_normal(K - n))
+        starts.append(fam.on_patch(e))
+        params.append(w)
+    target = strata._random_parameters(rng, K)
+    arrived = 0
+    for start, w in zip(starts, params):
+        z0 = start[None, :]
+        assert np.max(np.abs(strata._chart_residual(fam, start[1:] / start[0], (w, G)))) < 1e-10
+        args = [fam.N, K, fam.begin, fam.exps, fam.coeff, fam.patch, w, G, target[0], target[1], z0, False, 0.9,
+                20000, 1]
+        from lcnfast import _core
+
+        za, ka, _, sa, *_ = _core.track_stratum_paths(*args, groups=fam.groups)
+        zb, kb, _, sb, *_ = _core.track_stratum_paths(*args, groups=[])
+        assert ka[0] == kb[0]
+        if ka[0] == 0:
+            assert np.max(np.abs(za - zb)) <= 1e-8 * (1 + np.max(np.abs(zb)))
+            arrived += 1
+    assert arrived >= 10  # random paths of a parameter homotopy: almost all arrive

@@ -71,8 +71,13 @@ lcnfast::StratumParams params_from(const ComplexArray& w, const ComplexArray& G,
 }
 
 lcnfast::StratumFamily family_from(int N, int K, const std::vector<int>& begin, const std::vector<int>& exps,
-                                   const std::vector<double>& coeff, std::vector<std::complex<double>> patch) {
+                                   const std::vector<double>& coeff, std::vector<std::complex<double>> patch,
+                                   const std::vector<std::pair<int, int>>& groups = {}) {
   lcnfast::StratumFamily family;
+  for (const auto& [part, count] : groups) {
+    family.group_part.push_back(part);
+    family.group_count.push_back(count);
+  }
   family.N = N;
   family.K = K;
   family.begin = begin;
@@ -92,10 +97,10 @@ void bind_stratum_homotopy(py::module_& m) {
       [](int N, int K, const std::vector<int>& begin, const std::vector<int>& exps, const std::vector<double>& coeff,
          const ComplexArray& patch, const ComplexArray& w0, const ComplexArray& G0, const ComplexArray& w1,
          const ComplexArray& G1, const ComplexArray& starts, bool endgame, double endgame_start, int max_steps,
-         int threads, double predictor_tolerance) {
+         int threads, double predictor_tolerance, const std::vector<std::pair<int, int>>& groups) {
         if (patch.ndim() != 1) throw std::invalid_argument("patch: expected a 1-D array");
-        const lcnfast::StratumFamily family =
-            family_from(N, K, begin, exps, coeff, std::vector<std::complex<double>>(patch.data(), patch.data() + patch.size()));
+        const lcnfast::StratumFamily family = family_from(
+            N, K, begin, exps, coeff, std::vector<std::complex<double>>(patch.data(), patch.data() + patch.size()), groups);
         threads = checked_threads(threads);
         if (!(endgame_start > 0.0 && endgame_start < 1.0))
           throw std::invalid_argument("endgame_start: must be in (0, 1)");
@@ -142,11 +147,14 @@ void bind_stratum_homotopy(py::module_& m) {
       py::arg("N"), py::arg("K"), py::arg("begin"), py::arg("exps"), py::arg("coeff"), py::arg("patch"),
       py::arg("w0"), py::arg("G0"), py::arg("w1"), py::arg("G1"), py::arg("starts"), py::arg("endgame"),
       py::arg("endgame_start"), py::arg("max_steps"), py::arg("threads"), py::arg("predictor_tolerance") = 1e-5,
+      py::arg("groups") = std::vector<std::pair<int, int>>{},
       "Parameter homotopy of a stratum's critical equations from (w0, G0) to (w1, G1) along the start solutions "
       "(rows of starts, homogeneous coordinates): (z, kind, winding, steps, condition, accuracy, failure) per path "
       "(kind 0 regular, 1 at infinity, 2 singular, 3 failed), failure (0 none, 1 step size collapsed, 2 step "
       "budget, 3 endgame loops did not close, 4 endgame did not converge). predictor_tolerance: the predictor's "
-      "local error, relative, for s < endgame_start (1e-6 from there on).");
+      "local error, relative, for s < endgame_start (1e-6 from there on). groups: optional (part, count) pairs "
+      "describing the form as the product of the groups' polynomials (faster evaluation; checked against the "
+      "terms).");
   m.def(
       "certify_stratum_points",
       [](int N, int K, const std::vector<int>& begin, const std::vector<int>& exps, const std::vector<double>& coeff,
@@ -218,10 +226,11 @@ void bind_stratum_homotopy(py::module_& m) {
       [](int N, int K, const std::vector<int>& begin, const std::vector<int>& exps, const std::vector<double>& coeff,
          const ComplexArray& patch, const ComplexArray& w0, const ComplexArray& G0, const ComplexArray& w1,
          const ComplexArray& G1, const ComplexArray& c0, const ComplexArray& c1, std::complex<double> alpha,
-         std::complex<double> beta, std::complex<double> gamma, const ComplexArray& starts, int threads) {
+         std::complex<double> beta, std::complex<double> gamma, const ComplexArray& starts, int threads,
+         const std::vector<std::pair<int, int>>& groups) {
         if (patch.ndim() != 1) throw std::invalid_argument("patch: expected a 1-D array");
-        const lcnfast::StratumFamily family =
-            family_from(N, K, begin, exps, coeff, std::vector<std::complex<double>>(patch.data(), patch.data() + patch.size()));
+        const lcnfast::StratumFamily family = family_from(
+            N, K, begin, exps, coeff, std::vector<std::complex<double>>(patch.data(), patch.data() + patch.size()), groups);
         threads = checked_threads(threads);
         const auto q0 = params_from(w0, G0, K, "q0");
         const auto q1 = params_from(w1, G1, K, "q1");
@@ -262,7 +271,9 @@ void bind_stratum_homotopy(py::module_& m) {
       py::arg("N"), py::arg("K"), py::arg("begin"), py::arg("exps"), py::arg("coeff"), py::arg("patch"),
       py::arg("w0"), py::arg("G0"), py::arg("w1"), py::arg("G1"), py::arg("c0"), py::arg("c1"), py::arg("alpha"),
       py::arg("beta"), py::arg("gamma"), py::arg("starts"), py::arg("threads"),
+      py::arg("groups") = std::vector<std::pair<int, int>>{},
       "Paths on the trace-test curve {(z, lambda) : F(z; q0 + lambda (q1 - q0)) = 0} cut by "
       "(alpha lambda + beta) (c(s) . z) + s gamma = 0, c(s) = c0 + s (c1 - c0), from s = 0 to 1 along the "
-      "start points (rows of starts: z, then lambda): (y, kind) per path (kind 0 regular; anything else failed).");
+      "start points (rows of starts: z, then lambda): (y, kind) per path (kind 0 regular; anything else failed). "
+      "groups: as for track_stratum_paths.");
 }

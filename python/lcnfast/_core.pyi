@@ -163,6 +163,7 @@ def track_stratum_paths(
     max_steps: int,
     threads: int,
     predictor_tolerance: float = 1e-5,
+    groups: list[tuple[int, int]] = ...,
 ) -> tuple[NDArray[np.complex128], NDArray[np.int32], NDArray[np.int32], NDArray[np.int32], NDArray[np.float64],
            NDArray[np.float64], NDArray[np.int32]]: ...
 def certify_stratum_points(
@@ -200,4 +201,5 @@ def track_trace_paths(
     gamma: complex,
     starts: NDArray[np.complex128],
     threads: int,
+    groups: list[tuple[int, int]] = ...,
 ) -> tuple[NDArray[np.complex128], NDArray[np.int32]]: ...

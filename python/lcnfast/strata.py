@@ -308,7 +308,7 @@ class _Family:
             np.ascontiguousarray(q0[0], dtype=complex), np.ascontiguousarray(q0[1], dtype=complex),
             np.ascontiguousarray(q1[0], dtype=complex), np.ascontiguousarray(q1[1], dtype=complex),
             np.ascontiguousarray(starts.reshape(-1, self.N), dtype=complex), endgame, 0.9, 20000, threads,
-            tolerance)
+            tolerance, self.groups)
         return result
 
     def on_patch(self, e: NDArray[np.complex128]) -> NDArray[np.complex128]:
@@ -439,7 +439,7 @@ def _trace_test(family: _Family, rng: np.random.Generator, stable_loops: int, th
               gamma: complex, Y: NDArray[np.complex128]) -> tuple[NDArray[np.complex128], NDArray[np.bool_]]:
         y, kind = _core.track_trace_paths(N, K, family.begin, family.exps, family.coeff, family.patch, family.w0,
                                           family.G0, w1, family.G0, c0, c1, alpha, beta, gamma,
-                                          np.ascontiguousarray(Y, dtype=complex), threads)
+                                          np.ascontiguousarray(Y, dtype=complex), threads, family.groups)
         return y, kind == 0
 
     fibre = np.hstack([family.starts, np.zeros((family.starts.shape[0], 1), dtype=complex)])
@@ -1492,7 +1492,7 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
         reach = 2.0 * (r[:, None] + r[None, :]) + 1e-15 * (size[:, None] + size[None, :])
         near = np.all((np.abs(at.real[:, None, :] - at.real[None, :, :]) <= reach[:, :, None])
                       & (np.abs(at.imag[:, None, :] - at.imag[None, :, :]) <= reach[:, :, None]), axis=2)
-        drop = {boxes[j][0] for j in range(len(boxes)) if np.any(near[j, :j])}
+        drop = {boxes[j][0] for j in np.flatnonzero(np.any(np.tril(near, -1), axis=1))}
         if drop:
             counts["regular"] -= len(drop)
             counts["duplicate"] += len(drop)

@@ -9,7 +9,9 @@
 // Gc = R^T G R (the "parameters"), a = w.p, b = p.Gc p, the optimal scale is c = a / b and the
 // critical equations are, for each affine unknown e_j,
 //     F_j(z) = a_j b - a b_j / 2 = 0        (a_j = d a / d e_j, b_j likewise),
-// homogeneous of degree 3 deg(p) - 1, bilinear in (w, Gc).
+// homogeneous of degree 3 deg(p) - 1, bilinear in (w, Gc). The evaluation (H, its Jacobian
+// and its s-derivative) uses the product structure when the family gives its groups (a few
+// products of the groups' polynomials), else the expanded terms of p (any form).
 //
 // The homotopy moves the parameters along a straight segment q(s) = q0 + s (q1 - q0), s in C:
 // from generic complex parameters q0, whose solutions are known, every isolated solution at
@@ -26,8 +28,10 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <complex>
+#include <memory>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -49,6 +53,11 @@ struct StratumFamily {
   std::vector<int> exps;       // N exponents per term
   std::vector<double> coeff;   // real coefficient per term
   std::vector<cplx> patch;     // N coefficients of the patch equation
+  // Optional: the form as a product prod_g q_g^part[g], q_g = h X^m + e_1 X^(m-1) Y + ... +
+  // e_m Y^m with m = count[g] and the e of the groups in order (strata.py's chart form).
+  // Given, the homotopy evaluates the form and its derivatives from this structure (a few
+  // polynomial products) instead of term by term; it checks that both agree.
+  std::vector<int> group_part, group_count;
 
   void check() const {
     if (N < 2 || N > kMaxUnknowns) throw std::invalid_argument("family: needs 2..16 homogeneous unknowns");
@@ -64,6 +73,17 @@ struct StratumFamily {
     for (int e : exps)
       if (e < 0 || e > 64) throw std::invalid_argument("family: exponents must be in [0, 64]");
     if (static_cast<int>(patch.size()) != N) throw std::invalid_argument("family: patch needs N coefficients");
+    if (group_part.size() != group_count.size()) throw std::invalid_argument("groups: parts and counts differ in number");
+    if (!group_part.empty()) {
+      int degree = 0, unknowns = 1;
+      for (std::size_t g = 0; g < group_part.size(); ++g) {
+        if (group_part[g] < 1 || group_count[g] < 1) throw std::invalid_argument("groups: parts and counts must be >= 1");
+        degree += group_part[g] * group_count[g];
+        unknowns += group_count[g];
+      }
+      if (degree != K - 1 || unknowns != N)
+        throw std::invalid_argument("groups: need sum part * count = K - 1 and 1 + sum count = N");
+    }
   }
 };
 
@@ -85,100 +105,90 @@ using FNMat = Eigen::Matrix<cplx, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxForm, k
 
 // The square system H(z, s) = (F_1..F_n, patch) along q(s) = q0 + s dq.
 class StratumHomotopy {
+  struct Scratch {
+    FVec p, g;
+    FNMat P, GP;
+    FMat G;
+    HMat A2, B2, PtGP;
+    // eval_product: per group q^(a-2), q^(a-1), q^a; prefix and suffix products of the q^a
+    std::array<std::array<std::array<cplx, kMaxForm>, 3>, kMaxForm> qpow;
+    std::array<std::array<cplx, kMaxForm>, kMaxForm + 1> pre, suf;
+    // polynomial temporaries (a local array of std::complex is zero-filled on every call)
+    std::array<cplx, kMaxForm> q, cur, tmp, other, S, T, mid, t2;
+    std::array<cplx, 2 * kMaxForm> cw, cg;
+  };
+  // One scratch per thread. The hot path reads a trivially constructed thread_local pointer
+  // (a thread_local object with a constructor is reached through an initialisation guard:
+  // two TLS lookups per evaluation, 5% of the tracker); the object itself is owned by a
+  // second thread_local, which frees it when the thread ends.
+  static Scratch& scratch() {
+    thread_local Scratch* ptr = nullptr;
+    if (ptr == nullptr) ptr = new_scratch();
+    return *ptr;
+  }
+  static Scratch* new_scratch() {
+    thread_local std::unique_ptr<Scratch> owner;
+    owner = std::make_unique<Scratch>();
+    return owner.get();
+  }
+
  public:
   StratumHomotopy(const StratumFamily& family, const StratumParams& q0, const StratumParams& q1)
       : f_(family), w0_(q0.w), G0_(q0.G), dw_(q1.w - q0.w), dG_(q1.G - q0.G) {
     if (family.K > kMaxForm) throw std::invalid_argument("family: at most 16 form coefficients");
     for (int e : family.exps) max_exp_ = std::max(max_exp_, static_cast<std::size_t>(e));
+    if (!family.group_part.empty()) {
+      // the product structure must describe the same form as the terms: compare the form,
+      // its gradient and both Hessians from either code at a fixed point and fixed w, G
+      const int N = family.N, K = family.K;
+      HVec z(N);
+      for (int i = 0; i < N; ++i) z[i] = cplx(0.3 + 0.17 * i, -0.2 + 0.11 * i * i - 0.05 * i);
+      FVec w(K);
+      FMat G(K, K);
+      for (int i = 0; i < K; ++i) {
+        w[i] = cplx(0.5 - 0.13 * i, 0.21 * i - 0.4);
+        for (int j = 0; j < K; ++j) G(i, j) = cplx(std::cos(1.0 + i + j + 0.3 * i * j), std::sin(2.0 + 0.7 * i * j));
+      }
+      Scratch& ws = scratch();
+      FVec p1, g1, p2, g2;
+      jets_terms(ws, z, w, G, p1, g1);
+      const FNMat P1 = ws.P;
+      const HMat A1 = ws.A2, B1 = ws.B2;
+      jets_product(ws, z, w, G, p2, g2);
+      const double scale = 1.0 + p1.norm() + P1.norm() + A1.norm() + B1.norm();
+      const double gap = (p1 - p2).norm() + (P1 - ws.P).norm() + (A1 - ws.A2).norm() + (B1 - ws.B2).norm();
+      if (!(gap <= 1e-10 * scale))
+        throw std::invalid_argument("groups: the product of the groups is not the form of the terms");
+      product_ = true;
+    }
   }
 
   int size() const { return f_.N; }
 
   // H, dH/dz and dH/ds at (z, s). Not reentrant within a thread (eval does not call itself).
   void eval(const HVec& z, cplx s, HVec& H, HMat& Hz, HVec& Hs) const {
-    const int N = f_.N, K = f_.K, n = N - 1;
-    const auto uN = static_cast<std::size_t>(N);
-    // powers 0..max_exp_ of each unknown (exponents are at most 64, checked by the family)
-    constexpr std::size_t kPow = 66;
-    // left uninitialised (std::complex would zero all 1 056 entries on every evaluation);
-    // only the powers 0..max_exp_ of the N unknowns are written and read
-    union Powers {
-      Powers() {}
-      cplx at[kMaxUnknowns * kPow];
-    } powers;
-    cplx* const pw = powers.at;
-    for (std::size_t v = 0; v < uN; ++v) {
-      pw[v * kPow] = 1.0;
-      for (std::size_t e = 1; e <= max_exp_; ++e)
-        pw[v * kPow + e] = cmul(pw[v * kPow + e - 1], z[static_cast<Eigen::Index>(v)]);
-    }
     // the matrices live in a per-thread scratch: constructing a fixed-capacity matrix of
     // std::complex zero-fills its whole 16 x 16 buffer, 6% of the tracker's time
     Scratch& ws = scratch();
-    // pass 1: the form p and its gradient P (K x N)
-    FVec p = FVec::Zero(K);
-    FNMat& P = ws.P;
-    P.setZero(K, N);
-    cplx pre[kMaxUnknowns + 1], suf[kMaxUnknowns + 1];
-    // Prefix and suffix products of term t's factors: its partial derivatives, division-free.
-    const auto products = [&](int t) {
-      const int* e = &f_.exps[static_cast<std::size_t>(t) * uN];
-      pre[0] = f_.coeff[static_cast<std::size_t>(t)];
-      for (std::size_t v = 0; v < uN; ++v) pre[v + 1] = cmul(pre[v], pw[v * kPow + static_cast<std::size_t>(e[v])]);
-      suf[uN] = 1.0;
-      for (std::size_t v = uN; v-- > 0;) suf[v] = cmul(suf[v + 1], pw[v * kPow + static_cast<std::size_t>(e[v])]);
-      return e;
-    };
-    for (int al = 0; al < K; ++al)
-      for (int t = f_.begin[static_cast<std::size_t>(al)]; t < f_.begin[static_cast<std::size_t>(al) + 1]; ++t) {
-        const int* e = products(t);
-        p[al] += pre[uN];
-        for (std::size_t v = 0; v < uN; ++v)
-          if (e[v] != 0)
-            P(al, static_cast<Eigen::Index>(v)) +=
-                static_cast<double>(e[v]) * cmul(cmul(pre[v], suf[v + 1]), pw[v * kPow + static_cast<std::size_t>(e[v]) - 1]);
-      }
     const FVec w = w0_ + s * dw_;
     FMat& G = ws.G;
     G = G0_ + s * dG_;
-    const FVec g = G * p;
+    FVec& p = ws.p;
+    FVec& g = ws.g;
+    if (product_)
+      jets_product(ws, z, w, G, p, g);
+    else
+      jets_terms(ws, z, w, G, p, g);
+    assemble(ws, z, p, ws.P, ws.A2, ws.B2, w, G, g, H, Hz, Hs);
+  }
+
+ private:
+  // From the form p, its gradient P (K x N), the Hessians A2 of w.p and B2 of g.p (g = G p
+  // held fixed; both symmetric, N x N) and w, G at s: H, Hz, Hs.
+  void assemble(Scratch& ws, const HVec& z, const FVec& p, const FNMat& P, const HMat& A2, const HMat& B2,
+                const FVec& w, const FMat& G, const FVec& g, HVec& H, HMat& Hz, HVec& Hs) const {
+    const int N = f_.N, n = N - 1;
     const FVec dg = dG_ * p;
-    // pass 2: the Hessians of the two scalars w.p and g.p (g held fixed), term by term
-    HMat& A2 = ws.A2;
-    HMat& B2 = ws.B2;
-    A2.setZero(N, N);
-    B2.setZero(N, N);
-    for (int al = 0; al < K; ++al) {
-      const cplx wa = w[al], ga = g[al];
-      for (int t = f_.begin[static_cast<std::size_t>(al)]; t < f_.begin[static_cast<std::size_t>(al) + 1]; ++t) {
-        const int* e = products(t);
-        for (std::size_t v = 0; v < uN; ++v) {
-          const auto ev = static_cast<std::size_t>(e[v]);
-          if (ev == 0) continue;
-          const auto V = static_cast<Eigen::Index>(v);
-          if (ev >= 2) {
-            const cplx d2 = static_cast<double>(ev * (ev - 1)) * cmul(cmul(pre[v], suf[v + 1]), pw[v * kPow + ev - 2]);
-            A2(V, V) += cmul(wa, d2);
-            B2(V, V) += cmul(ga, d2);
-          }
-          cplx mid = cmul(pre[v], static_cast<double>(ev) * pw[v * kPow + ev - 1]);
-          for (std::size_t u = v + 1; u < uN; ++u) {
-            const auto eu = static_cast<std::size_t>(e[u]);
-            if (eu == 0) continue;  // a factor 1
-            const cplx val = cmul(cmul(mid, static_cast<double>(eu) * pw[u * kPow + eu - 1]), suf[u + 1]);
-            const auto U = static_cast<Eigen::Index>(u);
-            A2(V, U) += cmul(wa, val);
-            B2(V, U) += cmul(ga, val);
-            mid = cmul(mid, pw[u * kPow + eu]);
-          }
-        }
-      }
-    }
-    for (int v = 0; v < N; ++v)
-      for (int u = v + 1; u < N; ++u) {
-        A2(u, v) = A2(v, u);
-        B2(u, v) = B2(v, u);
-      }
     const cplx a = w.cwiseProduct(p).sum(), b = g.cwiseProduct(p).sum();  // bilinear, no conjugation
     HVec ak(N), bk(N);
     for (int k = 0; k < N; ++k) {
@@ -218,18 +228,229 @@ class StratumHomotopy {
     Hs[n] = 0.0;
   }
 
- private:
-  struct Scratch {
-    FNMat P, GP;
-    FMat G;
-    HMat A2, B2, PtGP;
-  };
-  static Scratch& scratch() {
-    thread_local Scratch s;
-    return s;
+  // out = a * b for polynomials of degrees da, db (coefficient arrays, lowest index first)
+  static void conv(const cplx* a, int da, const cplx* b, int db, cplx* out) {
+    for (int i = 0; i <= da + db; ++i) out[i] = 0.0;
+    for (int i = 0; i <= da; ++i)
+      for (int j = 0; j <= db; ++j) out[i + j] += cmul(a[i], b[j]);
   }
 
+  // eval from the product structure. With S_g = part_g q_g^(part_g - 1) prod_{k != g} q_k^part_k,
+  // the derivative of p in the coefficient i of q_g (i = 0: h's share) is S_g shifted by i;
+  // the second derivative in the coefficients i of q_g and j of q_h is T_gh shifted by i + j,
+  // T_gh = part_g part_h q_g^(part_g - 1) q_h^(part_h - 1) prod_{k != g, h} q_k^part_k (g != h),
+  // T_gg = part_g (part_g - 1) q_g^(part_g - 2) prod_{k != g} q_k^part_k. So the Hessian of
+  // w.p at those coefficients is the correlation of w with T_gh at lag i + j; h enters every
+  // group, so its rows are sums over the groups (chain rule).
+  void jets_product(Scratch& ws, const HVec& z, const FVec& w, const FMat& G, FVec& p, FVec& gv) const {
+    const int N = f_.N, K = f_.K;
+    const int Gn = static_cast<int>(f_.group_part.size());
+    auto& Q = ws.qpow;  // per group: q^(a-2), q^(a-1), q^a (rows 0, 1, 2)
+    int base[kMaxForm];
+    cplx* const q = ws.q.data();
+    cplx* const tmp = ws.tmp.data();
+    cplx* const cur = ws.cur.data();
+    for (int g = 0, b0 = 1; g < Gn; ++g) {
+      const int m = f_.group_count[static_cast<std::size_t>(g)], a = f_.group_part[static_cast<std::size_t>(g)];
+      base[g] = b0;
+      q[0] = z[0];
+      for (int i = 1; i <= m; ++i) q[i] = z[b0 + i - 1];
+      b0 += m;
+      // powers q^0 .. q^a, keeping the last three
+      cur[0] = 1.0;
+      int d = 0;
+      for (int k = 0; k <= a; ++k) {
+        if (k >= a - 2) {
+          auto& row = Q[static_cast<std::size_t>(g)][static_cast<std::size_t>(k - (a - 2))];
+          for (int i = 0; i <= d; ++i) row[static_cast<std::size_t>(i)] = cur[i];
+        }
+        if (k == a) break;
+        conv(cur, d, q, m, tmp);
+        d += m;
+        for (int i = 0; i <= d; ++i) cur[i] = tmp[i];
+      }
+    }
+    const auto deg = [&](int g) { return f_.group_part[static_cast<std::size_t>(g)] * f_.group_count[static_cast<std::size_t>(g)]; };
+    const auto qp = [&](int g, int k) { return Q[static_cast<std::size_t>(g)][static_cast<std::size_t>(k)].data(); };
+    // prefix and suffix products of the full powers F_g = q_g^a_g
+    auto& pre = ws.pre;
+    auto& suf = ws.suf;
+    int dpre[kMaxForm + 1], dsuf[kMaxForm + 1];
+    pre[0][0] = 1.0;
+    dpre[0] = 0;
+    for (int g = 0; g < Gn; ++g) {
+      conv(pre[static_cast<std::size_t>(g)].data(), dpre[g], qp(g, 2), deg(g), pre[static_cast<std::size_t>(g) + 1].data());
+      dpre[g + 1] = dpre[g] + deg(g);
+    }
+    suf[static_cast<std::size_t>(Gn)][0] = 1.0;
+    dsuf[Gn] = 0;
+    for (int g = Gn; g-- > 0;) {
+      conv(qp(g, 2), deg(g), suf[static_cast<std::size_t>(g) + 1].data(), dsuf[g + 1], suf[static_cast<std::size_t>(g)].data());
+      dsuf[g] = dsuf[g + 1] + deg(g);
+    }
+    p.resize(K);
+    for (int al = 0; al < K; ++al) p[al] = pre[static_cast<std::size_t>(Gn)][static_cast<std::size_t>(al)];
+    gv = G * p;
+    // P: S_g shifted by i
+    FNMat& P = ws.P;
+    P.setZero(K, N);
+    HMat& A2 = ws.A2;
+    HMat& B2 = ws.B2;
+    A2.setZero(N, N);
+    B2.setZero(N, N);
+    cplx* const other = ws.other.data();
+    cplx* const S = ws.S.data();
+    cplx* const T = ws.T.data();
+    cplx* const mid = ws.mid.data();
+    cplx* const t2 = ws.t2.data();
+    cplx* const cw = ws.cw.data();
+    cplx* const cg = ws.cg.data();
+    // the (row, column) of the Hessian for coefficient i of group g: 0 for h
+    const auto at = [&](int g, int i) { return i == 0 ? 0 : base[g] + i - 1; };
+    // adds the correlations of w and g with T (degree dT) at lags i + j to the Hessians
+    const auto add = [&](int g, int h, const cplx* Tp, int dT) {
+      const int mg = f_.group_count[static_cast<std::size_t>(g)], mh = f_.group_count[static_cast<std::size_t>(h)];
+      for (int l = 0; l <= mg + mh; ++l) {
+        cplx sw = 0.0, sg = 0.0;
+        for (int k = 0; k <= dT && k + l < K; ++k) {
+          sw += cmul(w[k + l], Tp[k]);
+          sg += cmul(gv[k + l], Tp[k]);
+        }
+        cw[l] = sw;
+        cg[l] = sg;
+      }
+      for (int i = 0; i <= mg; ++i)
+        for (int j = 0; j <= mh; ++j) {
+          const int r = at(g, i), c = at(h, j);
+          A2(r, c) += cw[i + j];
+          B2(r, c) += cg[i + j];
+        }
+    };
+    for (int g = 0; g < Gn; ++g) {
+      const int a = f_.group_part[static_cast<std::size_t>(g)], m = f_.group_count[static_cast<std::size_t>(g)];
+      // other = prod_{k != g} F_k
+      conv(pre[static_cast<std::size_t>(g)].data(), dpre[g], suf[static_cast<std::size_t>(g) + 1].data(), dsuf[g + 1], other);
+      const int dother = dpre[g] + dsuf[g + 1];
+      // S_g = a q^(a-1) other
+      conv(qp(g, 1), (a - 1) * m, other, dother, S);
+      const int dS = (a - 1) * m + dother;
+      for (int i = 0; i <= m; ++i) {
+        const int col = at(g, i);
+        for (int k = 0; k <= dS; ++k) P(k + i, col) += static_cast<double>(a) * S[k];
+      }
+      // T_gg = a (a - 1) q^(a-2) other
+      if (a >= 2) {
+        conv(qp(g, 0), (a - 2) * m, other, dother, T);
+        const int dT = (a - 2) * m + dother;
+        for (int k = 0; k <= dT; ++k) T[k] *= static_cast<double>(a * (a - 1));
+        add(g, g, T, dT);
+      }
+      // T_gh for h > g: a_g a_h q_g^(a_g-1) q_h^(a_h-1) prod_{k != g, h} F_k, counted for (g, h) and (h, g)
+      mid[0] = 1.0;
+      int dmid = 0;  // prod_{g < k < h} F_k
+      for (int h = g + 1; h < Gn; ++h) {
+        const int ah = f_.group_part[static_cast<std::size_t>(h)], mh = f_.group_count[static_cast<std::size_t>(h)];
+        conv(pre[static_cast<std::size_t>(g)].data(), dpre[g], mid, dmid, t2);  // prod_{k < h, k != g}
+        conv(t2, dpre[g] + dmid, suf[static_cast<std::size_t>(h) + 1].data(), dsuf[h + 1], other);
+        int d = dpre[g] + dmid + dsuf[h + 1];
+        conv(other, d, qp(g, 1), (a - 1) * m, t2);
+        d += (a - 1) * m;
+        conv(t2, d, qp(h, 1), (ah - 1) * mh, T);
+        d += (ah - 1) * mh;
+        for (int k = 0; k <= d; ++k) T[k] *= static_cast<double>(a * ah);
+        add(g, h, T, d);
+        add(h, g, T, d);
+        conv(mid, dmid, qp(h, 2), deg(h), t2);
+        dmid += deg(h);
+        for (int k = 0; k <= dmid; ++k) mid[k] = t2[k];
+      }
+    }
+  }
+
+  // the same term by term (any form given by its terms)
+  void jets_terms(Scratch& ws, const HVec& z, const FVec& w, const FMat& G, FVec& p, FVec& g) const {
+    const int N = f_.N, K = f_.K;
+    const auto uN = static_cast<std::size_t>(N);
+    // powers 0..max_exp_ of each unknown (exponents are at most 64, checked by the family)
+    constexpr std::size_t kPow = 66;
+    // left uninitialised (std::complex would zero all 1 056 entries on every evaluation);
+    // only the powers 0..max_exp_ of the N unknowns are written and read
+    union Powers {
+      Powers() {}
+      cplx at[kMaxUnknowns * kPow];
+    } powers;
+    cplx* const pw = powers.at;
+    for (std::size_t v = 0; v < uN; ++v) {
+      pw[v * kPow] = 1.0;
+      for (std::size_t e = 1; e <= max_exp_; ++e)
+        pw[v * kPow + e] = cmul(pw[v * kPow + e - 1], z[static_cast<Eigen::Index>(v)]);
+    }
+    // pass 1: the form p and its gradient P (K x N)
+    p = FVec::Zero(K);
+    FNMat& P = ws.P;
+    P.setZero(K, N);
+    cplx pre[kMaxUnknowns + 1], suf[kMaxUnknowns + 1];
+    // Prefix and suffix products of term t's factors: its partial derivatives, division-free.
+    const auto products = [&](int t) {
+      const int* e = &f_.exps[static_cast<std::size_t>(t) * uN];
+      pre[0] = f_.coeff[static_cast<std::size_t>(t)];
+      for (std::size_t v = 0; v < uN; ++v) pre[v + 1] = cmul(pre[v], pw[v * kPow + static_cast<std::size_t>(e[v])]);
+      suf[uN] = 1.0;
+      for (std::size_t v = uN; v-- > 0;) suf[v] = cmul(suf[v + 1], pw[v * kPow + static_cast<std::size_t>(e[v])]);
+      return e;
+    };
+    for (int al = 0; al < K; ++al)
+      for (int t = f_.begin[static_cast<std::size_t>(al)]; t < f_.begin[static_cast<std::size_t>(al) + 1]; ++t) {
+        const int* e = products(t);
+        p[al] += pre[uN];
+        for (std::size_t v = 0; v < uN; ++v)
+          if (e[v] != 0)
+            P(al, static_cast<Eigen::Index>(v)) +=
+                static_cast<double>(e[v]) * cmul(cmul(pre[v], suf[v + 1]), pw[v * kPow + static_cast<std::size_t>(e[v]) - 1]);
+      }
+    g = G * p;
+    // pass 2: the Hessians of the two scalars w.p and g.p (g held fixed), term by term
+    HMat& A2 = ws.A2;
+    HMat& B2 = ws.B2;
+    A2.setZero(N, N);
+    B2.setZero(N, N);
+    for (int al = 0; al < K; ++al) {
+      const cplx wa = w[al], ga = g[al];
+      for (int t = f_.begin[static_cast<std::size_t>(al)]; t < f_.begin[static_cast<std::size_t>(al) + 1]; ++t) {
+        const int* e = products(t);
+        for (std::size_t v = 0; v < uN; ++v) {
+          const auto ev = static_cast<std::size_t>(e[v]);
+          if (ev == 0) continue;
+          const auto V = static_cast<Eigen::Index>(v);
+          if (ev >= 2) {
+            const cplx d2 = static_cast<double>(ev * (ev - 1)) * cmul(cmul(pre[v], suf[v + 1]), pw[v * kPow + ev - 2]);
+            A2(V, V) += cmul(wa, d2);
+            B2(V, V) += cmul(ga, d2);
+          }
+          cplx mid = cmul(pre[v], static_cast<double>(ev) * pw[v * kPow + ev - 1]);
+          for (std::size_t u = v + 1; u < uN; ++u) {
+            const auto eu = static_cast<std::size_t>(e[u]);
+            if (eu == 0) continue;  // a factor 1
+            const cplx val = cmul(cmul(mid, static_cast<double>(eu) * pw[u * kPow + eu - 1]), suf[u + 1]);
+            const auto U = static_cast<Eigen::Index>(u);
+            A2(V, U) += cmul(wa, val);
+            B2(V, U) += cmul(ga, val);
+            mid = cmul(mid, pw[u * kPow + eu]);
+          }
+        }
+      }
+    }
+    for (int v = 0; v < N; ++v)
+      for (int u = v + 1; u < N; ++u) {
+        A2(u, v) = A2(v, u);
+        B2(u, v) = B2(v, u);
+      }
+  }
+
+ private:
+
   const StratumFamily& f_;
+  bool product_ = false;
   FVec w0_;
   FMat G0_;
   FVec dw_;
