@@ -286,7 +286,7 @@ def test_degenerate_trend_leaves_true_solutions_alone(lam, D, name, j):
     Gs = np.ldexp(G, -math.frexp(float(np.max(np.abs(G))))[1])  # as stratum_critical_points scales it
     q1 = strata._chart_parameters(fam, 0, Gs, u)
     q0 = (fam.w0, fam.G0)
-    heading = strata._degenerate_limits(fam, q0, q1, fam.starts, 2)
+    heading, _ = strata._degenerate_limits(fam, q0, q1, fam.starts, 2)
     z, kind, *_ = fam.track(q0, q1, fam.starts, endgame=True, threads=2)
     assert not np.any(heading & (kind == 0))  # no regular endpoint is taken
     found = lcnfast.stratum_critical_points(lam, G, u)
@@ -382,6 +382,60 @@ def test_paths_to_colliding_roots_at_infinity_are_degenerate():
                                                 np.array(u, dtype=float))
     assert found.complete and found.all_certified and found.path_counts["failed"] == 0
     assert found.n_complex == exact_critical_count((2, 2, 1, 1, 1), G, u)
+
+
+def test_points_near_isotropic_forms_are_certified_in_128_bit_balls():
+    """Bombieri-Weyl septic, (4, 3), data with a double root: two conjugate critical points
+    have b = p.Gc p about 1e-5 of its terms (forms near the isotropic ones; scale |v| ~ 1e7).
+    Their float64 boxes fail, and the 128-bit ball test failed too: its data balls had been
+    rounded to 53 bits, so F's enclosure was 1e-16 of the terms wide, the box had to grow to
+    1e-8 and the Jacobian's enclosure then blew up. The data balls are now 128-bit: every
+    point is certified, against live msolve's count."""
+    from lcnfast import strata
+
+    G = reference_weights(7)["bombieri-weyl"]
+    u = [-1, 2, 5, -13, 11, -14, 4, 8]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = lcnfast.stratum_critical_points((4, 3), np.array([[float(x) for x in r] for r in G]),
+                                                np.array(u, dtype=float))
+    assert found.complete and found.all_certified and found.path_counts["failed"] == 0
+    assert found.n_complex == exact_critical_count((4, 3), G, u)
+    assert np.max(np.abs(found.v)) > 1e6  # the points near the isotropic forms are among them
+    # the ball data are 128-bit enclosures of the exact chart parameters
+    Gf = np.array([[float(x) for x in r] for r in G])
+    data = strata._exact_chart_data(8, 0, Gf.tobytes(), np.array(u, dtype=float).tobytes())
+    for balls in data[3:5]:
+        for i in range(balls.nrows()):
+            for j in range(balls.ncols()):
+                x = balls[i, j]
+                assert float(x.rad()) <= 2.0 ** -100 * (1.0 + float(abs(x.mid())))
+
+
+def test_recovering_a_lost_path_needs_a_proven_solution():
+    """_recover_lost (used before a lost path is judged degenerate by its trend) returns the
+    solution next to a point only when the 128-bit Krawczyk test proves one there, on the
+    stratum: a tracked endpoint moved by 1e-6 comes back to it; random points and a point on
+    the degenerate forms (two equal roots) give nothing."""
+    from lcnfast import strata
+
+    lam = (3, 2, 1)
+    G, u = _data(6, "generic", 0)
+    fam = strata._family(lam, 2)
+    Gs = np.ldexp(G, -math.frexp(float(np.max(np.abs(G))))[1])
+    q1 = strata._chart_parameters(fam, 0, Gs, u)
+    z, kind, *_ = fam.track((fam.w0, fam.G0), q1, fam.starts, endgame=True, threads=2)
+    E = z[kind == 0, 1:] / z[kind == 0, :1]
+    rng = np.random.default_rng(4)
+    moved = E[:5] + 1e-6 * (rng.standard_normal(E[:5].shape) + 1j * rng.standard_normal(E[:5].shape))
+    random = rng.standard_normal((3, fam.n)) * 3 + 1j * rng.standard_normal((3, fam.n))
+    collided = E[:1].copy()
+    collided[0, 2] = collided[0, 1]  # the simple root equal to the double one's: degenerate
+    back = strata._recover_lost(fam, 0, Gs, u, np.vstack([moved, random, collided,
+                                                           np.full((1, fam.n), np.nan + 0j)]))
+    for e, found in zip(E[:5], back[:5]):
+        assert found is not None and np.max(np.abs(found - e)) <= 1e-10 * (1 + np.max(np.abs(e)))
+    assert all(found is None for found in back[5:])
 
 
 def _random_case(D, seed):

@@ -588,7 +588,7 @@ def _exact_chart_data(K: int, chart: int, G_bytes: bytes, u_bytes: bytes) -> tup
     """``(R, wq, Gcq, w, G, intervals)`` for float64 data ``G`` (K x K) and ``u`` (K,)
     given as bytes: the chart matrix, the exact chart parameters ``w = R^T G u`` and
     ``Gc = R^T G R`` (python-flint ``fmpq_mat``), the same as balls (``acb_mat``, rounded
-    once), and as float64 enclosures ``(w_lo, w_hi, G_lo, G_hi)`` for the Krawczyk tests in
+    once, to 128 bits), and as float64 enclosures ``(w_lo, w_hi, G_lo, G_hi)`` for the Krawczyk tests in
     C++ (None beyond the float64 range, where the ball arithmetic still works)."""
     import flint
 
@@ -610,7 +610,16 @@ def _exact_chart_data(K: int, chart: int, G_bytes: bytes, u_bytes: bytes) -> tup
         intervals = (w_lo, w_hi, G_lo.reshape(K, K), G_hi.reshape(K, K))
     except OverflowError:
         intervals = None
-    return R, wq, Gcq, flint.acb_mat(wq), flint.acb_mat(Gcq), intervals
+    # the balls at the precision of the ball Krawczyk test (128 bits): rounded at the default
+    # 53 bits, the data alone made F's enclosure 1e-16 of its terms wide, which near b = 0
+    # (Bombieri-Weyl weights, terms 1e5 times F's size) the test could not absorb
+    saved = flint.ctx.prec
+    flint.ctx.prec = 128
+    try:
+        w_balls, G_balls = flint.acb_mat(wq), flint.acb_mat(Gcq)
+    finally:
+        flint.ctx.prec = saved
+    return R, wq, Gcq, w_balls, G_balls, intervals
 
 
 class _Certifier:
@@ -1338,7 +1347,15 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
         z[lost], kind[lost] = zt, kt  # the same paths again (not detours: not counted in paths)
         lost = np.flatnonzero(kind == 3)
     if lost.size:
-        kind[lost[_degenerate_limits(family, q0, q1, starts[lost], n_threads)]] = 4
+        heading, last = _degenerate_limits(family, q0, q1, starts[lost], n_threads)
+        recovered = _recover_lost(family, chart, Gs, target, last)
+        for j, e in zip(lost.tolist(), recovered):
+            if e is None:
+                continue
+            zj = family.on_patch(e)
+            if not _reached(z, kind, zj, j):  # a solution no other path ended at: this path's
+                z[j], kind[j] = zj, 0
+        kind[lost[heading & (kind[lost] == 3)]] = 4
     for _ in range(6):  # detours for failed and jumped paths
         redo = np.flatnonzero((kind == 3) | _jumped(z, kind))
         if redo.size == 0:
@@ -1460,7 +1477,7 @@ def _solve_in_chart(family: _Family, chart: int, Gs: NDArray[np.float64], target
                 # the loops' average settles short of them): degenerate where the trend of
                 # the straight paths shows it, else no answer, a failed path (the second
                 # chart tracks it again)
-                heading = _degenerate_limits(family, q0, q1, starts[finite[cluster]], n_threads)
+                heading, _ = _degenerate_limits(family, q0, q1, starts[finite[cluster]], n_threads)
                 counts["degenerate"] += int(np.sum(heading))
                 counts["failed"] += int(np.sum(~heading))
                 continue
@@ -1516,7 +1533,7 @@ def _chart_residual(family: _Family, e: NDArray[np.complex128],
 
 
 def _degenerate_limits(family: _Family, q0: tuple[Any, Any], q1: tuple[Any, Any], starts: NDArray[np.complex128],
-                       threads: int) -> NDArray[np.bool_]:
+                       threads: int) -> tuple[NDArray[np.bool_], NDArray[np.complex128]]:
     """Which of the paths from ``starts`` (at ``q0``) end, at ``s = 1``, on a degenerate form
     (no point of the stratum): one with ``a = 0`` or ``b = 0``, or one whose roots collide.
     Judged by the trend, as ``s -> 1``, of two measures:
@@ -1525,7 +1542,9 @@ def _degenerate_limits(family: _Family, q0: tuple[Any, Any], q1: tuple[Any, Any]
     * ``r(s)``, the smallest chordal distance between two distinct roots
       (:func:`_root_separation`).
 
-    Each path is tracked (without endgame) to ``s = 1 - 10^-k`` for ``k = 2..9``. The
+    Each path is tracked (without endgame) to ``s = 1 - 10^-k`` for ``k = 2..12`` (a point
+    the tracker reaches but cannot refine to 1e-11 counts: near degenerate forms Newton
+    stalls at some 1e-9, plenty for these measures). The
     limit of a path is a point of the closure, and both measures are continuous there: they
     tend to the limit's values. A limit on the stratum has ``m > 0`` and ``r > 0``, so both
     settle at constants (a regular limit is approached like ``1 - s``, so within ``1e-4``
@@ -1541,25 +1560,61 @@ def _degenerate_limits(family: _Family, q0: tuple[Any, Any], q1: tuple[Any, Any]
     ``r`` = 0.047, 0.015, 0.0046, 0.0015 at k = 4..7), and the tracker loses such a path
     near ``r = 5e-4``, so ``r`` cannot be asked to go as low as ``m``. Paths with no such
     trend (roots colliding at a rate below ``(1 - s)^(1/2)``, or paths the tracker loses
-    early) are left undecided: ``False``."""
-    ks = range(2, 10)
+    early) are left undecided: ``False``.
+
+    A true solution very close to the degenerate forms also makes ``m`` fall over several
+    decades before it settles (seen with Bombieri-Weyl weights at D = 7, (4, 3): ``b`` about
+    1e-5 of its terms at the solution, m = 3.9e-7, 3.1e-8, 4.7e-9, 1.2e-9), and the tracker
+    may lose such a path at its end: the caller tries to prove a solution next to each
+    path's last tracked point (:func:`_recover_lost`) before it believes the trend. Also
+    returned: those points, the affine unknowns at the largest ``s`` each path was tracked
+    to (NaN for none)."""
+    ks = range(2, 13)
     m = np.full((starts.shape[0], len(ks)), np.nan)
     r = np.full((starts.shape[0], len(ks)), np.nan)
+    last = np.full((starts.shape[0], family.n), complex(np.nan, np.nan))
     for col, k in enumerate(ks):
         s = 1.0 - 10.0 ** -k
         qs = (q0[0] + s * (q1[0] - q0[0]), q0[1] + s * (q1[1] - q0[1]))
-        z, kind, *_ = family.track(q0, qs, starts, endgame=False, threads=threads, tolerance=_TIGHT_TOLERANCE)
-        ok = (kind == 0) & (np.abs(z[:, 0]) > 1e-8 * np.max(np.abs(z), axis=1))
+        z, kind, *_, failure = family.track(q0, qs, starts, endgame=False, threads=threads, tolerance=_TIGHT_TOLERANCE)
+        reached = (kind == 0) | ((kind == 3) & (failure == 4))  # 4: reached, not refined
+        ok = reached & np.all(np.isfinite(z), axis=1) & (np.abs(z[:, 0]) > 1e-8 * np.max(np.abs(z), axis=1))
         if not np.any(ok):
             continue
         E = z[ok, 1:] / z[ok, :1]
+        last[ok] = E
         P = _forms(family.groups, E, family.K)
         size = np.linalg.norm(P, axis=1)
         a = np.abs(P @ qs[0]) / (size * np.linalg.norm(qs[0]))
         b = np.abs(np.einsum("ia,ab,ib->i", P, qs[1], P)) / (size ** 2 * np.linalg.norm(qs[1]))
         m[ok, col] = np.minimum(a, b)
         r[ok, col] = _root_separation(family.groups, E)
-    return _falling(m, 1e-6) | _falling(r, 1e-2)
+    return _falling(m, 1e-6) | _falling(r, 1e-2), last
+
+
+def _recover_lost(family: _Family, chart: int, Gs: NDArray[np.float64], target: NDArray[np.float64],
+                  last: NDArray[np.complex128]) -> list[NDArray[np.complex128] | None]:
+    """For each row of ``last`` (a lost path's last tracked point, close to ``s = 1``): the
+    solution of the target system next to it when the 128-bit Krawczyk test proves one
+    there and proves it a point of the stratum (``a, b != 0``, distinct roots), else None.
+
+    A lost path may end at a true solution that the tracker cannot finish: near the forms
+    with ``b = 0`` the equations cancel to 1e-5 of their terms, Newton in double precision
+    stalls some 1e-9 from the solution and the endpoint test refuses it (seen with
+    Bombieri-Weyl weights at D = 7, (4, 3): one path of 111, depending on the last bits of
+    the start system). The proof makes the recovery safe: a point that is not such a
+    solution is not recovered, and the caller counts a recovered point only when no other
+    path ended there."""
+    out: list[NDArray[np.complex128] | None] = [None] * last.shape[0]
+    rows = [i for i in range(last.shape[0]) if np.all(np.isfinite(last[i]))]
+    if not rows:
+        return out
+    certifier = _Certifier(family, chart, Gs, target)
+    for i in rows:
+        proven, _ = certifier.certify(last[i], False)
+        if proven and certifier.nondegenerate():
+            out[i] = np.asarray(certifier.centre, dtype=complex)
+    return out
 
 
 def _falling(m: NDArray[np.float64], end: float) -> NDArray[np.bool_]:

@@ -466,7 +466,7 @@ enum PathFailure : int {
   kFailStepSize = 1,      // the step size collapsed (a near-singularity on the way)
   kFailStepBudget = 2,    // too many steps
   kFailNotClosed = 3,     // the endgame's loops did not close within the largest winding number tried
-  kFailNotConverged = 4,  // the endgame's estimates did not settle
+  kFailNotConverged = 4,  // the endgame's estimates did not settle (no endgame: reached s = 1, not refined)
 };
 
 struct TrackedPath {
@@ -855,10 +855,12 @@ TrackedPath track_to_end(const Sys& sys, HVec z, const TrackerOptions& opt) {
     }
   }
   if (!opt.endgame) {
+    // reached s = 1 but not refined there (kFailNotConverged: z is the point at s = 1 to the
+    // tracker's accuracy), or lost on the way (z is where it stopped)
     out.z = zr;
     out.steps = straight_steps;
     out.kind = kEndFailed;
-    out.failure = kFailNotConverged;
+    out.failure = reached ? kFailNotConverged : failure;
     return out;
   }
   HVec estimate;
