@@ -154,6 +154,12 @@ def test_root_separation_against_numpy_roots(lam):
         want = _chordal_reference(roots)
         assert sep[row] == pytest.approx(want, rel=1e-6, abs=1e-300), (row, sep[row], want)
     assert sep[1] < 1e-8 and sep[2] < 1e-7 and sep[3] > 1e-3
+    # points of the sphere directly, infinity included (the user's roots of a form)
+    inf = complex(np.inf)
+    sphere = strata._min_chordal(np.array([[inf, inf, 0.5], [inf, 2.0, -1.0], [1e8, inf, 3.0]]))
+    assert sphere[0] == 0.0
+    assert sphere[1] == pytest.approx(_chordal_reference([inf, 2.0, -1.0]), rel=1e-12)
+    assert sphere[2] == pytest.approx(_chordal_reference([1e8, inf, 3.0]), rel=1e-6)
     one = strata._new_family((4,))
     assert np.array_equal(strata._root_separation(one.groups, np.array([[2.0 + 0j], [1e300 + 0j]])), [1.0, 1.0])
 

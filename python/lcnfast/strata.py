@@ -1179,7 +1179,13 @@ def _root_separation(groups: list[tuple[int, int]], E: NDArray[np.complex128]) -
     for a form with a single root. The chart's coordinate is a real Moebius transform of the
     user's, which changes chordal distances by bounded factors only: roots that collide in
     one coordinate collide in the other, at the same rate."""
-    ts = _chart_roots_many(groups, E)
+    return _min_chordal(_chart_roots_many(groups, E))
+
+
+def _min_chordal(ts: NDArray[np.complex128]) -> NDArray[np.float64]:
+    """The smallest chordal distance between two entries of each row of ``ts`` (M, n),
+    points of the Riemann sphere (``inf`` allowed: two of them are at distance 0); 1 for
+    rows of fewer than two points."""
     M, n = ts.shape
     if n < 2:
         return np.ones(M)
@@ -1634,11 +1640,7 @@ def _numerically_degenerate(family: _Family, chart: int, e: NDArray[np.complex12
     if abs(pa) <= 1e-10 * size * float(np.linalg.norm(q1[0])) or abs(pb) <= 1e-10 * size**2 * float(
             np.linalg.norm(q1[1])):
         return True
-    ts = _user_roots(family, chart, e)
-    finite = ts[np.isfinite(ts)]
-    chordal = [abs(x - y) / math.sqrt((1 + abs(x) ** 2) * (1 + abs(y) ** 2))
-               for i, x in enumerate(finite) for y in finite[i + 1:]]
-    return (len(finite) < len(ts) - 1) or (bool(chordal) and min(chordal) < 1e-7)
+    return bool(_min_chordal(_user_roots(family, chart, e)[None, :])[0] < 1e-7)
 
 
 def _root_pattern(v: list[Fraction]) -> tuple[int, ...]:

@@ -235,7 +235,7 @@ class StratumHomotopy {
       for (int j = 0; j <= db; ++j) out[i + j] += cmul(a[i], b[j]);
   }
 
-  // eval from the product structure. With S_g = part_g q_g^(part_g - 1) prod_{k != g} q_k^part_k,
+  // p, its gradient P and the Hessians A2 of w.p and B2 of g.p from the product structure. With S_g = part_g q_g^(part_g - 1) prod_{k != g} q_k^part_k,
   // the derivative of p in the coefficient i of q_g (i = 0: h's share) is S_g shifted by i;
   // the second derivative in the coefficients i of q_g and j of q_h is T_gh shifted by i + j,
   // T_gh = part_g part_h q_g^(part_g - 1) q_h^(part_h - 1) prod_{k != g, h} q_k^part_k (g != h),
