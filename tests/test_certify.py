@@ -11,19 +11,20 @@ import numpy as np
 import pytest
 
 from lcnfast import _core, strata
+from lcnfast._homotopy import certify, family as family_module, solve, start
 
 flint = pytest.importorskip("flint")
 
 
 def _setup(lam, G, u, chart=0):
-    fam = strata._family(lam, 2)
+    fam = strata.stratum_family(lam, 2)
     scale = float(np.max(np.abs(G)))
     Gs = np.ldexp(G, -math.frexp(scale)[1])
-    q1 = strata._chart_parameters(fam, chart, Gs, u)
+    q1 = fam.chart_parameters(chart, Gs, u)
     z, kind, *_ = fam.track((fam.w0, fam.G0), q1, fam.starts, endgame=True, threads=2)
     regular = kind == 0
     E = z[regular, 1:] / z[regular, :1]
-    return fam, strata._Certifier(fam, chart, Gs, u), E
+    return fam, certify.Certifier(fam, chart, Gs, u), E
 
 
 def _real(E):
@@ -61,13 +62,13 @@ def test_the_data_intervals_enclose_the_exact_rationals():
     values = [flint.fmpq(int(rng.integers(-10**18, 10**18)), int(rng.integers(1, 10**18))) for _ in range(300)]
     values += [flint.fmpq(1, 3), flint.fmpq(-2, 7), flint.fmpq(0), flint.fmpq(5), flint.fmpq(1, 2**1074),
                flint.fmpq(3, 2**1076), flint.fmpq(-(10**300), 7)]
-    lo, hi = strata._enclosures(values)
+    lo, hi = certify.enclosures(values)
     for x, a, b in zip(values, lo, hi):
         q = Fraction(int(x.p), int(x.q))
         assert Fraction(a) <= q <= Fraction(b)
         assert b == a or b == math.nextafter(a, math.inf)  # at most one ulp apart
     with pytest.raises(OverflowError):
-        strata._enclosures([flint.fmpq(10**400)])
+        certify.enclosures([flint.fmpq(10**400)])
 
 
 @pytest.mark.parametrize("lam, weights, G, u", _cases(), ids=lambda x: str(x) if isinstance(x, (tuple, str)) else "")
@@ -184,7 +185,7 @@ def test_two_paths_proven_to_the_same_solution_count_once(monkeypatch):
     a duplicate path, not a second critical point."""
     lam, _, G, u = _cases()[1]
     clean = strata.stratum_critical_points(lam, G, u)
-    original = strata._Family.track
+    original = family_module.Family.track
 
     def track(self, q0, q1, starts, *, endgame, threads):
         z, kind, *rest = original(self, q0, q1, starts, endgame=endgame, threads=threads)
@@ -195,7 +196,7 @@ def test_two_paths_proven_to_the_same_solution_count_once(monkeypatch):
             z[1] = np.concatenate(([1.0], e1)) / (self.patch @ np.concatenate(([1.0], e1)))
         return (z, kind, *rest)
 
-    monkeypatch.setattr(strata._Family, "track", track)
+    monkeypatch.setattr(family_module.Family, "track", track)
     with pytest.warns(RuntimeWarning, match="duplicate"):
         found = strata.stratum_critical_points(lam, G, u)
     assert found.path_counts["duplicate"] >= 1 and not found.complete

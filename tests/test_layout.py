@@ -121,7 +121,7 @@ def test_the_attribute_rule_can_fail(tmp_path):
 #: and the internal modules (``_core``, ``_validation``, ``_progress``, ``_saving``, ``_newton``).
 ROOMS = ["architecture", "parameterisation", "matrices", "losses", "roots", "factorization", "training", "strata",
          "geometry", "critical", "provenance", "torch_interop"]
-INTERNAL = {"_core", "_validation", "_progress", "_saving", "_newton"}
+INTERNAL = {"_core", "_validation", "_progress", "_saving", "_newton", "_homotopy"}
 
 
 def _lcnfast_imports(path: Path) -> set[str]:
@@ -152,3 +152,11 @@ def test_the_internal_layer_reaches_only_the_rooms_it_must():
                "_validation": {"_core"}, "_progress": set()}
     for name, ok in allowed.items():
         assert _lcnfast_imports(PACKAGE / f"{name}.py") <= ok | {name}, name
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "_homotopy").glob("*.py")), ids=lambda p: p.name)
+def test_the_engine_knows_no_family_and_no_room(path):
+    """The critical-point engine (``_homotopy``) is written once for every family: it imports
+    the compiled core and the file writer, never a room (a family lives in its room and
+    plugs in through the contract of ``_homotopy.family``)."""
+    assert _lcnfast_imports(path) <= {"_core", "_saving", "_homotopy"}, path.name

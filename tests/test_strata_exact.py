@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 import lcnfast
+from lcnfast import strata
+from lcnfast._homotopy import certify, solve, start
 
 from .exact_strata import KNOWN_COUNTS, exact_critical_count, partitions, reference_data, reference_weights
 from .reference import stratum_tangent_space
@@ -93,15 +95,15 @@ def test_the_start_system_is_cached_on_disk_and_reused(tmp_path, monkeypatch):
     from lcnfast import strata
 
     monkeypatch.setenv("LCNFAST_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(strata, "_FAMILIES", {})
+    monkeypatch.setattr(start, "FAMILIES", {})
     assert lcnfast.start_system_cache() == tmp_path
     G, u = _data(4, "generic", 0)
     first = lcnfast.stratum_critical_points((2, 1, 1), G, u)
     files = list(tmp_path.rglob("*.npz"))
     assert len(files) == 1
-    monkeypatch.setattr(strata, "_FAMILIES", {})
+    monkeypatch.setattr(start, "FAMILIES", {})
     calls = []
-    monkeypatch.setattr(strata, "_monodromy", lambda *a: calls.append(a))
+    monkeypatch.setattr(start, "monodromy", lambda *a: calls.append(a))
     again = lcnfast.stratum_critical_points((2, 1, 1), G, u)
     assert calls == []  # read from the file, not solved again
     np.testing.assert_array_equal(again.v, first.v)
@@ -109,8 +111,9 @@ def test_the_start_system_is_cached_on_disk_and_reused(tmp_path, monkeypatch):
     files[0].write_bytes(b"not an npz")
     monkeypatch.undo()
     monkeypatch.setenv("LCNFAST_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(strata, "_FAMILIES", {})
-    recomputed = lcnfast.stratum_critical_points((2, 1, 1), G, u)
+    monkeypatch.setattr(start, "FAMILIES", {})
+    with pytest.warns(RuntimeWarning, match="could not be read"):
+        recomputed = lcnfast.stratum_critical_points((2, 1, 1), G, u)
     np.testing.assert_allclose(recomputed.v, first.v, rtol=0, atol=1e-12 * np.abs(first.v).max())
 
 
@@ -282,11 +285,11 @@ def test_degenerate_trend_leaves_true_solutions_alone(lam, D, name, j):
     from lcnfast import strata
 
     G, u = _data(D, name, j)
-    fam = strata._family(lam, 2)
+    fam = strata.stratum_family(lam, 2)
     Gs = np.ldexp(G, -math.frexp(float(np.max(np.abs(G))))[1])  # as stratum_critical_points scales it
-    q1 = strata._chart_parameters(fam, 0, Gs, u)
+    q1 = fam.chart_parameters(0, Gs, u)
     q0 = (fam.w0, fam.G0)
-    heading, _ = strata._degenerate_limits(fam, q0, q1, fam.starts, 2)
+    heading, _ = solve.degenerate_limits(fam, q0, q1, fam.starts, 2)
     z, kind, *_ = fam.track(q0, q1, fam.starts, endgame=True, threads=2)
     assert not np.any(heading & (kind == 0))  # no regular endpoint is taken
     found = lcnfast.stratum_critical_points(lam, G, u)
@@ -404,7 +407,7 @@ def test_points_near_isotropic_forms_are_certified_in_128_bit_balls():
     assert np.max(np.abs(found.v)) > 1e6  # the points near the isotropic forms are among them
     # the ball data are 128-bit enclosures of the exact chart parameters
     Gf = np.array([[float(x) for x in r] for r in G])
-    data = strata._exact_chart_data(8, 0, Gf.tobytes(), np.array(u, dtype=float).tobytes())
+    data = certify.exact_chart_data(strata.StratumFamily((7,)).chart_matrix(0), Gf.tobytes(), np.array(u, dtype=float).tobytes())
     for balls in data[3:5]:
         for i in range(balls.nrows()):
             for j in range(balls.ncols()):
@@ -421,9 +424,9 @@ def test_recovering_a_lost_path_needs_a_proven_solution():
 
     lam = (3, 2, 1)
     G, u = _data(6, "generic", 0)
-    fam = strata._family(lam, 2)
+    fam = strata.stratum_family(lam, 2)
     Gs = np.ldexp(G, -math.frexp(float(np.max(np.abs(G))))[1])
-    q1 = strata._chart_parameters(fam, 0, Gs, u)
+    q1 = fam.chart_parameters(0, Gs, u)
     z, kind, *_ = fam.track((fam.w0, fam.G0), q1, fam.starts, endgame=True, threads=2)
     E = z[kind == 0, 1:] / z[kind == 0, :1]
     rng = np.random.default_rng(4)
@@ -431,7 +434,7 @@ def test_recovering_a_lost_path_needs_a_proven_solution():
     random = rng.standard_normal((3, fam.n)) * 3 + 1j * rng.standard_normal((3, fam.n))
     collided = E[:1].copy()
     collided[0, 2] = collided[0, 1]  # the simple root equal to the double one's: degenerate
-    back = strata._recover_lost(fam, 0, Gs, u, np.vstack([moved, random, collided,
+    back = solve.recover_lost(fam, 0, Gs, u, np.vstack([moved, random, collided,
                                                            np.full((1, fam.n), np.nan + 0j)]))
     for e, found in zip(E[:5], back[:5]):
         assert found is not None and np.max(np.abs(found - e)) <= 1e-10 * (1 + np.max(np.abs(e)))

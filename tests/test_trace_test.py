@@ -1,10 +1,9 @@
-"""The trace test that proves a stratum's start system complete (strata._trace_test): it
+"""The trace test that proves a stratum's start system complete (start.trace_test): it
 passes on the start systems whose sizes the exact reference confirms, and it fails on any
 start system with solutions left out, which is how an incomplete monodromy shows."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import warnings
 
@@ -13,18 +12,19 @@ import pytest
 
 import lcnfast
 from lcnfast import strata
+from lcnfast._homotopy import certify, family as family_module, solve, start
 
 from .exact_strata import KNOWN_COUNTS, partitions, reference_data, reference_weights
 
 
 def _family_copy(lam):
-    family = strata._family(lam, 2)
-    return dataclasses.replace(family, starts=family.starts.copy())
+    family = strata.stratum_family(lam, 2)
+    return family.copy()
 
 
 @pytest.mark.parametrize("lam", [lam for D in range(2, 7) for lam in partitions(D)], ids=str)
 def test_every_start_system_up_to_degree_six_passes(lam):
-    family = strata._family(lam, 2)
+    family = strata.stratum_family(lam, 2)
     assert family.verified and family.trace <= 1e-9
     D = sum(lam)
     if D <= 5:  # the exact reference confirms the size the trace test proved
@@ -39,48 +39,48 @@ def test_a_start_system_with_solutions_left_out_fails(lam):
     complete = family.starts
     for drop in [[0], [d - 1], [int(rng.integers(d))], list(rng.choice(d, size=max(2, d // 2), replace=False))]:
         family.starts = np.delete(complete, drop, axis=0)
-        trace, _ = strata._trace_test(family, np.random.default_rng(7), 5, 2)
+        trace, _ = start.trace_test(family, np.random.default_rng(7), 5, 2)
         assert trace > 1e-4, (drop, trace)
     family.starts = complete
-    trace, witnesses = strata._trace_test(family, np.random.default_rng(7), 5, 2)
+    trace, witnesses = start.trace_test(family, np.random.default_rng(7), 5, 2)
     assert trace <= 1e-9 and witnesses >= 1
 
 
 def test_the_trace_test_is_deterministic_whatever_the_thread_count():
     family = _family_copy((3, 1, 1))
-    one = strata._trace_test(family, np.random.default_rng(3), 5, 1)
-    two = strata._trace_test(family, np.random.default_rng(3), 5, 2)
+    one = start.trace_test(family, np.random.default_rng(3), 5, 1)
+    two = start.trace_test(family, np.random.default_rng(3), 5, 2)
     assert one == two
 
 
 def test_monodromy_goes_on_until_the_trace_test_passes(monkeypatch):
     """With monodromy cut short (two loops a round), the first round leaves solutions out;
     the trace test sees it, and later rounds complete the set to the exact count."""
-    monkeypatch.setattr(strata, "_MONODROMY_MAX_LOOPS", 2)
-    monkeypatch.setattr(strata, "_TRACE_ROUNDS", 40)
+    monkeypatch.setattr(start, "MONODROMY_MAX_LOOPS", 2)
+    monkeypatch.setattr(start, "TRACE_ROUNDS", 40)
     rounds = []
-    real_test = strata._trace_test
+    real_test = start.trace_test
 
     def counting(family, rng, stable_loops, threads):
         result = real_test(family, rng, stable_loops, threads)
         rounds.append((family.starts.shape[0], result[0]))
         return result
 
-    monkeypatch.setattr(strata, "_trace_test", counting)
+    monkeypatch.setattr(start, "trace_test", counting)
     lam = (3, 2)
-    family = strata._new_family(lam)
-    strata._monodromy(family, 2)
+    family = strata.StratumFamily(lam)
+    start.monodromy(family, 2)
     exact = KNOWN_COUNTS[(5, lam, "generic", tuple(reference_data(5)[0]))]
     assert rounds[0][0] < exact and rounds[0][1] > 1e-4  # the first round was incomplete, and seen to be
     assert family.verified and family.starts.shape[0] == exact
-    assert all(t > strata._TRACE_TOLERANCE for _, t in rounds[:-1])
+    assert all(t > family_module.TRACE_TOLERANCE for _, t in rounds[:-1])
 
 
 def test_an_unverified_start_system_makes_results_incomplete_and_warns(monkeypatch):
     lam = (2, 1, 1)
     family = _family_copy(lam)
     family.trace = 0.3
-    monkeypatch.setitem(strata._FAMILIES, lam, family)
+    monkeypatch.setitem(start.FAMILIES, ("stratum",) + lam, family)
     G = np.array([[float(x) for x in row] for row in reference_weights(4)["generic"]])
     u = np.array(reference_data(4)[0], dtype=float)
     with pytest.warns(RuntimeWarning, match="trace test"):
@@ -99,18 +99,18 @@ def test_an_unverified_start_system_makes_results_incomplete_and_warns(monkeypat
 
 def test_the_trace_is_kept_in_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("LCNFAST_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(strata, "_FAMILIES", {})
-    first = strata._family((2, 2), 2)
-    monkeypatch.setattr(strata, "_FAMILIES", {})
-    monkeypatch.setattr(strata, "_monodromy", lambda *a: pytest.fail("solved again"))
-    again = strata._family((2, 2), 2)
+    monkeypatch.setattr(start, "FAMILIES", {})
+    first = strata.stratum_family((2, 2), 2)
+    monkeypatch.setattr(start, "FAMILIES", {})
+    monkeypatch.setattr(start, "monodromy", lambda *a: pytest.fail("solved again"))
+    again = strata.stratum_family((2, 2), 2)
     assert again.trace == first.trace and again.witnesses == first.witnesses and again.verified
 
 
 def test_the_trace_tracker_rejects_bad_input_by_name():
     from lcnfast import _core
 
-    family = strata._family((2, 1), 2)
+    family = strata.stratum_family((2, 1), 2)
     N, K = family.N, family.K
     c = np.ones(N, dtype=complex)
     args = dict(N=N, K=K, begin=family.begin, exps=family.exps, coeff=family.coeff, patch=family.patch,

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from lcnfast import strata
+from lcnfast._homotopy import certify, family as family_module, solve, start
 from lcnfast.benchmarks.critical import generic_data
 
 
@@ -20,20 +21,20 @@ def test_paths_through_ill_conditioned_stretches_arrive(seed):
     before). Every path must now end regular, at one of 164 distinct points (the generic
     count), the same points in both charts (compared as forms in the user's basis)."""
     lam = (4, 2, 1)
-    fam = strata._family(lam, 2)
+    fam = strata.stratum_family(lam, 2)
     assert fam.starts.shape[0] == 164
     G, u = generic_data(7, seed)
     Gs = np.ldexp(G, -math.frexp(float(np.max(np.abs(G))))[1])
     forms = []
     for chart in (0, 1):
-        q1 = strata._chart_parameters(fam, chart, Gs, u)
+        q1 = fam.chart_parameters(chart, Gs, u)
         z, kind, *_ = fam.track((fam.w0, fam.G0), q1, fam.starts, endgame=True, threads=2)
         assert np.all(kind == 0), np.bincount(kind)
         E = z[:, 1:] / z[:, :1]
-        R = np.array(strata._chart_matrix(7, chart), dtype=float)
+        R = np.array(fam.chart_matrix(chart), dtype=float)
         v = []
         for e in E:
-            p, _ = strata._numeric_jets(fam.groups, e, fam.K)
+            p, _ = fam.numeric_jets(e)
             a, b = p @ q1[0], p @ q1[1] @ p
             v.append((a / b) * (R @ p))
         V = np.array(v)
@@ -50,9 +51,9 @@ def test_there_and_back_returns_every_path_to_its_own_start(lam):
     """The tracker against path jumping: each start solution tracked to random complex
     parameters and back along the same segment must come home to itself, not to another
     start (a jump on either leg shows as a permutation or a repeated endpoint)."""
-    fam = strata._family(lam, 2)
+    fam = strata.stratum_family(lam, 2)
     rng = np.random.default_rng(7)
-    qa = strata._random_parameters(rng, fam.K)
+    qa = family_module.random_parameters(rng, fam.K)
     q0 = (fam.w0, fam.G0)
     z, kind, *_ = fam.track(q0, qa, fam.starts, endgame=False, threads=2)
     assert np.all(kind == 0), np.bincount(kind)
@@ -72,12 +73,12 @@ def test_forms_and_roots_of_many_points_at_once(lam):
     """The batched form coefficients and user roots of the endpoint bookkeeping against the
     expanded product (numpy.polynomial) and numpy.roots of each group, point by point, in
     both charts."""
-    fam = strata._new_family(lam)  # the equations only: no start system needed here
+    fam = strata.StratumFamily(lam)  # the equations only: no start system needed here
     rng = np.random.default_rng(3)
     E = rng.standard_normal((6, fam.n)) + 1j * rng.standard_normal((6, fam.n))
-    P = strata._forms(fam.groups, E, fam.K)
+    P = fam.forms(E)
     for chart in (0, 1):
-        roots = strata._user_roots_many(fam, chart, E)
+        roots = fam.point_info(chart, E)
         assert roots.shape == (6, len(lam))
         for row, e in enumerate(E):
             # the form: prod over groups of (X^m + e_1 X^(m-1) Y + ...)^a, highest power of X first
@@ -90,7 +91,7 @@ def test_forms_and_roots_of_many_points_at_once(lam):
                     expected = np.polymul(expected, q)
             assert np.allclose(P[row], expected, rtol=1e-12, atol=1e-12)
             # the roots: numpy.roots of each group's polynomial, mapped through the chart
-            a_, b_, c_, d_ = (float(x) for x in strata._CHARTS[chart])
+            a_, b_, c_, d_ = (float(x) for x in strata.CHARTS[chart])
             want = []
             offset = 0
             for _, m in fam.groups:
@@ -122,7 +123,7 @@ def test_root_separation_against_numpy_roots(lam):
     chordal distance between the roots numpy.roots finds for each group, for random points,
     points with two groups sharing a root and points with two roots near infinity (where
     |x - y| overflows if computed naively)."""
-    fam = strata._new_family(lam)
+    fam = strata.StratumFamily(lam)
     rng = np.random.default_rng(11)
 
     def point(ts):  # the unknowns whose groups vanish at the chart roots ts (one list per group)
@@ -140,7 +141,7 @@ def test_root_separation_against_numpy_roots(lam):
             ts[-1][-1] = 1e150 if fam.groups[-1][1] == 1 else 1e50
         E.append(point(ts))
     E = np.array(E)
-    sep = strata._root_separation(fam.groups, E)
+    sep = strata.root_separation(fam.groups, E)
     for row, e in enumerate(E):
         roots = []
         offset = 0
@@ -156,12 +157,12 @@ def test_root_separation_against_numpy_roots(lam):
     assert sep[1] < 1e-8 and sep[2] < 1e-7 and sep[3] > 1e-3
     # points of the sphere directly, infinity included (the user's roots of a form)
     inf = complex(np.inf)
-    sphere = strata._min_chordal(np.array([[inf, inf, 0.5], [inf, 2.0, -1.0], [1e8, inf, 3.0]]))
+    sphere = strata.min_chordal(np.array([[inf, inf, 0.5], [inf, 2.0, -1.0], [1e8, inf, 3.0]]))
     assert sphere[0] == 0.0
     assert sphere[1] == pytest.approx(_chordal_reference([inf, 2.0, -1.0]), rel=1e-12)
     assert sphere[2] == pytest.approx(_chordal_reference([1e8, inf, 3.0]), rel=1e-6)
-    one = strata._new_family((4,))
-    assert np.array_equal(strata._root_separation(one.groups, np.array([[2.0 + 0j], [1e300 + 0j]])), [1.0, 1.0])
+    one = strata.StratumFamily((4,))
+    assert np.array_equal(strata.root_separation(one.groups, np.array([[2.0 + 0j], [1e300 + 0j]])), [1.0, 1.0])
 
 
 @pytest.mark.parametrize("lam", [(4, 2, 1), (3, 3, 1, 1), (2, 2, 2, 1, 1), (5, 3), (3, 2, 2, 1), (1,) * 8,
@@ -173,7 +174,7 @@ def test_the_product_evaluation_tracks_like_the_term_evaluation(lam):
     by choosing w in the kernel of the equations, which are linear in w) to random complex
     parameters must end at the same points, with the same kinds, for partitions beyond the
     strata the code was written for (D up to 12, one group of eight parts, six equal parts)."""
-    fam = strata._new_family(lam)
+    fam = strata.StratumFamily(lam)
     rng = np.random.default_rng(sum(lam) * 31 + len(lam))
     fam.patch = rng.standard_normal(fam.N) + 1j * rng.standard_normal(fam.N)
     K, n = fam.K, fam.n
@@ -182,18 +183,18 @@ def test_the_product_evaluation_tracks_like_the_term_evaluation(lam):
     G = G + G.T
     for _ in range(12):
         e = rng.standard_normal(n) + 1j * rng.standard_normal(n)
-        p, P = strata._numeric_jets(fam.groups, e, K)
+        p, P = fam.numeric_jets(e)
         g = G @ p
         M = P.T * (p @ g) - np.outer(g @ P, p)  # F_j(w) = (w.P_j) b - (w.p) (g.P_j): linear in w
         kernel = np.linalg.svd(M)[2][n:].conj().T  # (K, K - n)
         w = kernel @ (rng.standard_normal(K - n) + 1j * rng.standard_normal(K - n))
         starts.append(fam.on_patch(e))
         params.append(w)
-    target = strata._random_parameters(rng, K)
+    target = family_module.random_parameters(rng, K)
     arrived = 0
     for start, w in zip(starts, params):
         z0 = start[None, :]
-        assert np.max(np.abs(strata._chart_residual(fam, start[1:] / start[0], (w, G)))) < 1e-10
+        assert np.max(np.abs(solve.chart_residual(fam, start[1:] / start[0], (w, G)))) < 1e-10
         args = [fam.N, K, fam.begin, fam.exps, fam.coeff, fam.patch, w, G, target[0], target[1], z0, False, 0.9,
                 20000, 1]
         from lcnfast import _core

@@ -1,0 +1,363 @@
+"""The family contract of the critical-point engine.
+
+A family is a cone of forms ``v = c R p(z)`` (``K`` coefficients in the user's basis) with
+homogeneous unknowns ``z = (h, e_1..e_n)``: ``p`` is a vector of ``K`` integer (or dyadic)
+polynomials in ``z``, all homogeneous of one degree, given by their terms (``begin``,
+``exps``, ``coeff``: the form that the C++ tracker and interval certifier evaluate), and ``R``
+(per chart) maps chart coefficients to the user's. For ``l(v) = (v - u)^T G (v - u)`` the
+best scale is ``c = a / b`` with ``a = w . p``, ``b = p . Gc p``, ``w = R^T G u``,
+``Gc = R^T G R``, and the critical equations are ``a_j b - a b_j / 2 = 0`` for every ``e_j``.
+A random linear patch ``patch . z = 1`` closes the square system.
+
+What a family must say (the hooks of :class:`Family`, with the defaults written from the
+terms, which are right for any family and which a family may replace by faster code that
+gives the same values):
+
+* ``key`` and ``label``: what it is (the cache key and the name in messages);
+* ``chart_matrix(chart)``: the exact ``R`` of each of ``n_charts`` charts (a second chart
+  sees the points that are at infinity, or badly scaled, in the first);
+* ``numeric_jets`` / ``forms`` / ``jets``: ``p`` and its derivatives, in floating point (one
+  point, many points) and in any python-flint ring (balls for the certifier, rationals
+  for exact checks);
+* ``box_nondegenerate``: a proof, on a Krawczyk box, that its solution is a point of the
+  family where the parametrisation is an immersion (not a degenerate form);
+* ``numerically_degenerate``, ``rational_off_family``, ``exact_degeneracy``,
+  ``trend_measures``: how endpoints that cannot be proven are judged;
+* ``point_info``: what a result reports per point besides ``v`` (the roots of a stratum's
+  form).
+
+The start system (``w0``, ``G0``, ``starts``, ``patch``, the trace test's outcome) is filled
+by :mod:`lcnfast._homotopy.start`.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import math
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .. import _core
+
+__all__ = ["Family", "PathKind", "Poly", "TIGHT_TOLERANCE", "TOLERANCE", "TRACE_TOLERANCE", "close_pairs", "distinct_rows", "poly_add", "poly_mul", "random_parameters"]
+
+Poly = dict[tuple[int, ...], Any]
+
+#: The tracker's predictor tolerance before the endgame zone (1e-6 in it): paths that fail at
+#: this one are tracked again at the tighter one before anything else (trend test, detours).
+TOLERANCE = 1e-5
+TIGHT_TOLERANCE = 1e-6
+#: The trace test passes when the second difference of the trace is below this, relative
+#: (a complete set gives about 1e-13 up to D = 8, one point left out 0.05 to 0.9).
+TRACE_TOLERANCE = 1e-6
+
+
+class PathKind(enum.IntEnum):
+    """How a homotopy path ended. The first four are the C++ tracker's codes
+    (``TrackedPath::kind``); ``DEGENERATE`` is decided by the bookkeeping afterwards."""
+
+    REGULAR = 0      #: at a nonsingular solution
+    AT_INFINITY = 1  #: at h = 0 (the chart's infinity)
+    SINGULAR = 2     #: at a singular solution (the endgame's winding number > 1 or a cluster)
+    FAILED = 3       #: not followed to its end
+    DEGENERATE = 4   #: at a form that is not a point of the family (proven, or judged by trend)
+
+
+def poly_mul(a: Poly, b: Poly) -> Poly:
+    """Product of two polynomials given as ``{exponents: coefficient}``."""
+    out: Poly = {}
+    for ea, ca in a.items():
+        for eb, cb in b.items():
+            e = tuple(x + y for x, y in zip(ea, eb))
+            out[e] = out.get(e, 0) + ca * cb
+    return {e: c for e, c in out.items() if c != 0}
+
+
+def poly_add(a: Poly, b: Poly) -> Poly:
+    """Sum of two polynomials given as ``{exponents: coefficient}``."""
+    out = dict(a)
+    for e, c in b.items():
+        out[e] = out.get(e, 0) + c
+    return {e: c for e, c in out.items() if c != 0}
+
+
+def random_parameters(rng: np.random.Generator, K: int) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
+    """Random complex parameters ``(w, Gc)`` (``Gc`` complex symmetric) of a family with K coefficients."""
+    A = rng.standard_normal((K, K)) + 1j * rng.standard_normal((K, K))
+    w = rng.standard_normal(K) + 1j * rng.standard_normal(K)
+    G: NDArray[np.complex128] = ((A + A.T) / 2).astype(complex)
+    return w.astype(complex), G
+
+
+def close_pairs(E: NDArray[np.complex128], rtol: float) -> NDArray[np.bool_]:
+    """``near[a, b]``: ``max |E[b] - E[a]| <= rtol (1 + max |E[a]|)`` for the rows of ``E``
+    (M, n), in blocks of rows (the differences of all pairs at once would take M^2 n
+    complex numbers). The engine's one rule for "the same point"."""
+    M = E.shape[0]
+    near = np.zeros((M, M), dtype=bool)
+    tol = rtol * (1.0 + np.max(np.abs(E), axis=1)) if M else np.zeros(0)
+    for first in range(0, M, 128):
+        block = E[first:first + 128]
+        gaps = np.max(np.abs(E[None, :, :] - block[:, None, :]), axis=2)
+        near[first:first + 128] = gaps <= tol[first:first + 128, None]
+    return near
+
+
+def distinct_rows(Y: NDArray[np.complex128]) -> NDArray[np.complex128]:
+    """The rows of Y without repeats (to 1e-6 relative), in their order."""
+    return Y[~np.triu(close_pairs(Y, 1e-6), 1).any(axis=0)] if Y.shape[0] else Y
+
+
+class Family:
+    """A family of critical equations over the parameters ``(w, Gc)``, with its start system.
+
+    Parameters
+    ----------
+    key : tuple
+        Identifies the family (cache file name, seed of its start system).
+    form : list of Poly
+        The ``K`` coefficient polynomials of ``p`` in the ``N = n + 1`` homogeneous unknowns,
+        with exact (integer or ``Fraction``) coefficients that are exact in float64.
+    groups : list of (int, int)
+        The product structure the C++ tracker may use instead of the terms (strata only).
+    """
+
+    #: charts (data transforms R) the solver may use; the second is tried when the first
+    #: leaves paths at infinity, failed, or points uncertified
+    n_charts = 2
+    #: whether a lost path may be judged degenerate by the trend of ``trend_measures``
+    trend_test = False
+
+    def __init__(self, key: tuple[Any, ...], form: list[Poly], groups: list[tuple[int, int]] | None = None) -> None:
+        self.key = key
+        self.K = len(form)
+        self.n = len(next(e for f in form for e in f)) - 1
+        self.groups = list(groups or [])
+        begin: list[int] = [0]
+        exps: list[int] = []
+        coeff: list[float] = []
+        exact: list[Fraction] = []
+        for f in form:
+            for e, c in sorted(f.items()):
+                exps.extend(e)
+                q = Fraction(c)
+                if float(q) != q:
+                    raise ValueError(f"family {key}: a coefficient of the form is not exact in float64")
+                coeff.append(float(q))
+                exact.append(q)
+            begin.append(len(coeff))
+        self.begin, self.exps, self.coeff = begin, exps, coeff
+        self.coeff_exact = exact
+        # the terms as arrays, for the default evaluations
+        self._term_exps = np.array(exps, dtype=np.int64).reshape(len(coeff), self.N)
+        self._term_coeff = np.array(coeff, dtype=float)
+        self._term_row = np.repeat(np.arange(self.K), np.diff(begin))
+        # the start system (lcnfast._homotopy.start)
+        self.patch: NDArray[np.complex128] = np.zeros(0, dtype=complex)
+        self.w0: NDArray[np.complex128] = np.zeros(0, dtype=complex)
+        self.G0: NDArray[np.complex128] = np.zeros((0, 0), dtype=complex)
+        self.starts: NDArray[np.complex128] = np.zeros((0, 0), dtype=complex)
+        self.loops = 0
+        self.trace = math.nan  # the trace test's relative second difference (nan: not run)
+        self.witnesses = 0  # the trace test's points of the curve on a general hyperplane
+
+    def copy(self) -> Family:
+        """A copy with its own start solutions (the terms are shared: they are not changed)."""
+        new = copy.copy(self)
+        new.starts = self.starts.copy()
+        return new
+
+    # -- what a family is ------------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        """The family's name in messages."""
+        return f"family {self.key}"
+
+    @property
+    def seed_text(self) -> str:
+        """Seeds the family's start system (monodromy, trace test): fixed per family."""
+        return repr(("lcnfast-family",) + tuple(self.key))
+
+    @property
+    def cache_name(self) -> str:
+        """The start system's file in the cache folder (relative path)."""
+        return "families-v1/" + "-".join(str(k) for k in self.key).replace(" ", "") + ".npz"
+
+    @property
+    def N(self) -> int:
+        """Homogeneous unknowns ``(h, e_1..e_n)``."""
+        return self.n + 1
+
+    @property
+    def verified(self) -> bool:
+        """The start system passed the trace test."""
+        return self.trace <= TRACE_TOLERANCE
+
+    @property
+    def generic_count(self) -> int:
+        """The number of complex critical points for generic data (the start system's size)."""
+        return int(self.starts.shape[0])
+
+    def chart_matrix(self, chart: int) -> tuple[tuple[Fraction, ...], ...]:
+        """Exact ``R`` (K x K) of a chart: column i holds the user's coefficients of the
+        chart's i-th basis form. The default is the identity."""
+        return tuple(tuple(Fraction(int(i == j)) for j in range(self.K)) for i in range(self.K))
+
+    def chart_parameters(self, chart: int, G: NDArray[np.float64], u: NDArray[np.float64]
+                         ) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
+        """The chart's parameters ``(w, Gc) = (R^T G u, R^T G R)`` in floating point."""
+        R = np.array(self.chart_matrix(chart), dtype=float)
+        return (R.T @ (G @ u)).astype(complex), (R.T @ G @ R).astype(complex)
+
+    # -- tracking ----------------------------------------------------------------------------
+    def track(self, q0: tuple[Any, Any], q1: tuple[Any, Any], starts: NDArray[np.complex128], *, endgame: bool,
+              threads: int, tolerance: float = TOLERANCE) -> tuple[Any, ...]:
+        """Paths from q0 to q1 (C++ ``track_stratum_paths``): ``(z, kind, winding, steps,
+        condition, accuracy, failure)``; ``tolerance``: the predictor's, before the endgame zone."""
+        result: tuple[Any, ...] = _core.track_stratum_paths(
+            self.N, self.K, self.begin, self.exps, self.coeff, self.patch,
+            np.ascontiguousarray(q0[0], dtype=complex), np.ascontiguousarray(q0[1], dtype=complex),
+            np.ascontiguousarray(q1[0], dtype=complex), np.ascontiguousarray(q1[1], dtype=complex),
+            np.ascontiguousarray(starts.reshape(-1, self.N), dtype=complex), endgame, 0.9, 20000, threads,
+            tolerance, self.groups)
+        return result
+
+    def on_patch(self, e: NDArray[np.complex128]) -> NDArray[np.complex128]:
+        """Homogeneous coordinates (1, e) scaled onto the patch."""
+        z = np.concatenate(([1.0 + 0j], e))
+        return z / (self.patch @ z)
+
+    # -- the form and its derivatives (defaults from the terms) -----------------------------
+    def forms(self, E: NDArray[np.complex128]) -> NDArray[np.complex128]:
+        """``p`` (M, K) at the affine unknowns of the rows of ``E`` (M, n), ``h = 1``."""
+        E = np.asarray(E, dtype=complex).reshape(-1, self.n)
+        Z = np.concatenate((np.ones((E.shape[0], 1), dtype=complex), E), axis=1)
+        monomials = np.prod(Z[:, None, :] ** self._term_exps[None, :, :], axis=2) * self._term_coeff
+        out = np.zeros((E.shape[0], self.K), dtype=complex)
+        np.add.at(out.T, self._term_row, monomials.T)
+        return out
+
+    def numeric_jets(self, e: NDArray[np.complex128]) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
+        """``p`` (K,) and its first derivatives in the affine unknowns (K, n), ``h = 1``."""
+        z = np.concatenate(([1.0 + 0j], np.asarray(e, dtype=complex)))
+        p = np.zeros(self.K, dtype=complex)
+        P = np.zeros((self.K, self.n), dtype=complex)
+        for t in range(self._term_coeff.size):
+            alpha = self._term_exps[t]
+            row = self._term_row[t]
+            c = self._term_coeff[t]
+            p[row] += c * np.prod(z ** alpha)
+            for j in range(1, self.N):
+                if alpha[j]:
+                    reduced = alpha.copy()
+                    reduced[j] -= 1
+                    P[row, j - 1] += c * alpha[j] * np.prod(z ** reduced)
+        return p, P
+
+    def jets(self, e: list[Any], poly: Any, second: bool) -> tuple[Any, Any, Any]:
+        """``p`` (K values), its first derivatives ``P[j]`` (lists of K) and, with ``second``,
+        the second derivatives ``P2[j][k]``, at the affine unknowns ``e`` given in a
+        python-flint ring (``acb`` balls or ``fmpq`` rationals; ``poly`` is the matching
+        polynomial class, ``acb_poly`` or ``fmpq_poly``, which product-structured families use)."""
+        import flint
+
+        rational = poly is flint.fmpq_poly
+
+        def const(q: Fraction) -> Any:
+            return flint.fmpq(q.numerator, q.denominator) if rational else flint.acb(float(q))
+
+        zero = const(Fraction(0))
+        z = [const(Fraction(1))] + list(e)
+        n, K = self.n, self.K
+        p = [zero] * K
+        P = [[zero] * K for _ in range(n)]
+        P2: list[list[Any]] = [[[zero] * K for _ in range(n)] for _ in range(n)] if second else []
+
+        def monomial(alpha: NDArray[np.int64]) -> Any:
+            out = const(Fraction(1))
+            for j, a in enumerate(alpha):
+                if a:
+                    out = out * z[j] ** int(a)
+            return out
+
+        for t in range(self._term_coeff.size):
+            alpha = self._term_exps[t].copy()
+            row = int(self._term_row[t])
+            c = const(self.coeff_exact[t])
+            p[row] = p[row] + c * monomial(alpha)
+            for j in range(1, self.N):
+                if not alpha[j]:
+                    continue
+                first = alpha.copy()
+                first[j] -= 1
+                P[j - 1][row] = P[j - 1][row] + c * int(alpha[j]) * monomial(first)
+                if not second:
+                    continue
+                for k in range(1, self.N):
+                    if not first[k]:
+                        continue
+                    both = first.copy()
+                    both[k] -= 1
+                    P2[j - 1][k - 1][row] = P2[j - 1][k - 1][row] + c * int(alpha[j]) * int(first[k]) * monomial(both)
+        return p, P, P2
+
+    # -- judging endpoints -------------------------------------------------------------------
+    def point_info(self, chart: int, E: NDArray[np.complex128]) -> NDArray[np.complex128]:
+        """What a result reports per point besides ``v`` (M, r): nothing by default."""
+        return np.zeros((np.asarray(E).reshape(-1, self.n).shape[0], 0), dtype=complex)
+
+    def batch_nondegenerate(self, boxes: NDArray[np.float64]) -> NDArray[np.bool_] | None:
+        """For float64 boxes (P, n, 4) of proven points, whether the family's part of the
+        non-degeneracy proof (beyond ``a, b != 0``) holds on each, when this can be decided
+        for all at once; None: decided per point by :meth:`box_nondegenerate`."""
+        return None
+
+    def box_nondegenerate(self, box: list[Any]) -> bool:
+        """Whether every point of a box (python-flint ``acb`` balls, one per affine unknown)
+        is a point where the parametrisation ``(c, e) -> c p(1, e)`` is an immersion: the
+        Gram determinant of ``[p, P]`` (K x (n + 1)) excludes 0 on the box. (``a, b != 0`` are
+        proven by the caller.)"""
+        import flint
+
+        p, P, _ = self.jets(box, flint.acb_poly, False)
+        columns = [p] + P
+        m = len(columns)
+        gram = flint.acb_mat(m, m)
+        for i in range(m):
+            for j in range(m):
+                gram[i, j] = sum((columns[i][r].conjugate() * columns[j][r] for r in range(self.K)), flint.acb(0))
+        return not gram.det().contains(0)
+
+    def numerically_degenerate(self, chart: int, e: NDArray[np.complex128], pa: complex, pb: complex,
+                               q1: tuple[NDArray[np.complex128], NDArray[np.complex128]]) -> bool:
+        """An unproven endpoint that is, to rounding accuracy, no point of the family:
+        ``v = 0`` (``a = 0``), no finite scale (``b = 0``) or where the parametrisation is not
+        an immersion (``[p, P]`` numerically rank-deficient)."""
+        p, P = self.numeric_jets(e)
+        size = float(np.linalg.norm(p))
+        if abs(pa) <= 1e-10 * size * float(np.linalg.norm(q1[0])) or abs(pb) <= 1e-10 * size**2 * float(
+                np.linalg.norm(q1[1])):
+            return True
+        A = np.column_stack([p, P])
+        A = A / np.maximum(np.linalg.norm(A, axis=0), 1e-300)
+        s = np.linalg.svd(A, compute_uv=False)
+        return bool(s[-1] <= 1e-7 * s[0])
+
+    def rational_off_family(self, v: NDArray[np.complex128]) -> bool:
+        """Whether an unproven endpoint ``v`` is exactly a form of another family (a limit the
+        paths reach that is not a point of this one). Default: undecided (False)."""
+        return False
+
+    def exact_degeneracy(self, certifier: Any, v: NDArray[np.complex128]) -> bool | None:
+        """Decide exactly whether the unique solution in the certifier's last proven box is
+        degenerate (True) or a point of the family (False); None: not decided."""
+        return None
+
+    def trend_measures(self, E: NDArray[np.complex128]) -> list[tuple[NDArray[np.float64], float]]:
+        """Measures beyond ``a`` and ``b`` whose fall towards ``s = 1`` shows a degenerate limit
+        (used only when :attr:`trend_test` is set), each with the level it must fall to."""
+        return []
