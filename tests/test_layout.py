@@ -120,7 +120,7 @@ def test_the_attribute_rule_can_fail(tmp_path):
 #: The API rooms, bottom to top (docs/architecture.md): a room imports only rooms before it
 #: and the internal modules (``_core``, ``_validation``, ``_progress``, ``_saving``, ``_newton``).
 ROOMS = ["architecture", "parameterisation", "matrices", "losses", "roots", "factorization", "training", "strata",
-         "geometry", "critical", "provenance", "torch_interop"]
+         "strided", "geometry", "critical", "provenance", "torch_interop"]
 INTERNAL = {"_core", "_validation", "_progress", "_saving", "_newton", "_homotopy"}
 
 

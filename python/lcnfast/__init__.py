@@ -63,7 +63,8 @@ from .geometry import (
 from .losses import QuadraticLoss, SquaredLoss, teacher_data
 from .parameterisation import end_to_end, jacobian, vjp
 from .provenance import provenance, show_versions
-from .strata import StratumCriticalPoints, ed_degree, generic_count, start_system_cache, stratum_critical_points
+from .strata import StratumCriticalPoints, generic_count, start_system_cache, stratum_critical_points
+from .strided import StridedCriticalPoints, dilation_groups, ed_degree, strided_critical_points, strided_generic_count
 from .torch_interop import from_torch, to_torch
 from .training import STATUSES, Invariants, Trajectory, TrainResult, auto_lr, auto_tol, balance, invariants, train
 
@@ -85,6 +86,7 @@ __all__ = [
     "RootStructure",
     "STATUSES",
     "StratumCriticalPoints",
+    "StridedCriticalPoints",
     "SquaredLoss",
     "TrainResult",
     "Trajectory",
@@ -95,6 +97,7 @@ __all__ = [
     "classify",
     "conv_matrix",
     "critical_points",
+    "dilation_groups",
     "discriminant",
     "ed_degree",
     "generic_count",
@@ -111,6 +114,8 @@ __all__ = [
     "simd_backend",
     "start_system_cache",
     "stratum_critical_points",
+    "strided_critical_points",
+    "strided_generic_count",
     "teacher_data",
     "to_torch",
     "train",

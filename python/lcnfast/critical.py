@@ -14,6 +14,8 @@ before counting negative eigenvalues (the index).
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,11 +32,17 @@ from .architecture import Architecture, require_architecture
 from .geometry import FunctionSpace, jacobian_rank, partitions
 from .roots import chordal, tolerant_structure
 from .strata import stratum_critical_points
+from .strided import dilation_groups, stratum_tuples, strided_critical_points
 from .losses import QuadraticLoss, require_loss
 from .parameterisation import end_to_end, jacobian, theta_rows, vjp
 from ._progress import Progress
 
 __all__ = ["Classification", "Landscape", "LandscapePoint", "classify", "critical_points", "hessian"]
+
+
+#: A candidate critical point in function space: the filter, its stratum (or tuple of
+#: partitions, one per dilation) and, for strides, its dilation polynomials W_S.
+Candidate = tuple[NDArray[np.float64], tuple[Any, ...], "dict[int, NDArray[np.float64]] | None"]
 
 
 def _check(arch: Any, loss: Any) -> None:
@@ -232,7 +240,7 @@ class LandscapePoint:
 
 @dataclass(frozen=True)
 class Landscape:
-    """All critical points of a training loss of a stride-one 1D architecture.
+    """All critical points of a training loss of a 1D architecture (valid layers, any strides).
 
     Attributes
     ----------
@@ -329,36 +337,78 @@ class Landscape:
 
 def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-7, seed: Any = 0,
                     progress: Progress = False, rng: Any = None) -> Landscape:
-    """The landscape of a stride-one 1D architecture: every critical point of ``L``.
+    """The landscape of a 1D architecture (valid layers, any strides): every critical point of ``L``.
 
-    In function space (docs/theory.rst): the unconstrained optimum if it lies in the space, and
-    on every multiple-root stratum every real critical point of ``l`` that lies in the space
-    (:func:`lcnfast.stratum_critical_points`, homotopy continuation); each is lifted to
-    parameters through all its factorisations, keeping the lifts where the gradient of ``L``
-    vanishes (multiple roots spread over different layers), and ``theta = 0`` is added
-    when it is critical. Each point gets its loss, partition, location and the verdict of
-    :func:`classify`. ``progress`` (bool or callable) follows the homotopy paths of each
-    stratum, as in :func:`lcnfast.stratum_critical_points`.
+    In function space (docs/theory.rst), the candidates are:
+
+    * stride one (or every layer with ``k_l > 1`` at dilation 1): the unconstrained optimum
+      if it lies in the space, and on every multiple-root stratum every real critical point
+      of ``l`` that lies in the space (:func:`lcnfast.stratum_critical_points`);
+    * strides: on the Zariski closure of the function space and on the sub-families where
+      layers of one dilation share roots (:func:`lcnfast.strided_critical_points` for every
+      tuple of partitions of ``lcnfast.strided.stratum_tuples``), every real critical
+      point that lies in the space (a real factorisation exists, decided exactly).
+
+    Each candidate is lifted to parameters through all its factorisations, keeping the lifts
+    where the gradient of ``L`` vanishes, and ``theta = 0`` is added when it is critical. Each
+    point gets its loss, partition, location and the verdict of :func:`classify`.
+    ``progress`` (bool or callable) follows the homotopy paths of each family.
+
+    Parameters
+    ----------
+    arch : Architecture
+        1D, valid layers.
+    loss : QuadraticLoss
+    tol : float
+        Relative gradient tolerance for a lift to count as critical.
+    seed, rng : int or numpy.random.Generator
+        Seed the homotopies' detours (the points do not depend on it).
+    progress : bool or callable
+
+    Returns
+    -------
+    Landscape
+        ``counts`` has one row per stratum (or tuple of partitions, one per dilation) with
+        its complex, real, in-space and lifted critical points, whether its enumeration is
+        complete, and (strides) the degenerate endpoints.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import lcnfast
+    >>> arch = lcnfast.Architecture([2, 2], [2, 1])       # v = w1(x) w2(x^2)
+    >>> landscape = lcnfast.critical_points(arch, lcnfast.QuadraticLoss(np.eye(4), [1.0, 2.0, 3.0, 4.0]))
+    >>> landscape.complete, [p.verdict for p in landscape.points]
+    (True, ['minimum', 'saddle', 'saddle'])
     """
     _check(arch, loss)
     seed = as_seed(seed, rng=rng)
-    if not arch.is_stride_one_1d:
-        raise NotImplementedError("critical_points: the landscape is implemented for stride-one 1D architectures")
-    tolerance = as_real(tol, "tol", positive=True)
+    if arch.ndim != 1 or arch.is_circular:
+        raise NotImplementedError("critical_points: the landscape is implemented for 1D architectures with valid layers")
+    as_real(tol, "tol", positive=True)
     fs = FunctionSpace(arch)
+    if set(dilation_groups(arch)) <= {1}:
+        candidates, counts = _stride_one_candidates(arch, fs, loss, seed, progress)
+    else:
+        candidates, counts = _strided_candidates(arch, fs, loss, seed, progress)
+    return _lift(arch, fs, loss, candidates, counts, as_real(tol, "tol", positive=True))
+
+
+def _stride_one_candidates(arch: Architecture, fs: FunctionSpace, loss: QuadraticLoss, seed: int, progress: Progress
+                           ) -> tuple[list[Candidate], list[dict[str, Any]]]:
     K = int(arch.filter_shape[0])
     D = K - 1
     # l(v) = (v - u)^T G (v - u) + const with u a least-squares minimiser
     u = loss.minimizer().ravel()
     e = fs.n_even or 0
-    candidates: list[tuple[NDArray[np.float64], tuple[int, ...]]] = []
+    candidates: list[Candidate] = []
     counts: list[dict[str, Any]] = []
     for partition in partitions(D):
         if not partition or max(partition) == 1:  # distinct roots (or D = 0): the optimum itself
             inside = bool(fs.contains(u))
             rs_partition = tolerant_structure(u, 1e-9).partition if np.any(u) else ()
             if rs_partition == partition and inside:
-                candidates.append((u.copy(), partition))
+                candidates.append((u.copy(), partition, None))
             counts.append({"partition": partition, "complex": 1, "real": 1, "in_space": int(inside),
                            "lifted": 0, "complete": True})
             continue
@@ -366,23 +416,123 @@ def critical_points(arch: Architecture, loss: QuadraticLoss, *, tol: float = 1e-
         n_real_roots = found.real_root_counts()
         in_space = [i for i in range(found.n_complex) if found.is_real[i] and n_real_roots[i] >= e]
         for i in in_space:
-            candidates.append((np.ascontiguousarray(found.v[i].real), partition))
+            candidates.append((np.ascontiguousarray(found.v[i].real), partition, None))
         counts.append({"partition": partition, "complex": found.n_complex, "real": found.n_real,
                        "in_space": len(in_space), "lifted": 0, "complete": bool(found.complete)})
-    points = []
+    return candidates, counts
+
+
+def _strided_candidates(arch: Architecture, fs: FunctionSpace, loss: QuadraticLoss, seed: int, progress: Progress
+                        ) -> tuple[list[Candidate], list[dict[str, Any]]]:
+    """Real critical points of the dilated products of ``arch`` that lie in the function
+    space: a real point whose factors are real (a certified real box) is in the space when the
+    polynomial ``W_S`` of every dilation with several layers has a real factorisation into
+    those layers (stride-one membership, exact for its float coefficients); a layer alone at
+    its dilation takes any real polynomial. (A thin space holds no float vector exactly, so
+    membership is decided on the factors, not on ``v``.)"""
+    u = loss.minimizer().ravel()
+    candidates: list[Candidate] = []
+    counts: list[dict[str, Any]] = []
+    groups = dilation_groups(arch)
+    spaces = {S: FunctionSpace(Architecture([arch.k[layer] for layer in layers]))
+              for S, layers in groups.items() if len(layers) > 1}
+    for stratum in stratum_tuples(arch):
+        found = strided_critical_points(arch, loss.G, u, stratum=stratum, seed=seed, progress=progress)
+        in_space = []
+        for i in range(found.n_complex):
+            if not found.is_real[i]:
+                continue
+            W = _group_polynomials(found.factors, found.q[i].real)
+            if all(space.contains(W[S]) for S, space in spaces.items()):
+                in_space.append(i)
+                candidates.append((np.ascontiguousarray(found.v[i].real), stratum, W))
+        counts.append({"partition": stratum, "complex": found.n_complex, "real": found.n_real,
+                       "in_space": len(in_space), "lifted": 0, "complete": bool(found.complete),
+                       "degenerate": int(found.path_counts.get("degenerate", 0))})
+    return candidates, counts
+
+
+def _group_polynomials(factors: tuple[tuple[int, int, int], ...], q: NDArray[np.float64]) -> dict[int, NDArray[np.float64]]:
+    """``W_S = prod q_i^a_i`` (ascending in ``y = x^S``, unit max-norm) per dilation ``S``."""
+    W: dict[int, NDArray[np.float64]] = {}
+    offset = 0
+    for S, a, m in factors:
+        factor = q[offset:offset + m + 1]
+        offset += m + 1
+        power = np.ones(1)
+        for _ in range(a):
+            power = np.convolve(power, factor)
+        W[S] = np.convolve(W.get(S, np.ones(1)), power)
+    return {S: w / np.max(np.abs(w)) for S, w in W.items()}
+
+
+def _strided_location(arch: Architecture, W: dict[int, NDArray[np.float64]]) -> str:
+    """Where a real filter with real dilation polynomials lies in a strided function space,
+    relative to the Zariski closure: on the boundary when the polynomial of a dilation with
+    several layers is on the boundary of that stride-one space (located up to 1e-4, as for
+    stride one), else in the interior (a layer alone at its dilation takes any real
+    polynomial, so it adds no boundary)."""
+    where = "interior"
+    for S, layers in dilation_groups(arch).items():
+        if len(layers) > 1:
+            here = str(FunctionSpace(Architecture([arch.k[layer] for layer in layers])).locate(W[S], 1e-4))
+            if here != "interior":
+                where = here if where == "interior" or here == "outside" else where
+    return where
+
+
+def _strided_lifts(arch: Architecture, v: NDArray[np.float64], W: dict[int, NDArray[np.float64]]
+                   ) -> list[NDArray[np.float64]]:
+    """Parameters ``theta`` with ``mu(theta) = v`` from the dilation polynomials ``W_S``: every
+    factorisation of each ``W_S`` into the layers of its dilation (stride one), combined, with
+    the scale of ``v`` spread evenly over the layers (its sign in the first)."""
+    per_group = []
+    groups = dilation_groups(arch)
+    for S, layers in groups.items():
+        if len(layers) == 1:
+            per_group.append([[W[S]]])
+            continue
+        sub = Architecture([arch.k[layer] for layer in layers])
+        per_group.append([sub.split(theta) for theta in FunctionSpace(sub).factorizations(W[S], tol=1e-5, exact=False)])
+    lifts = []
+    for combo in itertools.product(*per_group):
+        filters = [np.ones(1) for _ in range(arch.L)]
+        for layers, group_filters in zip(groups.values(), combo):
+            for layer, f in zip(layers, group_filters):
+                filters[layer] = np.asarray(f, dtype=float) / max(float(np.linalg.norm(f)), 1e-300)
+        mu = end_to_end(arch, arch.join(filters)).ravel()
+        scale = float(v @ mu) / float(mu @ mu)
+        size = abs(scale) ** (1.0 / arch.L)
+        filters = [f * size for f in filters]
+        filters[0] = filters[0] * math.copysign(1.0, scale)
+        lifts.append(arch.join(filters))
+    return lifts
+
+
+def _lift(arch: Architecture, fs: FunctionSpace, loss: QuadraticLoss,
+          candidates: list[Candidate], counts: list[dict[str, Any]],
+          tolerance: float) -> Landscape:
+    K = int(arch.filter_shape[0])
+    stride_one = set(dilation_groups(arch)) <= {1}
+    points: list[LandscapePoint] = []
     scale = max(float(np.linalg.norm(loss.b)), 1e-300)
-    for v, partition in candidates:
+    seen: list[NDArray[np.float64]] = []
+    for v, partition, W in candidates:
+        if not stride_one and any(np.max(np.abs(v - w)) <= 1e-9 * (1.0 + np.max(np.abs(w))) for w in seen):
+            continue  # the same filter found on two families
         lifts = []
-        for theta in fs.factorizations(v, tol=1e-5, exact=False):
+        for theta in (fs.factorizations(v, tol=1e-5, exact=False) if stride_one else _strided_lifts(arch, v, W or {})):
             grad = vjp(arch, theta, loss.grad(end_to_end(arch, theta)))
             if np.linalg.norm(grad) <= tolerance * scale * max(1.0, float(np.linalg.norm(theta)) ** (2 * arch.L)):
                 lifts.append(theta)
         if lifts:
+            seen.append(v)
             c = classify(arch, loss, lifts[0], tol=1e-6)
             # a root of multiplicity m computed in floating point spreads by ~eps^(1/m): locate
             # with a tolerance fit for triple roots
-            location = str(fs.locate(v, 1e-4))
-            points.append(LandscapePoint(v=v, lifts=lifts, loss=float(loss.value(v)), partition=partition,
+            location = str(fs.locate(v, 1e-4)) if stride_one else _strided_location(arch, W or {})
+            point_partition = partition if stride_one else (tolerant_structure(v, 1e-6).partition if np.any(v) else ())
+            points.append(LandscapePoint(v=v, lifts=lifts, loss=float(loss.value(v)), partition=point_partition,
                                          location=location, verdict=c.verdict))
             for row in counts:
                 if row["partition"] == partition:
