@@ -83,14 +83,25 @@ def test_an_unverified_start_system_makes_results_incomplete_and_warns(monkeypat
     monkeypatch.setitem(start.FAMILIES, ("stratum",) + lam, family)
     G = np.array([[float(x) for x in row] for row in reference_weights(4)["generic"]])
     u = np.array(reference_data(4)[0], dtype=float)
+    exact = KNOWN_COUNTS[(4, lam, "generic", tuple(reference_data(4)[0]))]
     with pytest.warns(RuntimeWarning, match="trace test"):
         found = lcnfast.stratum_critical_points(lam, G, u)
-    assert not found.complete
+    # the unverified start system is not trusted: the points come from a start system for the
+    # data's weights, whose own trace test passed
+    assert found.start == "weights" and found.complete and found.n_complex == exact
     with pytest.warns(RuntimeWarning, match="trace test"):
         lcnfast.generic_count(lam)
     family.trace = math.inf  # lost paths in the test count as failed too
     with pytest.warns(RuntimeWarning, match="trace test"):
+        assert lcnfast.stratum_critical_points(lam, G, u).start == "weights"
+    # with no verified start system at all, the result is incomplete
+    monkeypatch.setattr(start, "trace_test", lambda *args: (0.5, 0))
+    start.WEIGHTS_FAMILIES.clear()
+    with pytest.warns(RuntimeWarning, match="trace test"), pytest.warns(RuntimeWarning, match="neither"):
         assert not lcnfast.stratum_critical_points(lam, G, u).complete
+    monkeypatch.undo()
+    start.WEIGHTS_FAMILIES.clear()  # those start systems were made with the broken test
+    monkeypatch.setitem(start.FAMILIES, ("stratum",) + lam, family)
     family.trace = 1e-14
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -231,8 +231,11 @@ class _Decoder:
             raise self.fail(f"the fields of {cls.__name__} are missing")
         declared = {f.name for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
         names = declared - {PROVENANCE_FIELD}
-        if set(fields) != names:
-            missing, unknown = sorted(names - set(fields)), sorted(set(fields) - names)
+        # a field added later with a default may be absent from an older file
+        optional = {f.name for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+                    if f.init and (f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING)}
+        if not (names - optional <= set(fields) <= names):
+            missing, unknown = sorted(names - optional - set(fields)), sorted(set(fields) - names)
             raise self.fail(f"{cls.__name__}: missing fields {missing}, unknown fields {unknown}")
         kwargs = {name: self.decode(value) for name, value in fields.items()}
         if PROVENANCE_FIELD in declared and isinstance(provenance, dict):

@@ -32,7 +32,7 @@ from .architecture import Architecture, require_architecture
 from .geometry import FunctionSpace, jacobian_rank, partitions
 from .roots import chordal, tolerant_structure
 from .strata import stratum_critical_points
-from .strided import dilation_groups, stratum_tuples, strided_critical_points
+from .strided import dilation_groups, dilation_polynomials, stratum_tuples, strided_critical_points
 from .losses import QuadraticLoss, require_loss
 from .parameterisation import end_to_end, jacobian, theta_rows, vjp
 from ._progress import Progress
@@ -442,7 +442,7 @@ def _strided_candidates(arch: Architecture, fs: FunctionSpace, loss: QuadraticLo
         for i in range(found.n_complex):
             if not found.is_real[i]:
                 continue
-            W = _group_polynomials(found.factors, found.q[i].real)
+            W = dilation_polynomials(found.factors, found.q[i].real)
             if all(space.contains(W[S]) for S, space in spaces.items()):
                 in_space.append(i)
                 candidates.append((np.ascontiguousarray(found.v[i].real), stratum, W))
@@ -450,20 +450,6 @@ def _strided_candidates(arch: Architecture, fs: FunctionSpace, loss: QuadraticLo
                        "in_space": len(in_space), "lifted": 0, "complete": bool(found.complete),
                        "degenerate": int(found.path_counts.get("degenerate", 0))})
     return candidates, counts
-
-
-def _group_polynomials(factors: tuple[tuple[int, int, int], ...], q: NDArray[np.float64]) -> dict[int, NDArray[np.float64]]:
-    """``W_S = prod q_i^a_i`` (ascending in ``y = x^S``, unit max-norm) per dilation ``S``."""
-    W: dict[int, NDArray[np.float64]] = {}
-    offset = 0
-    for S, a, m in factors:
-        factor = q[offset:offset + m + 1]
-        offset += m + 1
-        power = np.ones(1)
-        for _ in range(a):
-            power = np.convolve(power, factor)
-        W[S] = np.convolve(W.get(S, np.ones(1)), power)
-    return {S: w / np.max(np.abs(w)) for S, w in W.items()}
 
 
 def _strided_location(arch: Architecture, W: dict[int, NDArray[np.float64]]) -> str:

@@ -42,6 +42,7 @@ from .roots import discriminant as discriminant
 from .roots import real_root_count as real_root_count
 from .roots import root_structure as root_structure
 from .strata import stratum_critical_points
+from .strided import dilation_groups, dilation_polynomials, stratum_tuples, strided_critical_points
 from .training import balance, train
 
 __all__ = [
@@ -479,13 +480,18 @@ class FunctionSpace:
 
     def nearest(self, u: ArrayLike, G: ArrayLike | None = None, *,
                 seed: Any = 0, rng: Any = None) -> tuple[NDArray[np.float64], float]:
-        """The point of the function space nearest to ``u`` in the ``G``-norm (stride-one 1D).
+        """The point of the function space nearest to ``u`` in the ``G``-norm (1D valid layers,
+        any strides).
 
-        If ``u`` is in the space it is its own nearest point. Otherwise the nearest point
-        lies on the boundary, hence on a multiple-root stratum, where it is a critical point
-        of the distance restricted to that stratum: every real critical point of every
+        Stride one: if ``u`` is in the space it is its own nearest point. Otherwise the nearest
+        point lies on the boundary, hence on a multiple-root stratum, where it is a critical
+        point of the distance restricted to that stratum: every real critical point of every
         stratum (:func:`lcnfast.stratum_critical_points`, homotopy continuation) that lies
         in the space (by the stratum's multiplicities and the reality of its roots), and
+        ``v = 0``, are compared. Strides: the nearest point is a critical point of the distance
+        on the Zariski closure of the space or, where layers of one dilation share roots, on a
+        sub-family (:func:`lcnfast.strided_critical_points` over
+        ``lcnfast.strided.stratum_tuples``); the real ones whose factors lie in the space, and
         ``v = 0``, are compared. The answer is certified as far as the enumeration is: every
         candidate is a certified critical point (or a singular one, found by the endgame), and
         when every stratum's enumeration is complete (``StratumCriticalPoints.complete``) no
@@ -497,7 +503,7 @@ class FunctionSpace:
         -------
         (v, distance) with ``distance = sqrt((v-u)^T G (v-u))``.
         """
-        self._require_stride_one("nearest")
+        self._require_valid_1d("nearest")
         target = as_real_array(u, "u")
         K = int(self._arch.filter_shape[0])
         if target.shape != (K,):
@@ -511,6 +517,8 @@ class FunctionSpace:
             d = v - target
             return math.sqrt(max(float(d @ Gm @ d), 0.0))
 
+        if not self._by_root_count:
+            return self._nearest_strided(target, Gm, seed, distance)
         if self.contains(target):
             return target.copy(), 0.0
         best, best_distance = np.zeros(K), distance(np.zeros(K))
@@ -534,6 +542,32 @@ class FunctionSpace:
         if incomplete:
             warnings.warn(f"nearest: the enumeration of strata {incomplete} is incomplete or not fully certified; "
                           "the point returned is the best one found", RuntimeWarning, stacklevel=2)
+        return best, best_distance
+
+    def _nearest_strided(self, target: NDArray[np.float64], Gm: NDArray[np.float64], seed: int,
+                         distance: Any) -> tuple[NDArray[np.float64], float]:
+        K = target.size
+        best, best_distance = np.zeros(K), distance(np.zeros(K))
+        groups = dilation_groups(self._arch)
+        spaces = {S: FunctionSpace(Architecture([self._arch.k[layer] for layer in layers]))
+                  for S, layers in groups.items() if len(layers) > 1}
+        incomplete = []
+        for stratum in stratum_tuples(self._arch):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # summarised below
+                found = strided_critical_points(self._arch, Gm, target, stratum=stratum, seed=seed)
+            if not found.complete or not np.all(found.certified | (found.multiplicity > 1)):
+                incomplete.append(stratum)
+            for i in np.flatnonzero(found.is_real):
+                W = dilation_polynomials(found.factors, found.q[i].real)
+                if not all(space.contains(W[S]) for S, space in spaces.items()):
+                    continue
+                candidate = np.ascontiguousarray(found.v[i].real)
+                if distance(candidate) < best_distance:
+                    best, best_distance = candidate, distance(candidate)
+        if incomplete:
+            warnings.warn(f"nearest: the enumeration of {incomplete} is incomplete or not fully certified; "
+                          "the point returned is the best one found", RuntimeWarning, stacklevel=3)
         return best, best_distance
 
     def distance_to_boundary(self, v: ArrayLike, *, tol: float | None = None) -> tuple[float, float]:

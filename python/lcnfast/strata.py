@@ -67,7 +67,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _saving
 from ._homotopy.certify import boxes_apart
 from ._homotopy.family import Family, Poly, poly_add, poly_mul
-from ._homotopy.solve import solve
+from ._homotopy.solve import solve_soundly, unpaired_conjugates
 from ._homotopy.start import family_for, forget_start_systems, start_system_cache, warn_unverified  # noqa: F401 (forget_start_systems: re-exported for the benchmarks)
 from ._validation import as_int, as_real_array, as_seed, resolve_threads
 from ._progress import Progress, ProgressBar
@@ -509,10 +509,17 @@ class StratumCriticalPoints:
     generic_count : int
         The number of complex critical points for generic data (:func:`generic_count`).
     complete : bool
-        Every path was accounted for (none failed, none left as a duplicate) and the start
-        system passed the trace test (:func:`generic_count`): by the parameter-homotopy
-        theorem every isolated critical point is then among the endpoints, so for generic
-        data ``n_complex == generic_count``.
+        Every path was accounted for (none failed, none left as a duplicate, none judged
+        degenerate by the trend of its last points alone), the start system passed the trace
+        test (:func:`generic_count`), and the non-real points come in conjugate pairs (the
+        data are real): by the parameter-homotopy theorem every isolated critical point is
+        then among the endpoints, so for generic data ``n_complex == generic_count``.
+    start : str
+        ``"generic"``: the paths started from the stratum's start system (random complex
+        weights); ``"weights"``: from start systems for the data's own weights (only ``u``
+        moves along the paths), used when the first left paths unaccounted for or judged by
+        their trend alone (special weights such as Bombieri-Weyl's, the identity and weights
+        near them send many generic paths to degenerate forms).
     provenance : dict or None
         Where a result loaded by :meth:`load` came from (:func:`lcnfast.provenance`
         when it was first saved); None for a result computed in this session. Not compared.
@@ -529,6 +536,7 @@ class StratumCriticalPoints:
     path_counts: dict[str, int]
     generic_count: int
     complete: bool
+    start: str = "generic"
     provenance: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -757,9 +765,8 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     Gs = np.ldexp(Gm, -math.frexp(scale)[1])
     n_starts = family.starts.shape[0]
     bar = ProgressBar(n_starts, progress, unit="path", desc=f"lcnfast: stratum {lam}") if progress else None
-    rng = np.random.default_rng(seed_value)
     try:
-        solution = solve(family, Gs, target, rng, n_threads, certify, bar)
+        solution = solve_soundly(family, Gs, target, seed_value, n_threads, certify, bar)
     finally:
         if bar is not None:
             bar.close()
@@ -780,11 +787,19 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     certified = np.array([r[3] for r in rows], dtype=bool)
     multiplicity = np.array([r[5] for r in rows], dtype=np.int64)
     losses = np.asarray(row_losses[order], dtype=float)
-    complete = counts["failed"] == 0 and counts["duplicate"] == 0 and family.verified
-    warn_unverified(family)
+    unpaired = unpaired_conjugates(V, real)
+    complete = solution.complete and solution.verified and unpaired == 0
+    warn_unverified(family)  # generic_count comes from it, whichever start system answered
+    if unpaired:
+        warnings.warn(f"lcnfast: stratum {lam}: {unpaired} non-real point(s) without their complex conjugate: the "
+                      "enumeration is incomplete", RuntimeWarning, stacklevel=2)
     _log.info("stratum %s: %d paths tracked; %s; %d point(s), %d real, %d certified", lam, paths,
               ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in counts.items()), len(rows),
               int(real.sum()), int(certified.sum()))
+    if solution.start == "both":
+        warnings.warn(f"lcnfast: stratum {lam}: neither the generic start system nor the one for these weights accounted "
+                      "for every path; the certified points of both are returned, and the enumeration may be "
+                      "incomplete", RuntimeWarning, stacklevel=2)
     lost = [f"{counts[k]} {k.replace('_', ' ')}" for k in ("failed", "duplicate") if counts[k]]
     if lost:
         warnings.warn(f"lcnfast: stratum {lam}: {', '.join(lost)} path(s) could not be recovered; the enumeration "
@@ -795,7 +810,8 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
                       "certified=False)", RuntimeWarning, stacklevel=2)
     # singular (multiple) points are returned, not lost: their multiplicity and certified=False say so
     return StratumCriticalPoints(v=V, roots=roots, partition=lam, is_real=real, loss=losses, certified=certified,
-                                 multiplicity=multiplicity, paths=paths, path_counts=counts, generic_count=int(n_starts), complete=complete)
+                                 multiplicity=multiplicity, paths=paths, path_counts=counts, generic_count=int(n_starts), complete=complete,
+                                 start=solution.start)
 
 
 def _numerically_degenerate(family: StratumFamily, chart: int, e: NDArray[np.complex128], pa: complex, pb: complex,

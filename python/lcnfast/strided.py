@@ -55,7 +55,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _saving
 from ._homotopy.family import Family, Poly, poly_add, poly_mul
-from ._homotopy.solve import merge, solve
+from ._homotopy.solve import merge, solve_soundly, unpaired_conjugates
 from ._homotopy.start import family_for, warn_unverified
 from ._progress import Progress, ProgressBar
 from ._validation import as_real_array, as_seed, resolve_threads
@@ -254,6 +254,21 @@ def stratum_tuples(arch: Any) -> list[tuple[tuple[int, ...], ...]]:
     return [tuple(c) for c in itertools.product(*choices)]
 
 
+def dilation_polynomials(factors: tuple[Factor, ...], q: NDArray[np.float64]) -> dict[int, NDArray[np.float64]]:
+    """``W_S = prod q_i^a_i`` over the factors of dilation ``S`` (ascending in ``y = x^S``, unit
+    max-norm), from one row of :attr:`StridedCriticalPoints.q`."""
+    W: dict[int, NDArray[np.float64]] = {}
+    offset = 0
+    for S, a, m in factors:
+        factor = np.asarray(q[offset:offset + m + 1])
+        offset += m + 1
+        power = np.ones(1)
+        for _ in range(a):
+            power = np.convolve(power, factor)
+        W[S] = np.convolve(W.get(S, np.ones(1)), power)
+    return {S: w / np.max(np.abs(w)) for S, w in W.items()}
+
+
 def _partitions(D: int) -> list[tuple[int, ...]]:
     out: list[tuple[int, ...]] = []
 
@@ -306,7 +321,14 @@ class StridedCriticalPoints:
         Complex critical points for generic data: the ED degree of the family's image
         for the weights' generic kind.
     complete : bool
-        Every path accounted for and the start system passed the trace test.
+        Every path accounted for (none failed or left a duplicate, none judged degenerate
+        without a proof), the start system passed the trace test, and every non-real point
+        came with its complex conjugate (the data are real).
+    start : str
+        ``"generic"``: tracked from the family's start system (random complex weights);
+        ``"weights"``: from start systems for the data's own weights, used when the first
+        left paths or points unaccounted for (special weights such as the identity send many
+        generic paths to degenerate forms).
     provenance : dict or None
     """
 
@@ -321,6 +343,7 @@ class StridedCriticalPoints:
     path_counts: dict[str, int]
     generic_count: int
     complete: bool
+    start: str = "generic"
     provenance: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -461,14 +484,42 @@ def _solve_factors(factors: tuple[Factor, ...], Gm: NDArray[np.float64], target:
     n_starts = family.generic_count
     bar = ProgressBar(n_starts, progress, unit="path", desc=f"lcnfast: {family.label}") if progress else None
     try:
-        solution = solve(family, Gs, target, np.random.default_rng(seed_value), n_threads, certify, bar)
+        solution = solve_soundly(family, Gs, target, seed_value, n_threads, certify, bar)
+        points = _points(solution.rows, Gm, target, factors)
     finally:
         if bar is not None:
             bar.close()
-    # one filter reached through several factorisations (or charts) is one point
-    rows = merge(solution.rows)
+    V, Q, real, certified, multiplicity, losses, unpaired = points
     counts = dict(solution.counts)
-    counts["regular"] = sum(1 for r in rows if r[5] == 1)
+    counts["regular"] = int(np.sum(multiplicity == 1))
+    complete = solution.complete and solution.verified and unpaired == 0 and solution.trend_judged == 0
+    warn_unverified(family, stacklevel=4)  # generic_count comes from it, whichever start system answered
+    if solution.start == "both":
+        warnings.warn(f"lcnfast: {family.label}: neither the generic start system nor the one for these weights accounted "
+                      "for every path; the certified points of both are returned, and the enumeration may be "
+                      "incomplete", RuntimeWarning, stacklevel=4)
+    lost = [f"{counts[k]} {k}" for k in ("failed", "duplicate") if counts[k]]
+    if lost:
+        warnings.warn(f"lcnfast: {family.label}: {', '.join(lost)} path(s) could not be recovered; the enumeration "
+                      "may be incomplete", RuntimeWarning, stacklevel=4)
+    if unpaired:
+        warnings.warn(f"lcnfast: {family.label}: {unpaired} non-real point(s) without their complex conjugate: the "
+                      "enumeration is incomplete", RuntimeWarning, stacklevel=4)
+    uncertified = int(np.sum(~certified & (multiplicity == 1))) if certify else 0
+    if uncertified:
+        warnings.warn(f"lcnfast: {family.label}: {uncertified} point(s) could not be certified (returned with "
+                      "certified=False)", RuntimeWarning, stacklevel=4)
+    return StridedCriticalPoints(v=V, factors=factors, q=Q, is_real=real, loss=losses, certified=certified,
+                                 multiplicity=multiplicity, paths=solution.paths, path_counts=counts,
+                                 generic_count=int(n_starts), complete=bool(complete), start=solution.start)
+
+
+def _points(rows: list[Any], Gm: NDArray[np.float64], target: NDArray[np.float64], factors: tuple[Factor, ...]
+            ) -> tuple[Any, ...]:
+    """The distinct points of a solution's rows, sorted (real first, then by loss, then by
+    the rounded coefficients): ``(V, Q, real, certified, multiplicity, losses, unpaired)``."""
+    K = Gm.shape[0]
+    rows = merge(rows)  # one filter reached through several factorisations (or charts) is one point
     V0 = np.array([r[0] for r in rows], dtype=complex).reshape(-1, K)
     diff = V0 - target
     losses = np.real(np.einsum("ij,jk,ik->i", diff, Gm, diff))
@@ -485,35 +536,8 @@ def _solve_factors(factors: tuple[Factor, ...], Gm: NDArray[np.float64], target:
     Q = np.array([r[1] for r in rows], dtype=complex).reshape(-1, width)
     Q[real] = Q[real].real
     # real data: the critical set is closed under conjugation, so an unpaired point proves a loss
-    unpaired = _unpaired_conjugates(V, real)
-    complete = solution.complete and family.verified and unpaired == 0
-    warn_unverified(family, stacklevel=4)
-    lost = [f"{counts[k]} {k}" for k in ("failed", "duplicate") if counts[k]]
-    if lost:
-        warnings.warn(f"lcnfast: {family.label}: {', '.join(lost)} path(s) could not be recovered; the enumeration "
-                      "may be incomplete", RuntimeWarning, stacklevel=4)
-    if unpaired:
-        warnings.warn(f"lcnfast: {family.label}: {unpaired} non-real point(s) without their complex conjugate: the "
-                      "enumeration is incomplete", RuntimeWarning, stacklevel=4)
-    uncertified = int(np.sum(~certified & (multiplicity == 1))) if certify else 0
-    if uncertified:
-        warnings.warn(f"lcnfast: {family.label}: {uncertified} point(s) could not be certified (returned with "
-                      "certified=False)", RuntimeWarning, stacklevel=4)
-    return StridedCriticalPoints(v=V, factors=factors, q=Q, is_real=real, loss=np.asarray(losses[order], dtype=float),
-                                 certified=certified, multiplicity=multiplicity, paths=solution.paths,
-                                 path_counts=counts, generic_count=int(n_starts), complete=bool(complete))
-
-
-def _unpaired_conjugates(V: NDArray[np.complex128], real: NDArray[np.bool_]) -> int:
-    """Non-real rows of V whose conjugate is not a row (to 1e-7 relative)."""
-    idx = np.flatnonzero(~real)
-    if idx.size == 0:
-        return 0
-    W = V[idx]
-    size = 1.0 + np.max(np.abs(W), axis=1)
-    gaps = np.max(np.abs(W[:, None, :] - np.conj(W)[None, :, :]), axis=2)
-    paired = np.any(gaps <= 1e-7 * size[:, None], axis=1)
-    return int(np.sum(~paired))
+    unpaired = unpaired_conjugates(V, real)
+    return V, Q, real, certified, multiplicity, np.asarray(losses[order], dtype=float), unpaired
 
 
 def strided_generic_count(arch: Any, *, stratum: Any = None, threads: int | None = None) -> int:

@@ -234,7 +234,10 @@ class Certifier:
                 reach = np.array([float((Kx[i, 0] - point[i]).abs_upper()) for i in range(n)])
                 if not np.all(np.isfinite(reach)):
                     return False, 0.0
-                radii = 2.0 * np.maximum(radii, reach)
+                with np.errstate(over="ignore"):
+                    radii = 2.0 * np.maximum(radii, reach)
+                if not np.all(np.isfinite(radii)):
+                    return False, 0.0
             return False, 0.0
         finally:
             fl.ctx.prec = saved

@@ -165,6 +165,16 @@ class Family:
         self.trace = math.nan  # the trace test's relative second difference (nan: not run)
         self.witnesses = 0  # the trace test's points of the curve on a general hyperplane
 
+    def blank(self) -> Family:
+        """A copy without a start system (the same equations)."""
+        new = copy.copy(self)
+        new.patch = np.zeros(0, dtype=complex)
+        new.w0 = np.zeros(0, dtype=complex)
+        new.G0 = np.zeros((0, 0), dtype=complex)
+        new.starts = np.zeros((0, 0), dtype=complex)
+        new.loops, new.trace, new.witnesses = 0, math.nan, 0
+        return new
+
     def copy(self) -> Family:
         """A copy with its own start solutions (the terms are shared: they are not changed)."""
         new = copy.copy(self)

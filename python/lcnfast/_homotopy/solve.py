@@ -24,8 +24,9 @@ from numpy.typing import NDArray
 
 from .certify import Certifier
 from .family import TIGHT_TOLERANCE, Family, PathKind, close_pairs, random_parameters
+from .start import weights_family
 
-__all__ = ["COUNT_NAMES", "Row", "Solution", "chart_residual", "degenerate_limits", "merge", "recover_lost", "solve", "solve_in_chart"]
+__all__ = ["COUNT_NAMES", "Row", "Solution", "chart_residual", "solve_soundly", "sound", "unpaired_conjugates", "unpaired_in", "degenerate_limits", "merge", "recover_lost", "solve", "solve_in_chart"]
 
 COUNT_NAMES = ("regular", "singular", "degenerate", "at_infinity", "failed", "duplicate")
 
@@ -43,38 +44,132 @@ class Solution:
         How the paths ended (:data:`COUNT_NAMES`).
     paths : int
         Paths tracked (the generic count per chart used, plus detours).
+    trend_judged : int
+        Paths counted degenerate by the trend of their last points, without a proof (in the
+        last chart solved).
+    verified : bool
+        The start system used passed the trace test.
+    start : str
+        ``"generic"`` (the family's start system at random complex weights), ``"weights"``
+        (start systems at the data's own weights) or ``"both"`` (the points of both merged,
+        when neither accounted for itself: :func:`solve_soundly`).
     """
 
     rows: list[Row]
     counts: dict[str, int]
     paths: int
+    trend_judged: int = 0
+    verified: bool = True
+    start: str = "generic"
 
     @property
     def complete(self) -> bool:
-        """No path failed and none was left as a duplicate."""
-        return self.counts["failed"] == 0 and self.counts["duplicate"] == 0
+        """No path failed and none was left as a duplicate (the start system's trace test is
+        :attr:`verified`; paths judged degenerate by their trend alone are
+        :attr:`trend_judged`)."""
+        return self.counts["failed"] == 0 and self.counts["duplicate"] == 0 and self.start != "both"
 
 
 def solve(family: Family, Gs: NDArray[np.float64], target: NDArray[np.float64], rng: np.random.Generator,
-          threads: int, certify: bool, bar: Any = None) -> Solution:
+          threads: int, certify: bool, bar: Any = None, weights: bool = False) -> Solution:
     """All critical points of ``(v - u)^T G (v - u)`` on the family (``Gs``: ``G`` scaled to
     unit size), in its first chart and, when that leaves paths at infinity or failed or
-    points uncertified, in its second chart too (merged)."""
-    rows, counts, paths = solve_in_chart(family, 0, Gs, target, rng, threads, certify, bar)
+    points uncertified, in its second chart too (merged).
+
+    With ``weights``, each chart starts from a start system for the chart's own weights
+    (:func:`lcnfast._homotopy.start.weights_family`: only ``w`` moves along the paths), and no
+    path is judged degenerate by its trend."""
+    def start(chart: int) -> Family:
+        if not weights:
+            return family
+        return weights_family(family, chart, family.chart_parameters(chart, Gs, target)[1], threads)
+
+    first = start(0)
+    rows, counts, paths, judged = solve_in_chart(first, 0, Gs, target, rng, threads, certify, bar, not weights)
+    verified = first.verified
     if family.n_charts > 1 and (counts["at_infinity"] or counts["failed"]
                                 or (certify and not all(r[3] or r[5] > 1 for r in rows))):
         # a point with a root where the first chart's Y vanishes is at infinity there, and
         # one with a root near it is badly scaled (its box cannot be certified): the
         # second chart sees both as ordinary points
-        more, counts2, paths2 = solve_in_chart(family, 1, Gs, target, rng, threads, certify, None)
+        second = start(1)
+        more, counts2, paths2, judged = solve_in_chart(second, 1, Gs, target, rng, threads, certify, None, not weights)
+        verified = verified and second.verified
         paths += paths2
         rows = merge(rows + more)
         counts = {key: counts2[key] for key in counts}
         counts["regular"] = len(rows)
-    return Solution(rows=rows, counts=counts, paths=paths)
+    return Solution(rows=rows, counts=counts, paths=paths, trend_judged=judged, verified=verified,
+                    start="weights" if weights else "generic")
 
 
 Row = tuple[NDArray[np.complex128], NDArray[np.complex128], bool, bool, float, int]
+
+
+def unpaired_conjugates(V: NDArray[np.complex128], real: NDArray[np.bool_]) -> int:
+    """The non-real rows of ``V`` whose complex conjugate is not a row (to 1e-7 relative): for
+    real data the critical points are closed under conjugation, so each one proves a point lost."""
+    idx = np.flatnonzero(~np.asarray(real, dtype=bool))
+    if idx.size == 0:
+        return 0
+    W = V[idx]
+    size = 1.0 + np.max(np.abs(W), axis=1)
+    gaps = np.max(np.abs(W[:, None, :] - np.conj(W)[None, :, :]), axis=2)
+    paired = np.any(gaps <= 1e-7 * size[:, None], axis=1)
+    return int(np.sum(~paired))
+
+
+def sound(solution: Solution, K: int) -> bool:
+    """Whether a solution accounts for itself: every path (none failed, none a duplicate, none
+    judged degenerate by its trend alone), a verified start system, and its non-real points
+    closed under conjugation."""
+    V = np.array([r[0] for r in solution.rows], dtype=complex).reshape(-1, K)
+    real = np.array([r[2] for r in solution.rows], dtype=bool)
+    return (solution.complete and solution.verified and solution.trend_judged == 0
+            and unpaired_conjugates(V, real) == 0)
+
+
+def unpaired_in(solution: Solution, K: int) -> int:
+    """:func:`unpaired_conjugates` of a solution's rows (K coefficients)."""
+    V = np.array([r[0] for r in solution.rows], dtype=complex).reshape(-1, K)
+    real = np.array([r[2] for r in solution.rows], dtype=bool)
+    return unpaired_conjugates(V, real)
+
+
+def solve_soundly(family: Family, Gs: NDArray[np.float64], target: NDArray[np.float64], seed: int, threads: int,
+                  certify: bool, bar: Any = None) -> Solution:
+    """:func:`solve` from the family's start system and, unless that result accounts for
+    itself (:func:`sound`), again from start systems for the data's own weights:
+
+    * the first result, when sound;
+    * else the weights' result, when sound (special weights such as Bombieri-Weyl's, the
+      identity or weights close to them send many generic paths to degenerate forms, where
+      paths are lost or judged by their trend; from the weights' own start system only ``w``
+      moves and no path is judged by its trend);
+    * else the first result when only its trend judgements keep it from being sound (its
+      ``trend_judged`` says how many paths rest on them);
+    * else the certified and singular points of both, merged (every certified point is a
+      true critical point), with the path counts of the first: never complete.
+    """
+    first = solve(family, Gs, target, np.random.default_rng(seed), threads, certify, bar)
+    if sound(first, family.K):
+        return first
+    again = solve(family, Gs, target, np.random.default_rng(seed), threads, certify, None, weights=True)
+    if again.verified and sound(again, family.K):
+        # a point the first solve proved and this one could not (a box around a point near
+        # the degenerate forms can fail from one endpoint and pass from another) keeps its proof
+        proven = [r for r in first.rows if r[3]]
+        if proven and not all(r[3] or r[5] > 1 for r in again.rows):
+            again.rows = merge(again.rows + proven)
+            again.counts["regular"] = sum(1 for r in again.rows if r[5] == 1)
+        return again
+    if (first.complete and first.verified and unpaired_in(first, family.K) == 0):
+        return first
+    rows = merge(first.rows + again.rows)
+    counts = dict(first.counts)
+    counts["regular"] = sum(1 for r in rows if r[5] == 1)
+    return Solution(rows=rows, counts=counts, paths=first.paths + again.paths, trend_judged=first.trend_judged,
+                    verified=first.verified and again.verified, start="both")
 
 
 def merge(rows: list[Row]) -> list[Row]:
@@ -95,10 +190,14 @@ def merge(rows: list[Row]) -> list[Row]:
 
 
 def solve_in_chart(family: Family, chart: int, Gs: NDArray[np.float64], target: NDArray[np.float64],
-                    rng: np.random.Generator, n_threads: int, certify: bool, bar: Any
-                    ) -> tuple[list[Row], dict[str, int], int]:
+                    rng: np.random.Generator, n_threads: int, certify: bool, bar: Any, trend: bool = True
+                    ) -> tuple[list[Row], dict[str, int], int, int]:
     """Tracks the start system to the user's data in one chart, re-tracks failed and jumped
-    paths along detours, and certifies the regular endpoints."""
+    paths along detours, and certifies the regular endpoints: the rows, the path counts, the
+    paths tracked and how many paths were judged degenerate by their trend alone (only when
+    ``trend`` and the family's ``trend_test`` allow it)."""
+    trend = trend and family.trend_test
+    trend_judged = 0
     K = family.K
     q0 = (family.w0, family.G0)
     q1 = family.chart_parameters(chart, Gs, target)
@@ -118,7 +217,7 @@ def solve_in_chart(family: Family, chart: int, Gs: NDArray[np.float64], target: 
         z[lost], kind[lost] = zt, kt  # the same paths again (not detours: not counted in paths)
         lost = np.flatnonzero(kind == PathKind.FAILED)
     if lost.size:
-        heading, last = degenerate_limits(family, q0, q1, starts[lost], n_threads)
+        heading, last = degenerate_limits(family, q0, q1, starts[lost], n_threads, trend)
         recovered = recover_lost(family, chart, Gs, target, last)
         for j, e in zip(lost.tolist(), recovered):
             if e is None:
@@ -126,7 +225,9 @@ def solve_in_chart(family: Family, chart: int, Gs: NDArray[np.float64], target: 
             zj = family.on_patch(e)
             if not _reached(z, kind, zj, j):  # a solution no other path ended at: this path's
                 z[j], kind[j] = zj, PathKind.REGULAR
-        kind[lost[heading & (kind[lost] == PathKind.FAILED)]] = PathKind.DEGENERATE
+        judged = lost[heading & (kind[lost] == PathKind.FAILED)]
+        kind[judged] = PathKind.DEGENERATE
+        trend_judged += judged.size
     for _ in range(6):  # detours for failed and jumped paths
         redo = np.flatnonzero((kind == PathKind.FAILED) | _jumped(z, kind))
         if redo.size == 0:
@@ -248,8 +349,9 @@ def solve_in_chart(family: Family, chart: int, Gs: NDArray[np.float64], target: 
                 # the loops' average settles short of them): degenerate where the trend of
                 # the straight paths shows it, else no answer, a failed path (the second
                 # chart tracks it again)
-                heading, _ = degenerate_limits(family, q0, q1, starts[finite[cluster]], n_threads)
+                heading, _ = degenerate_limits(family, q0, q1, starts[finite[cluster]], n_threads, trend)
                 counts["degenerate"] += int(np.sum(heading))
+                trend_judged += int(np.sum(heading))
                 counts["failed"] += int(np.sum(~heading))
                 continue
             singular = len(cluster) > 1 or kind[finite[cluster[0]]] == PathKind.SINGULAR
@@ -285,7 +387,7 @@ def solve_in_chart(family: Family, chart: int, Gs: NDArray[np.float64], target: 
             counts["regular"] -= len(drop)
             counts["duplicate"] += len(drop)
             rows = [row for k, row in enumerate(rows) if k not in drop]
-    return rows, counts, paths
+    return rows, counts, paths, trend_judged
 
 
 def chart_residual(family: Family, e: NDArray[np.complex128],
@@ -304,7 +406,7 @@ def chart_residual(family: Family, e: NDArray[np.complex128],
 
 
 def degenerate_limits(family: Family, q0: tuple[Any, Any], q1: tuple[Any, Any], starts: NDArray[np.complex128],
-                       threads: int) -> tuple[NDArray[np.bool_], NDArray[np.complex128]]:
+                       threads: int, trend: bool = True) -> tuple[NDArray[np.bool_], NDArray[np.complex128]]:
     """Which of the paths from ``starts`` (at ``q0``) end, at ``s = 1``, on a degenerate form
     (no point of the stratum): one with ``a = 0`` or ``b = 0``, or one whose roots collide.
     Judged by the trend, as ``s -> 1``, of two measures:
@@ -363,7 +465,7 @@ def degenerate_limits(family: Family, q0: tuple[Any, Any], q1: tuple[Any, Any], 
             if len(extra) <= i:
                 extra.append((np.full((starts.shape[0], len(ks)), np.nan), end))
             extra[i][0][ok, col] = measure
-    if not family.trend_test:
+    if not (trend and family.trend_test):
         return np.zeros(starts.shape[0], dtype=bool), last
     heading = _falling(m, 1e-6)
     for r, end in extra:

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from .. import _core, _saving
 from .family import TRACE_TOLERANCE, Family, PathKind, distinct_rows, random_parameters
 
-__all__ = ["CACHE_FORMAT", "FAMILIES", "cache_file", "family_for", "family_rng", "fingerprint", "forget_start_systems", "load_start_system", "monodromy", "save_start_system", "start_system_cache", "trace_test", "warn_unverified"]
+__all__ = ["CACHE_FORMAT", "FAMILIES", "cache_file", "family_for", "family_rng", "fingerprint", "forget_start_systems", "load_start_system", "monodromy", "save_start_system", "start_system_cache", "trace_test", "warn_unverified", "weights_family", "WEIGHTS_FAMILIES"]
 
 _log = logging.getLogger("lcnfast.strata")
 
@@ -52,15 +52,25 @@ def family_rng(family: Family) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(family.seed_text.encode()))
 
 
-def monodromy(family: Family, threads: int) -> None:
+def monodromy(family: Family, threads: int, weights: NDArray[np.complex128] | None = None) -> None:
     """Fills the family's start system: a seed solution at parameters built for it, then
     monodromy loops until the solution set has not grown for several loops, checked by the
-    trace test; while the test fails, more loops (at most ``TRACE_ROUNDS`` rounds)."""
+    trace test; while the test fails, more loops (at most ``TRACE_ROUNDS`` rounds).
+
+    With ``weights`` (a K x K symmetric ``Gc``), the start system is for those weights: the
+    loops move ``w`` only, and the count is the number of critical points for those weights
+    and generic ``w`` (the trace test moves ``w`` only in any case)."""
     rng = family_rng(family)
     K, n = family.K, family.n
     family.patch = rng.standard_normal(n + 1) + 1j * rng.standard_normal(n + 1)
     e_star = rng.standard_normal(n) + 1j * rng.standard_normal(n)
     _, G0 = random_parameters(rng, K)
+    if weights is not None:
+        G0 = np.asarray(weights, dtype=complex)
+
+    def loop_parameters() -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
+        w, G = random_parameters(rng, K)
+        return (w, G) if weights is None else (w, G0)
     p, P = family.numeric_jets(e_star)
     g = G0 @ p
     b = p @ g
@@ -77,7 +87,7 @@ def monodromy(family: Family, threads: int) -> None:
         quiet = 0
         while quiet < MONODROMY_STABLE_LOOPS * (round_ + 1) and loops < MONODROMY_MAX_LOOPS * (round_ + 1):
             loops += 1
-            qa, qb = random_parameters(rng, K), random_parameters(rng, K)
+            qa, qb = loop_parameters(), loop_parameters()
             z = np.array([family.on_patch(e) for e in known])
             for start_q, end_q in ((q0, qa), (qa, qb), (qb, q0)):
                 z_end, kind, *_ = family.track(start_q, end_q, z, endgame=False, threads=threads)
@@ -176,6 +186,7 @@ def forget_start_systems() -> None:
     """Drop the start systems kept in memory (the disk cache is untouched): the next solve of
     each family loads or computes its start system again (benchmarks time the one-off solve)."""
     FAMILIES.clear()
+    WEIGHTS_FAMILIES.clear()
 
 
 def start_system_cache() -> Path | None:
@@ -252,6 +263,32 @@ def save_start_system(family: Family, path: Path) -> None:
             **arrays))
     except OSError as exc:  # a read-only home is no reason to fail: the start system is recomputed
         warnings.warn(f"lcnfast: could not cache the start system in {path}: {exc}", RuntimeWarning, stacklevel=4)
+
+
+#: start systems for given weights, most recently used last (kept in memory only: the weights
+#: of data sets are many)
+WEIGHTS_FAMILIES: dict[tuple[Any, ...], Family] = {}
+WEIGHTS_KEPT = 64
+
+
+def weights_family(family: Family, chart: int, Gc: NDArray[np.complex128], threads: int) -> Family:
+    """The family's equations with a start system for the chart weights ``Gc`` (the user's
+    weights in the chart, scaled): found by monodromy in ``w`` alone and proven by the trace
+    test. Its paths to the data move ``w`` only, so for data ``u`` that is generic for these
+    weights no path goes to the degenerate forms that special weights (Bombieri-Weyl, the
+    identity, weights close to them) put in the paths of the generic start system."""
+    Gc = np.ascontiguousarray(Gc, dtype=complex)
+    key = (family.key, chart, hashlib.sha256(Gc.tobytes()).hexdigest())
+    found = WEIGHTS_FAMILIES.pop(key, None)
+    if found is None:
+        found = family.blank()
+        monodromy(found, threads, weights=Gc)
+        if not found.verified:
+            warn_unverified(found, stacklevel=5)
+    WEIGHTS_FAMILIES[key] = found
+    while len(WEIGHTS_FAMILIES) > WEIGHTS_KEPT:
+        WEIGHTS_FAMILIES.pop(next(iter(WEIGHTS_FAMILIES)))
+    return found
 
 
 def family_for(key: tuple[Any, ...], make: Callable[[], Family], threads: int) -> Family:
