@@ -17,17 +17,22 @@ the parametrised variety, and ``v`` is critical for ``l(v) = (v-u)^T G (v-u)`` e
 ``dv^T G (v - u) = 0`` for the ``1 + sum_S D_S`` tangent vectors ``dv/dc = prod_S W_S(x^S)``
 and ``dv/dt_(S,i) = c x^(S i) prod_(S' != S) W_S'(x^S')`` (divided by ``c``).
 
+A root at infinity (a factor whose top coefficient vanishes) is a patch of its own, where the
+factor is monic of a lower degree (:func:`patch_counts`: every combination of such degree
+drops; two factors may share the root at infinity and still be a point where the
+parametrisation is an immersion, e.g. ``v = 1 + 4x`` for ``(2, 2, 2)`` with strides
+``(1, 2, 1)``); the patches are disjoint, so their counts add up.
+
 The points with ``c = 0`` or with two factors sharing a root are removed by a Rabinowitsch
 variable: ``z c prod_(S < S') Res_y(W_S(y), W_S'(y^(S'/S))) - 1 = 0`` (``W_S(x^S)`` and
-``W_S'(x^S')`` share a root ``x`` iff ``W_S`` and ``W_S'(y^(S'/S))`` share the root ``x^S``;
-dilations divide each other). The number of distinct complex solutions is computed by msolve
-(or Singular) over Q (tests/exact_strata.py's engines). Data whose critical points have a
-factor with top coefficient 0 would be missed by the patch: the tests use generic integer
-data, for which that has probability zero.
+``W_S'(x^S')`` share a finite root ``x`` iff ``W_S`` and ``W_S'(y^(S'/S))`` share the root
+``x^S``; dilations divide each other). The number of distinct complex solutions is computed by msolve
+(or Singular) over Q (tests/exact_strata.py's engines).
 """
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 from typing import Any, Sequence
 
@@ -47,14 +52,19 @@ def dilation_degrees(k: Sequence[int], s: Sequence[int]) -> dict[int, int]:
     return dict(sorted(out.items()))
 
 
-def strided_system(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[Any]], u: Sequence[Any]
-                   ) -> tuple[list[str], list[str]]:
-    """The variables and polynomials (msolve/Singular syntax) of the critical equations."""
+def strided_system(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[Any]], u: Sequence[Any], *,
+                   drop: dict[int, int] | None = None, separating: Sequence[int] | None = None,
+                   tangent_matrix: list[list[str]] | None = None) -> tuple[list[str], list[str]]:
+    """The variables and polynomials (msolve/Singular syntax) of the critical equations on one
+    patch: each ``W_S`` monic of degree ``D_S - drop[S]`` (a root of multiplicity ``drop[S]``
+    at infinity; its top coefficients are 0 at the point but still directions of the tangent
+    space)."""
     x = sympy.Symbol("x")
     degrees = dilation_degrees(k, s)
     c = sympy.Symbol("c")
-    t = {S: [sympy.Symbol(f"t{S}_{i}") for i in range(D)] for S, D in degrees.items()}
-    W = {S: sympy.Poly(x**(S * D) + sum(t[S][i] * x**(S * i) for i in range(D)), x) for S, D in degrees.items()}
+    top = {S: D - (drop or {}).get(S, 0) for S, D in degrees.items()}
+    t = {S: [sympy.Symbol(f"t{S}_{i}") for i in range(top[S])] for S in degrees}
+    W = {S: sympy.Poly(x**(S * top[S]) + sum(t[S][i] * x**(S * i) for i in range(top[S])), x) for S in degrees}
     K = 1 + sum(S * D for S, D in degrees.items())
     if len(u) != K or len(G) != K:
         raise ValueError("data of the wrong size")
@@ -77,21 +87,30 @@ def strided_system(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[Any]
         for S2 in degrees:
             if S2 != S:
                 others = others * W[S2]
-        for i in range(D):
+        for i in range(D + 1):
+            if i == top[S]:
+                continue  # the monic coefficient: its direction is c d/dc minus the others
             tangents.append(coefficients(others * sympy.Poly(x**(S * i), x)))
     equations = [sympy.expand(sum(tv[i] * residual[i] for i in range(K))) for tv in tangents]
+    if tangent_matrix is not None:  # the K x (n + 1) Jacobian of (c, t) -> v, for rank conditions
+        tangent_matrix.extend([[str(sympy.expand(tv[i] if j == 0 else c * tv[i])).replace("**", "^")
+                                for j, tv in enumerate(tangents)] for i in range(K)])
     y = sympy.Symbol("y")
     guard = c
     dilations = list(degrees)
     for a in range(len(dilations)):
         for b in range(a + 1, len(dilations)):
             S, S2 = dilations[a], dilations[b]
-            Wa = sum(t[S][i] * y**i for i in range(degrees[S])) + y**degrees[S]
-            Wb = sum(t[S2][i] * y**((S2 // S) * i) for i in range(degrees[S2])) + y**((S2 // S) * degrees[S2])
+            Wa = sum(t[S][i] * y**i for i in range(top[S])) + y**top[S]
+            Wb = sum(t[S2][i] * y**((S2 // S) * i) for i in range(top[S2])) + y**((S2 // S) * top[S2])
             guard = guard * sympy.resultant(Wa, Wb, y)
     z = sympy.Symbol("z")
     equations.append(sympy.expand(z * guard - 1))
     variables = [c] + [v_ for S in degrees for v_ in t[S]] + [z]
+    if separating is not None:  # a linear form of v, to count distinct filters rather than lifts
+        ell = sympy.Symbol("ell")
+        equations.append(sympy.expand(ell - sum(int(r) * vi for r, vi in zip(separating, v))))
+        variables.append(ell)
     # clear denominators so that every polynomial has integer coefficients
     polys = []
     for e in equations:
@@ -100,10 +119,75 @@ def strided_system(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[Any]
     return [str(v_) for v_ in variables], polys
 
 
+def patch_counts(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[Any]], u: Sequence[Any], *,
+                 engine: str = "msolve") -> dict[tuple[int, ...], int]:
+    """Critical points per patch, keyed by the multiplicities of the root at infinity of
+    each factor ``W_S`` (in increasing ``S``; all 0: the affine patch). The patches are
+    disjoint and cover every point whose factors have pairwise coprime finite parts."""
+    count = {"msolve": count_msolve, "singular": count_singular}[engine]
+    degrees = dilation_degrees(k, s)
+    out: dict[tuple[int, ...], int] = {}
+    for drops in itertools.product(*[range(D + 1) for D in degrees.values()]):
+        variables, polys = strided_system(k, s, G, u, drop=dict(zip(degrees, drops)))
+        out[drops] = count(variables, polys)[0]
+    return out
+
+
+def distinct_filters(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[Any]], u: Sequence[Any], *,
+                     seed: int = 0) -> int:
+    """The number of distinct critical filters ``v`` at the points where the parametrisation
+    is an immersion (not of their lifts ``(c, t)``: special data can make one filter critical
+    through several factorisations), exactly over Q with Singular.
+
+    Per patch (:func:`patch_counts`), a random integer linear form ``ell`` of ``v`` is
+    adjoined; on patches where several factors drop degree (roots at infinity shared by
+    factors, where the resultant guard says nothing) the ideal is saturated by the maximal
+    minors of the Jacobian (rank ``dim V``); the other variables are eliminated, and the
+    square-free degree of the polynomial in ``ell`` counts the distinct filters (a random form
+    separates them with overwhelming probability)."""
+    import random
+    import subprocess
+
+    from .exact_strata import _ENV, _find_binary
+
+    degrees = dilation_degrees(k, s)
+    K = 1 + sum(S * D for S, D in degrees.items())
+    draw = random.Random(seed)
+    separating = [draw.randint(-97, 97) for _ in range(K)]
+    total = 0
+    for drops in itertools.product(*[range(D + 1) for D in degrees.values()]):
+        jacobian: list[list[str]] = []
+        variables, polys = strided_system(k, s, G, u, drop=dict(zip(degrees, drops)), separating=separating,
+                                          tangent_matrix=jacobian)
+        others = "*".join(variables[:-1])
+        lines = ['LIB "elim.lib";', f"ring R = 0,({','.join(variables)}),dp;",
+                 "ideal I = " + ",\n".join(polys) + ";"]
+        if sum(1 for d in drops if d) >= 2:
+            m = len(jacobian[0])
+            lines += [f"matrix J[{K}][{m}] = " + ",".join(x for row in jacobian for x in row) + ";",
+                      f"ideal M = minor(J, {m});",
+                      "def S = sat(I, M);",
+                      'if (typeof(S) == "list") { I = S[1]; } else { I = S; }']
+        lines += [f"ideal E = eliminate(I, {others});",
+                  "if (size(E) == 0) { print(\"POSDIM\"); quit; }",
+                  "poly f = E[1];",
+                  "if (deg(f) <= 0) { print(\"DEGREE 0\"); quit; }",
+                  "poly g = f / gcd(f, diff(f, ell));",
+                  'print("DEGREE " + string(deg(g)));',
+                  "quit;"]
+        out = subprocess.run([_find_binary("Singular"), "-q", "--no-tty", "--no-rc"], input="\n".join(lines),
+                             capture_output=True, text=True, check=True, env=_ENV).stdout
+        if "POSDIM" in out:
+            raise ValueError("the critical set is positive-dimensional")
+        found = [line for line in out.splitlines() if line.startswith("DEGREE")]
+        if not found:
+            raise RuntimeError(f"Singular gave no degree:\n{out}")
+        total += max(int(found[0].split()[1]), 0)
+    return total
+
+
 def exact_strided_count(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[Any]], u: Sequence[Any], *,
                         engine: str = "msolve") -> int:
     """Distinct complex critical points of ``(v-u)^T G (v-u)`` on the closure of the function
     space of ``(k, s)`` at its smooth, pairwise-coprime points (see the module docstring)."""
-    variables, polys = strided_system(k, s, G, u)
-    distinct, _ = {"msolve": count_msolve, "singular": count_singular}[engine](variables, polys)
-    return distinct
+    return sum(patch_counts(k, s, G, u, engine=engine).values())

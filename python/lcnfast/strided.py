@@ -346,6 +346,10 @@ class StridedCriticalPoints:
     start: str = "generic"
     provenance: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # factors come back from a file as lists: keep them tuples (hashable, comparable)
+        object.__setattr__(self, "factors", tuple(tuple(int(x) for x in f) for f in self.factors))
+
     @property
     def n_complex(self) -> int:
         """The number of distinct complex critical points."""
@@ -558,15 +562,15 @@ def strided_generic_count(arch: Any, *, stratum: Any = None, threads: int | None
     return family.generic_count
 
 
-def ed_degree(arch_or_partition: Any, G: ArrayLike, *, seed: Any = 0, threads: int | None = None,
-              rng: Any = None) -> int:
+def ed_degree(partition: Any, G: ArrayLike, *, seed: Any = 0, threads: int | None = None, rng: Any = None) -> int:
     """Number of complex critical points of ``(v-u)^T G (v-u)`` for a random ``u`` (seeded by
     ``seed``), counted from certified points: the Euclidean-distance degree for the weights
     ``G`` of
 
-    * a partition ``lambda``: the stratum ``Delta_lambda`` (:func:`lcnfast.stratum_critical_points`);
-    * an :class:`Architecture` (1D, any strides): the Zariski closure of its function space
-      (:func:`strided_critical_points`); 1 when the space is full-dimensional.
+    * ``partition`` a partition ``lambda``: the stratum ``Delta_lambda``
+      (:func:`lcnfast.stratum_critical_points`);
+    * ``partition`` an :class:`Architecture` (1D, any strides): the Zariski closure of its
+      function space (:func:`strided_critical_points`); 1 when the space is full-dimensional.
 
     Examples
     --------
@@ -575,9 +579,9 @@ def ed_degree(arch_or_partition: Any, G: ArrayLike, *, seed: Any = 0, threads: i
     >>> lcnfast.ed_degree((3,), np.eye(4)), lcnfast.ed_degree(lcnfast.Architecture([2, 3], [2, 1]), np.eye(6))
     (7, 2)
     """
-    if not isinstance(arch_or_partition, Architecture):
-        return stratum_ed_degree(arch_or_partition, G, seed=seed, threads=threads, rng=rng)
-    arch = arch_or_partition
+    if not isinstance(partition, Architecture):
+        return stratum_ed_degree(partition, G, seed=seed, threads=threads, rng=rng)
+    arch = partition
     K = int(arch.filter_size)
     Gm = as_real_array(G, "G")
     seed_value = as_seed(seed, rng=rng)
