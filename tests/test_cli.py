@@ -71,6 +71,7 @@ def test_bench_command_prints_the_ratio_table():
     metrics = {(r["benchmark"], r["metric"]) for r in rows}
     assert ("end_to_end", "speedup_vs_numpy") in metrics and ("roots", "speedup_vs_numpy_roots") in metrics
     assert ("critical", "min_speedup_vs_sympy") in metrics
+    assert ("critical", "per_certified_point_vs_stride_one") in metrics  # the strided family beside the strata
     assert all(r["value"] == r["value"] for r in rows)  # no NaN
     # exact root counts and critical-point counts both agree with sympy
     assert {r["benchmark"]: r["value"] for r in rows if r["metric"] == "disagreements_with_sympy"} == \

@@ -68,7 +68,7 @@ from . import _saving
 from ._homotopy.certify import boxes_apart
 from ._homotopy.family import Family, Poly, poly_add, poly_mul
 from ._homotopy.solve import solve_soundly, unpaired_conjugates
-from ._homotopy.start import family_for, forget_start_systems, start_system_cache, warn_unverified  # noqa: F401 (forget_start_systems: re-exported for the benchmarks)
+from ._homotopy.start import family_for, start_system_cache, warn_unverified
 from ._validation import as_int, as_real_array, as_seed, resolve_threads
 from ._progress import Progress, ProgressBar
 

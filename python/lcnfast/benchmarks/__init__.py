@@ -21,8 +21,9 @@ _SUITE: list[tuple[str, list[str], list[tuple[str, str]]]] = [
       ("fraction_of_dgemm", ">= 0.3")]),
     ("roots", ["--batch", "20000", "--repeat", "2", "--sympy-sample", "100"],
      [("speedup_vs_numpy_roots", ">= 50"), ("disagreements_with_sympy", "= 0")]),
-    ("critical", ["--degree", "4", "--sympy-timeout", "20"],
-     [("lcnfast_total_s", ""), ("min_speedup_vs_sympy", ">= 100 (D = 6)"), ("disagreements_with_sympy", "= 0")]),
+    ("critical", ["--degree", "4", "--sympy-timeout", "20", "--datasets", "5", "--strided", "2,2,2/2,2,1"],
+     [("lcnfast_total_s", ""), ("min_speedup_vs_sympy", ">= 100 (D = 6)"), ("disagreements_with_sympy", "= 0"),
+      ("per_certified_point_vs_stride_one", "<= 1.5 (D = 6, > 100 points)")]),
 ]
 
 

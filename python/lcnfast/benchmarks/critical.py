@@ -14,9 +14,14 @@ times out, the strata with more unknowns are not attempted. Where sympy finishes
 counts must agree, and the ratio of times is printed. Target: at least 100x faster than
 sympy where sympy finishes.
 
-Prints one JSON line per stratum, then a summary line.
+Then the strided family (``lcnfast.strided_critical_points``, issue 28) on the architectures
+of ``--strided`` (at least one with more than 100 complex critical points): its one-off start
+solve and its time per data set and per certified point, with the ratio to the stride-one
+family's time per certified point measured in the same run.
 
-Usage: ``python bench/bench_critical.py [--degree 6] [--sympy-timeout 600] [--sympy-jobs 2] [--json out.json]``
+Prints one JSON line per stratum, a summary line, then one line per strided architecture.
+
+Usage: ``python bench/bench_critical.py [--degree 6] [--sympy-timeout 600] [--sympy-jobs 2] [--strided 2,2,2,2/2,1,2,1 ...] [--json out.json]``
 """
 
 from __future__ import annotations
@@ -147,10 +152,10 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Time every stratum with lcnfast (one-off start solve, then ``--datasets`` data sets),
     then sympy; one row per stratum and a summary row."""
     import lcnfast
-    from lcnfast import strata as strata_module
+    from lcnfast._homotopy import start as start_module
 
     os.environ["LCNFAST_CACHE_DIR"] = ""  # time the one-off start solve, not a cached one
-    strata_module.forget_start_systems()
+    start_module.forget_start_systems()
     D = args.degree
     G, u = generic_data(D, args.seed)
     strata = partitions(D)
@@ -187,6 +192,8 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             row["speedup_vs_sympy"] = ref["sympy_s"] / row["lcnfast_s"]
         elif ref["sympy"].startswith("timed out"):
             row["speedup_vs_sympy_at_least"] = args.sympy_timeout / row["lcnfast_s"]
+    # the strided family beside the stride-one one: per data set and per certified point
+    strided_rows = [] if args.no_strided else _strided_rows(args, echo)
     finished = [r for r in rows if "sympy_s" in r]
     total_s = sum(r["lcnfast_s"] for r in rows)
     summary = {
@@ -207,8 +214,49 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         "min_speedup_vs_sympy": min((r["speedup_vs_sympy"] for r in finished), default=None),
         "speedup_vs_sympy_on_finished": (sum(r["sympy_s"] for r in finished) / sum(r["lcnfast_s"] for r in finished)
                                          if finished else None),
+        "per_certified_point_us": 1e6 * sum(r["per_dataset_s"] for r in rows) / max(1, sum(r["certified"] for r in rows)),
     }
-    return [*rows, summary]
+    for row in strided_rows:
+        row["per_certified_point_vs_stride_one"] = row["per_certified_point_us"] / summary["per_certified_point_us"]
+    return [*rows, summary, *strided_rows]
+
+
+def _strided_rows(args: argparse.Namespace, echo: Any) -> list[dict[str, Any]]:
+    """The strided family (``lcnfast.strided_critical_points``) on the architectures of
+    ``--strided``: the one-off start solve (monodromy and trace test, no cache), then
+    ``--datasets`` generic data sets; time per data set and per certified point."""
+    import numpy as np
+
+    import lcnfast
+    from lcnfast._homotopy import start
+
+    out = []
+    for text in args.strided:
+        sizes, strides = text.split("/")
+        arch = lcnfast.Architecture([int(x) for x in sizes.split(",")], [int(x) for x in strides.split(",")])
+        K = arch.filter_size
+        start.forget_start_systems()
+        t = time.perf_counter()
+        count = lcnfast.strided_generic_count(arch)
+        start_s = time.perf_counter() - t
+        times, certified, complete, n_complex = [], 0, True, 0
+        for i in range(args.datasets):
+            rng = np.random.default_rng(args.seed + 5000 + i)
+            A = rng.integers(-2, 3, size=(K, K))
+            G, u = (A @ A.T + np.eye(K)).astype(float), rng.integers(-3, 4, size=K).astype(float)
+            t = time.perf_counter()
+            found = lcnfast.strided_critical_points(arch, G, u, seed=args.seed)
+            times.append(time.perf_counter() - t)
+            certified += int(found.certified.sum())
+            n_complex += found.n_complex
+            complete = complete and found.complete
+        per_data = sum(times) / max(1, len(times))
+        row = {"case": f"strided k={list(arch.k)} s={list(arch.s)}", "generic_count": count, "start_solve_s": start_s,
+               "datasets": args.datasets, "per_dataset_s": per_data, "complex_per_dataset": n_complex / max(1, len(times)),
+               "per_certified_point_us": 1e6 * sum(times) / max(1, certified), "all_complete": complete}
+        echo(f"strided {text}: generic count {count}, start {start_s:.2f} s, {per_data:.3f} s per data set")
+        out.append(row)
+    return out
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
@@ -223,6 +271,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                         help="seconds per stratum for sympy (0: do not run sympy)")
     parser.add_argument("--sympy-jobs", type=int, default=max(1, min(2, os.cpu_count() or 1)),
                         help="sympy computations run at the same time")
+    parser.add_argument("--strided", nargs="*", default=["2,2,2,2/2,1,2,1", "3,3,2/2,1,1"],
+                        help="strided architectures as SIZES/STRIDES (e.g. 2,2,2,2/2,1,2,1), timed beside the strata")
+    parser.add_argument("--no-strided", action="store_true", help="time the strata only")
     parser.add_argument("--verbose", action="store_true", help="progress on stderr")
     add_output_options(parser)
     args = parser.parse_args(argv)
