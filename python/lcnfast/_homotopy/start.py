@@ -235,7 +235,8 @@ def load_start_system(family: Family, path: Path) -> str | None:
     its arrays, starts of the wrong shape or count). A start system that failed its trace
     test is kept as it was computed: results on it are reported incomplete."""
     try:
-        with np.load(path, allow_pickle=False) as data:
+        # opened here, so that a file numpy cannot read is closed all the same
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as data:
             if str(data["fingerprint"]) != fingerprint(family):
                 return "it belongs to other equations or another format"
             arrays = {name: data[name] for name in ("patch", "w0", "G0", "starts", "loops", "trace", "witnesses")}
