@@ -128,10 +128,15 @@ def test_benchmark_module_run_survives_the_openblas_reexec(tmp_path):
 def test_critical_point_benchmark_agrees_with_sympy_at_a_small_degree(tmp_path):
     out = tmp_path / "critical.json"
     result = subprocess.run([sys.executable, "-m", "lcnfast.benchmarks.critical", "--degree", "3", "--sympy-timeout",
-                             "120", "--json", str(out)], capture_output=True, text=True, cwd=tmp_path, timeout=900)
+                             "120", "--datasets", "2", "--strided", "2,2/2,1", "--json", str(out)],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=900)
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert rows == json.loads(out.read_text())
+    strided = rows[-1]  # the strided family beside the strata: rank-one 2 x 2 matrices
+    assert strided["case"].startswith("strided") and strided["generic_count"] == 6 and strided["all_complete"]
+    assert strided["per_certified_point_vs_stride_one"] > 0
+    rows = rows[:-1]
     strata = rows[:-1]
     assert [tuple(r["partition"]) for r in strata] == [(3,), (2, 1), (1, 1, 1)]
     # the rational normal curve has ED degree 3D - 2 for generic weights; the open stratum

@@ -55,7 +55,6 @@ import functools
 import logging
 import math
 import os
-import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -67,7 +66,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _saving
 from ._homotopy.certify import boxes_apart
 from ._homotopy.family import Family, Poly, poly_add, poly_mul
-from ._homotopy.solve import solve_soundly, unpaired_conjugates
+from ._homotopy.solve import solve_soundly, sorted_points, warn_about
 from ._homotopy.start import family_for, start_system_cache, warn_unverified
 from ._validation import as_int, as_real_array, as_seed, resolve_threads
 from ._progress import Progress, ProgressBar
@@ -770,47 +769,18 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     finally:
         if bar is not None:
             bar.close()
-    rows, counts, paths = solution.rows, solution.counts, solution.paths
-    # real points first, then by loss, then by the coordinates (rounded, so that the order
-    # does not depend on the last bits): one stable lexicographic sort
-    V0 = np.array([r[0] for r in rows], dtype=complex).reshape(-1, K)
-    diff = V0 - target
-    row_losses = np.real(np.einsum("ij,jk,ik->i", diff, Gm, diff))
-    keys = ([np.round(V0.imag[:, j], 12) for j in reversed(range(K))]
-            + [np.round(V0.real[:, j], 12) for j in reversed(range(K))]
-            + [row_losses, np.array([not r[2] for r in rows], dtype=bool)])
-    order = np.lexsort(keys) if rows else np.zeros(0, dtype=np.int64)
-    rows = [rows[i] for i in order]
-    V = np.array([r[0] for r in rows], dtype=complex).reshape(-1, K)
-    roots = np.array([r[1] for r in rows], dtype=complex).reshape(-1, len(lam))
-    real = np.array([r[2] for r in rows], dtype=bool)
-    certified = np.array([r[3] for r in rows], dtype=bool)
-    multiplicity = np.array([r[5] for r in rows], dtype=np.int64)
-    losses = np.asarray(row_losses[order], dtype=float)
-    unpaired = unpaired_conjugates(V, real)
-    complete = solution.complete and solution.verified and unpaired == 0
+    counts, paths = solution.counts, solution.paths
+    points = sorted_points(solution.rows, Gm, target, len(lam))
+    complete = solution.complete and solution.verified and points.unpaired == 0
     warn_unverified(family)  # generic_count comes from it, whichever start system answered
-    if unpaired:
-        warnings.warn(f"lcnfast: stratum {lam}: {unpaired} non-real point(s) without their complex conjugate: the "
-                      "enumeration is incomplete", RuntimeWarning, stacklevel=2)
     _log.info("stratum %s: %d paths tracked; %s; %d point(s), %d real, %d certified", lam, paths,
-              ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in counts.items()), len(rows),
-              int(real.sum()), int(certified.sum()))
-    if solution.start == "both":
-        warnings.warn(f"lcnfast: stratum {lam}: neither the generic start system nor the one for these weights accounted "
-                      "for every path; the certified points of both are returned, and the enumeration may be "
-                      "incomplete", RuntimeWarning, stacklevel=2)
-    lost = [f"{counts[k]} {k.replace('_', ' ')}" for k in ("failed", "duplicate") if counts[k]]
-    if lost:
-        warnings.warn(f"lcnfast: stratum {lam}: {', '.join(lost)} path(s) could not be recovered; the enumeration "
-                      "may be incomplete", RuntimeWarning, stacklevel=2)
-    uncertified = int(np.sum(~certified & (multiplicity == 1))) if certify else 0
-    if uncertified:
-        warnings.warn(f"lcnfast: stratum {lam}: {uncertified} point(s) could not be certified (returned with "
-                      "certified=False)", RuntimeWarning, stacklevel=2)
+              ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in counts.items()), len(points.v),
+              int(points.real.sum()), int(points.certified.sum()))
+    warn_about(f"stratum {lam}", solution, points, certify, stacklevel=2)
     # singular (multiple) points are returned, not lost: their multiplicity and certified=False say so
-    return StratumCriticalPoints(v=V, roots=roots, partition=lam, is_real=real, loss=losses, certified=certified,
-                                 multiplicity=multiplicity, paths=paths, path_counts=counts, generic_count=int(n_starts), complete=complete,
+    return StratumCriticalPoints(v=points.v, roots=points.info, partition=lam, is_real=points.real, loss=points.loss,
+                                 certified=points.certified, multiplicity=points.multiplicity, paths=paths,
+                                 path_counts=counts, generic_count=int(n_starts), complete=complete,
                                  start=solution.start)
 
 

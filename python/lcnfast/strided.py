@@ -44,7 +44,6 @@ import functools
 import itertools
 import math
 import os
-import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -55,10 +54,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _saving
 from ._homotopy.family import Family, Poly, poly_add, poly_mul
-from ._homotopy.solve import merge, solve_soundly, unpaired_conjugates
+from ._homotopy.solve import merge, solve_soundly, sorted_points, warn_about
 from ._homotopy.start import family_for, warn_unverified
 from ._progress import Progress, ProgressBar
-from ._validation import as_real_array, as_seed, resolve_threads
+from ._validation import as_int, as_real_array, as_seed, resolve_threads
 from .architecture import Architecture, require_architecture
 from .strata import ed_degree as stratum_ed_degree
 
@@ -223,7 +222,12 @@ def _stratum_factors(arch: Architecture, stratum: Any) -> tuple[Factor, ...]:
         return _top_factors(arch)
     if isinstance(stratum, (str, bytes)) or not hasattr(stratum, "__iter__"):
         raise TypeError(f"stratum: expected one partition per dilation group, got {stratum!r}")
-    parts = [tuple(int(x) for x in lam) for lam in stratum]
+    parts = []
+    for lam in stratum:
+        if isinstance(lam, (str, bytes)) or not hasattr(lam, "__iter__"):
+            raise TypeError(f"stratum: expected one partition (a sequence of positive integers) per dilation group, "
+                            f"got {lam!r}")
+        parts.append(tuple(as_int(x, "stratum", minimum=1) for x in lam))
     if len(parts) != len(groups):
         raise ValueError(f"stratum: expected {len(groups)} partitions (dilations {list(groups)}), got {len(parts)}")
     factors = []
@@ -470,7 +474,7 @@ def strided_critical_points(arch: Any, G: ArrayLike, u: ArrayLike, *, stratum: A
     """
     arch = require_architecture(arch)
     factors = _stratum_factors(arch, stratum)
-    K = int(arch.filter_size)
+    K = int(arch.filter_shape[0])
     Gm, target = _check_data(K, G, u)
     seed_value = as_seed(seed, rng=rng)
     n_threads = resolve_threads(threads)
@@ -489,59 +493,22 @@ def _solve_factors(factors: tuple[Factor, ...], Gm: NDArray[np.float64], target:
     bar = ProgressBar(n_starts, progress, unit="path", desc=f"lcnfast: {family.label}") if progress else None
     try:
         solution = solve_soundly(family, Gs, target, seed_value, n_threads, certify, bar)
-        points = _points(solution.rows, Gm, target, factors)
+        # one filter reached through several factorisations (or charts) is one point
+        points = sorted_points(merge(solution.rows), Gm, target, sum(m + 1 for _, _, m in factors))
     finally:
         if bar is not None:
             bar.close()
-    V, Q, real, certified, multiplicity, losses, unpaired = points
+    Q = points.info
+    Q[points.real] = Q[points.real].real
     counts = dict(solution.counts)
-    counts["regular"] = int(np.sum(multiplicity == 1))
-    complete = solution.complete and solution.verified and unpaired == 0 and solution.trend_judged == 0
+    counts["regular"] = int(np.sum(points.multiplicity == 1))
+    complete = solution.complete and solution.verified and points.unpaired == 0 and solution.trend_judged == 0
     warn_unverified(family, stacklevel=4)  # generic_count comes from it, whichever start system answered
-    if solution.start == "both":
-        warnings.warn(f"lcnfast: {family.label}: neither the generic start system nor the one for these weights accounted "
-                      "for every path; the certified points of both are returned, and the enumeration may be "
-                      "incomplete", RuntimeWarning, stacklevel=4)
-    lost = [f"{counts[k]} {k}" for k in ("failed", "duplicate") if counts[k]]
-    if lost:
-        warnings.warn(f"lcnfast: {family.label}: {', '.join(lost)} path(s) could not be recovered; the enumeration "
-                      "may be incomplete", RuntimeWarning, stacklevel=4)
-    if unpaired:
-        warnings.warn(f"lcnfast: {family.label}: {unpaired} non-real point(s) without their complex conjugate: the "
-                      "enumeration is incomplete", RuntimeWarning, stacklevel=4)
-    uncertified = int(np.sum(~certified & (multiplicity == 1))) if certify else 0
-    if uncertified:
-        warnings.warn(f"lcnfast: {family.label}: {uncertified} point(s) could not be certified (returned with "
-                      "certified=False)", RuntimeWarning, stacklevel=4)
-    return StridedCriticalPoints(v=V, factors=factors, q=Q, is_real=real, loss=losses, certified=certified,
-                                 multiplicity=multiplicity, paths=solution.paths, path_counts=counts,
-                                 generic_count=int(n_starts), complete=bool(complete), start=solution.start)
-
-
-def _points(rows: list[Any], Gm: NDArray[np.float64], target: NDArray[np.float64], factors: tuple[Factor, ...]
-            ) -> tuple[Any, ...]:
-    """The distinct points of a solution's rows, sorted (real first, then by loss, then by
-    the rounded coefficients): ``(V, Q, real, certified, multiplicity, losses, unpaired)``."""
-    K = Gm.shape[0]
-    rows = merge(rows)  # one filter reached through several factorisations (or charts) is one point
-    V0 = np.array([r[0] for r in rows], dtype=complex).reshape(-1, K)
-    diff = V0 - target
-    losses = np.real(np.einsum("ij,jk,ik->i", diff, Gm, diff))
-    keys = ([np.round(V0.imag[:, j], 12) for j in reversed(range(K))]
-            + [np.round(V0.real[:, j], 12) for j in reversed(range(K))]
-            + [losses, np.array([not r[2] for r in rows], dtype=bool)])
-    order = np.lexsort(keys) if rows else np.zeros(0, dtype=np.int64)
-    rows = [rows[i] for i in order]
-    real = np.array([r[2] for r in rows], dtype=bool)
-    certified = np.array([r[3] for r in rows], dtype=bool)
-    multiplicity = np.array([r[5] for r in rows], dtype=np.int64)
-    V = np.array([r[0] for r in rows], dtype=complex).reshape(-1, K)
-    width = sum(m + 1 for _, _, m in factors)
-    Q = np.array([r[1] for r in rows], dtype=complex).reshape(-1, width)
-    Q[real] = Q[real].real
-    # real data: the critical set is closed under conjugation, so an unpaired point proves a loss
-    unpaired = unpaired_conjugates(V, real)
-    return V, Q, real, certified, multiplicity, np.asarray(losses[order], dtype=float), unpaired
+    warn_about(family.label, solution, points, certify, stacklevel=3)
+    return StridedCriticalPoints(v=points.v, factors=factors, q=Q, is_real=points.real, loss=points.loss,
+                                 certified=points.certified, multiplicity=points.multiplicity, paths=solution.paths,
+                                 path_counts=counts, generic_count=int(n_starts), complete=bool(complete),
+                                 start=solution.start)
 
 
 def strided_generic_count(arch: Any, *, stratum: Any = None, threads: int | None = None) -> int:
@@ -582,7 +549,7 @@ def ed_degree(partition: Any, G: ArrayLike, *, seed: Any = 0, threads: int | Non
     if not isinstance(partition, Architecture):
         return stratum_ed_degree(partition, G, seed=seed, threads=threads, rng=rng)
     arch = partition
-    K = int(arch.filter_size)
+    K = int(arch.filter_shape[0])
     Gm = as_real_array(G, "G")
     seed_value = as_seed(seed, rng=rng)
     u = np.random.default_rng(seed_value + 1).standard_normal(K)

@@ -26,7 +26,7 @@ from .certify import Certifier
 from .family import TIGHT_TOLERANCE, Family, PathKind, close_pairs, random_parameters
 from .start import weights_family
 
-__all__ = ["COUNT_NAMES", "Row", "Solution", "chart_residual", "solve_soundly", "sound", "unpaired_conjugates", "unpaired_in", "degenerate_limits", "merge", "recover_lost", "solve", "solve_in_chart"]
+__all__ = ["COUNT_NAMES", "Row", "Solution", "chart_residual", "Points", "solve_soundly", "sorted_points", "sound", "unpaired_conjugates", "unpaired_in", "warn_about", "degenerate_limits", "merge", "recover_lost", "solve", "solve_in_chart"]
 
 COUNT_NAMES = ("regular", "singular", "degenerate", "at_infinity", "failed", "duplicate")
 
@@ -127,6 +127,75 @@ def sound(solution: Solution, K: int) -> bool:
     real = np.array([r[2] for r in solution.rows], dtype=bool)
     return (solution.complete and solution.verified and solution.trend_judged == 0
             and unpaired_conjugates(V, real) == 0)
+
+
+@dataclass
+class Points:
+    """The points of a solution's rows as arrays, sorted: real points first, then by loss,
+    then by their coefficients (rounded, so that the order does not depend on the last bits).
+
+    Attributes
+    ----------
+    v : ndarray (m, K) complex
+    info : ndarray (m, r) complex
+        The family's ``point_info`` per point.
+    real, certified : ndarray of bool (m,)
+    multiplicity : ndarray of int (m,)
+    loss : ndarray (m,)
+        ``(v-u)^T G (v-u)`` (real part).
+    unpaired : int
+        Non-real points whose complex conjugate is missing (:func:`unpaired_conjugates`).
+    """
+
+    v: NDArray[np.complex128]
+    info: NDArray[np.complex128]
+    real: NDArray[np.bool_]
+    certified: NDArray[np.bool_]
+    multiplicity: NDArray[np.int64]
+    loss: NDArray[np.float64]
+    unpaired: int
+
+
+def sorted_points(rows: list[Row], G: NDArray[np.float64], u: NDArray[np.float64], width: int) -> Points:
+    """:class:`Points` of ``rows`` for data ``(G, u)``; ``width``: columns of the family's info."""
+    K = G.shape[0]
+    V0 = np.array([r[0] for r in rows], dtype=complex).reshape(-1, K)
+    diff = V0 - u
+    losses = np.real(np.einsum("ij,jk,ik->i", diff, G, diff))
+    keys = ([np.round(V0.imag[:, j], 12) for j in reversed(range(K))]
+            + [np.round(V0.real[:, j], 12) for j in reversed(range(K))]
+            + [losses, np.array([not r[2] for r in rows], dtype=bool)])
+    order = np.lexsort(keys) if rows else np.zeros(0, dtype=np.int64)
+    rows = [rows[i] for i in order]
+    V = np.array([r[0] for r in rows], dtype=complex).reshape(-1, K)
+    real = np.array([r[2] for r in rows], dtype=bool)
+    return Points(v=V, info=np.array([r[1] for r in rows], dtype=complex).reshape(-1, width), real=real,
+                  certified=np.array([r[3] for r in rows], dtype=bool),
+                  multiplicity=np.array([r[5] for r in rows], dtype=np.int64),
+                  loss=np.asarray(losses[order], dtype=float), unpaired=unpaired_conjugates(V, real))
+
+
+def warn_about(label: str, solution: Solution, points: Points, certify: bool, stacklevel: int) -> None:
+    """The warnings of a result: both start systems needed and neither enough, paths that could
+    not be recovered, unpaired conjugates, nonsingular points left uncertified."""
+    import warnings
+
+    counts = solution.counts
+    if solution.start == "both":
+        warnings.warn(f"lcnfast: {label}: neither the generic start system nor the one for these weights accounted "
+                      "for every path; the certified points of both are returned, and the enumeration may be "
+                      "incomplete", RuntimeWarning, stacklevel=stacklevel + 1)
+    lost = [f"{counts[k]} {k.replace('_', ' ')}" for k in ("failed", "duplicate") if counts[k]]
+    if lost:
+        warnings.warn(f"lcnfast: {label}: {', '.join(lost)} path(s) could not be recovered; the enumeration "
+                      "may be incomplete", RuntimeWarning, stacklevel=stacklevel + 1)
+    if points.unpaired:
+        warnings.warn(f"lcnfast: {label}: {points.unpaired} non-real point(s) without their complex conjugate: the "
+                      "enumeration is incomplete", RuntimeWarning, stacklevel=stacklevel + 1)
+    uncertified = int(np.sum(~points.certified & (points.multiplicity == 1))) if certify else 0
+    if uncertified:
+        warnings.warn(f"lcnfast: {label}: {uncertified} point(s) could not be certified (returned with "
+                      "certified=False)", RuntimeWarning, stacklevel=stacklevel + 1)
 
 
 def unpaired_in(solution: Solution, K: int) -> int:
