@@ -23,10 +23,13 @@ drops; two factors may share the root at infinity and still be a point where the
 parametrisation is an immersion, e.g. ``v = 1 + 4x`` for ``(2, 2, 2)`` with strides
 ``(1, 2, 1)``); the patches are disjoint, so their counts add up.
 
-The points with ``c = 0`` or with two factors sharing a root are removed by a Rabinowitsch
-variable: ``z c prod_(S < S') Res_y(W_S(y), W_S'(y^(S'/S))) - 1 = 0`` (``W_S(x^S)`` and
-``W_S'(x^S')`` share a finite root ``x`` iff ``W_S`` and ``W_S'(y^(S'/S))`` share the root
-``x^S``; dilations divide each other). The number of distinct complex solutions is computed by msolve
+The points with ``c = 0`` or where the Jacobian of ``(c, t) -> v`` has rank below
+``1 + sum_S D_S`` are removed by a Rabinowitsch variable: ``z c det(R J) - 1 = 0`` with ``J`` the
+Jacobian (K x (n + 1)) and ``R`` a fixed random integer matrix, so ``det(R J)`` is a random
+combination of the maximal minors (Cauchy-Binet): zero wherever the rank drops, and with
+overwhelming probability at no full-rank critical point. (Factors sharing a root do not make
+the rank drop in general: ``(1 + x)(x^2 - 1)`` is a smooth point of the 2 x 2 rank-one
+matrices, the closure of ``Architecture([2, 2], [2, 1])``.) The number of distinct complex solutions is computed by msolve
 (or Singular) over Q (tests/exact_strata.py's engines).
 """
 
@@ -58,7 +61,7 @@ def strided_system(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[Any]
     """The variables and polynomials (msolve/Singular syntax) of the critical equations on one
     patch: each ``W_S`` monic of degree ``D_S - drop[S]`` (a root of multiplicity ``drop[S]``
     at infinity; its top coefficients are 0 at the point but still directions of the tangent
-    space)."""
+    space). ``tangent_matrix``, if given, receives the Jacobian's entries as strings."""
     x = sympy.Symbol("x")
     degrees = dilation_degrees(k, s)
     c = sympy.Symbol("c")
@@ -95,15 +98,15 @@ def strided_system(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[Any]
     if tangent_matrix is not None:  # the K x (n + 1) Jacobian of (c, t) -> v, for rank conditions
         tangent_matrix.extend([[str(sympy.expand(tv[i] if j == 0 else c * tv[i])).replace("**", "^")
                                 for j, tv in enumerate(tangents)] for i in range(K)])
-    y = sympy.Symbol("y")
-    guard = c
-    dilations = list(degrees)
-    for a in range(len(dilations)):
-        for b in range(a + 1, len(dilations)):
-            S, S2 = dilations[a], dilations[b]
-            Wa = sum(t[S][i] * y**i for i in range(top[S])) + y**top[S]
-            Wb = sum(t[S2][i] * y**((S2 // S) * i) for i in range(top[S2])) + y**((S2 // S) * top[S2])
-            guard = guard * sympy.resultant(Wa, Wb, y)
+    # the guard: c != 0 and the Jacobian of (c, t) -> v of full rank n + 1, by the determinant
+    # of R J for a fixed random integer R ((n + 1) x K): by Cauchy-Binet a random combination of
+    # the maximal minors, zero where the rank drops and, with overwhelming probability, at no
+    # full-rank critical point
+    columns = len(tangents)
+    draw = __import__("random").Random(7 * K + columns)
+    R = sympy.Matrix(columns, K, lambda i, j: draw.randint(-9, 9))
+    J = sympy.Matrix(K, columns, lambda i, j: tangents[j][i])
+    guard = c * sympy.expand((R * J).det(method="berkowitz"))
     z = sympy.Symbol("z")
     equations.append(sympy.expand(z * guard - 1))
     variables = [c] + [v_ for S in degrees for v_ in t[S]] + [z]
@@ -123,7 +126,7 @@ def patch_counts(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[Any]],
                  engine: str = "msolve") -> dict[tuple[int, ...], int]:
     """Critical points per patch, keyed by the multiplicities of the root at infinity of
     each factor ``W_S`` (in increasing ``S``; all 0: the affine patch). The patches are
-    disjoint and cover every point whose factors have pairwise coprime finite parts."""
+    disjoint and cover every point where the Jacobian has full rank."""
     count = {"msolve": count_msolve, "singular": count_singular}[engine]
     degrees = dilation_degrees(k, s)
     out: dict[tuple[int, ...], int] = {}
@@ -140,11 +143,9 @@ def distinct_filters(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[An
     through several factorisations), exactly over Q with Singular.
 
     Per patch (:func:`patch_counts`), a random integer linear form ``ell`` of ``v`` is
-    adjoined; on patches where several factors drop degree (roots at infinity shared by
-    factors, where the resultant guard says nothing) the ideal is saturated by the maximal
-    minors of the Jacobian (rank ``dim V``); the other variables are eliminated, and the
-    square-free degree of the polynomial in ``ell`` counts the distinct filters (a random form
-    separates them with overwhelming probability)."""
+    adjoined, the other variables are eliminated, and the square-free degree of the
+    polynomial in ``ell`` counts the distinct filters (a random form separates them with
+    overwhelming probability)."""
     import random
     import subprocess
 
@@ -156,18 +157,10 @@ def distinct_filters(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[An
     separating = [draw.randint(-97, 97) for _ in range(K)]
     total = 0
     for drops in itertools.product(*[range(D + 1) for D in degrees.values()]):
-        jacobian: list[list[str]] = []
-        variables, polys = strided_system(k, s, G, u, drop=dict(zip(degrees, drops)), separating=separating,
-                                          tangent_matrix=jacobian)
+        variables, polys = strided_system(k, s, G, u, drop=dict(zip(degrees, drops)), separating=separating)
         others = "*".join(variables[:-1])
         lines = ['LIB "elim.lib";', f"ring R = 0,({','.join(variables)}),dp;",
                  "ideal I = " + ",\n".join(polys) + ";"]
-        if sum(1 for d in drops if d) >= 2:
-            m = len(jacobian[0])
-            lines += [f"matrix J[{K}][{m}] = " + ",".join(x for row in jacobian for x in row) + ";",
-                      f"ideal M = minor(J, {m});",
-                      "def S = sat(I, M);",
-                      'if (typeof(S) == "list") { I = S[1]; } else { I = S; }']
         lines += [f"ideal E = eliminate(I, {others});",
                   "if (size(E) == 0) { print(\"POSDIM\"); quit; }",
                   "poly f = E[1];",

@@ -103,6 +103,28 @@ def test_the_known_special_counts_are_exact():
             assert distinct_filters(k, s, np.eye(K, dtype=int).tolist(), u) == known
 
 
+@needs_msolve
+@pytest.mark.parametrize("weights", ["bombieri-weyl", "near-bombieri-weyl"])
+@pytest.mark.parametrize(("k", "s"), [((2, 2), (2, 1)), ((3, 3), (2, 1)), ((2, 2, 2), (2, 2, 1)), ((4, 2), (2, 1)),
+                                      ((2, 2, 2), (1, 2, 1))], ids=str)
+def test_counts_at_and_near_bombieri_weyl_weights(k, s, weights):
+    """Bombieri-Weyl weights (and weights 2^-24 away from them, where the stride-one engine
+    once dropped points whose paths it judged degenerate by their trend) against msolve."""
+    import math
+    from fractions import Fraction
+
+    arch = lcnfast.Architecture(list(k), list(s))
+    K = arch.filter_size
+    _, u = _data(K, 4)
+    G = np.diag([1.0 / math.comb(K - 1, i) for i in range(K)])
+    if weights == "near-bombieri-weyl":
+        G = G + 2.0**-24 * np.eye(K)
+    found = _solve(arch, G, u)
+    assert found.complete and found.all_certified
+    exact = exact_strided_count(k, s, [[Fraction(float(x)) for x in row] for row in G], u.tolist())
+    assert found.n_complex == exact
+
+
 def _tangent_space(factors, q):
     """The tangent space of the dilated product at the point with factors q (from the
     definition: the derivatives of c prod q_i(x^S_i)^a_i in c and the coefficients of q_i)."""
