@@ -29,10 +29,10 @@ from . import _saving
 from ._validation import as_real, as_seed
 from ._newton import hessians
 from .architecture import Architecture, require_architecture
-from .geometry import FunctionSpace, jacobian_rank, partitions
+from .geometry import FunctionSpace, jacobian_rank, partitions, strided_points_in_space
 from .roots import chordal, tolerant_structure
 from .strata import stratum_critical_points
-from .strided import dilation_groups, dilation_polynomials, stratum_tuples, strided_critical_points
+from .strided import dilation_groups, stratum_tuples, strided_critical_points
 from .losses import QuadraticLoss, require_loss
 from .parameterisation import end_to_end, jacobian, theta_rows, vjp
 from ._progress import Progress
@@ -425,27 +425,15 @@ def _stride_one_candidates(arch: Architecture, fs: FunctionSpace, loss: Quadrati
 def _strided_candidates(arch: Architecture, fs: FunctionSpace, loss: QuadraticLoss, seed: int, progress: Progress
                         ) -> tuple[list[Candidate], list[dict[str, Any]]]:
     """Real critical points of the dilated products of ``arch`` that lie in the function
-    space: a real point whose factors are real (a certified real box) is in the space when the
-    polynomial ``W_S`` of every dilation with several layers has a real factorisation into
-    those layers (stride-one membership, exact for its float coefficients); a layer alone at
-    its dilation takes any real polynomial. (A thin space holds no float vector exactly, so
-    membership is decided on the factors, not on ``v``.)"""
+    space (:func:`lcnfast.geometry.strided_points_in_space`)."""
     u = loss.minimizer().ravel()
     candidates: list[Candidate] = []
     counts: list[dict[str, Any]] = []
-    groups = dilation_groups(arch)
-    spaces = {S: FunctionSpace(Architecture([arch.k[layer] for layer in layers]))
-              for S, layers in groups.items() if len(layers) > 1}
     for stratum in stratum_tuples(arch):
         found = strided_critical_points(arch, loss.G, u, stratum=stratum, seed=seed, progress=progress)
-        in_space = []
-        for i in range(found.n_complex):
-            if not found.is_real[i]:
-                continue
-            W = dilation_polynomials(found.factors, found.q[i].real)
-            if all(space.contains(W[S]) for S, space in spaces.items()):
-                in_space.append(i)
-                candidates.append((np.ascontiguousarray(found.v[i].real), stratum, W))
+        in_space = strided_points_in_space(arch, found)
+        for i, W in in_space:
+            candidates.append((np.ascontiguousarray(found.v[i].real), stratum, W))
         counts.append({"partition": stratum, "complex": found.n_complex, "real": found.n_real,
                        "in_space": len(in_space), "lifted": 0, "complete": bool(found.complete),
                        "degenerate": int(found.path_counts.get("degenerate", 0))})

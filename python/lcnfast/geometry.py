@@ -41,6 +41,7 @@ from .roots import batch_result, exact_structure, filter_rows, root_counts, tole
 from .roots import discriminant as discriminant
 from .roots import real_root_count as real_root_count
 from .roots import root_structure as root_structure
+from .strata import partitions as partitions
 from .strata import stratum_critical_points
 from .strided import dilation_groups, dilation_polynomials, stratum_tuples, strided_critical_points
 from .training import balance, train
@@ -548,9 +549,6 @@ class FunctionSpace:
                          distance: Any) -> tuple[NDArray[np.float64], float]:
         K = target.size
         best, best_distance = np.zeros(K), distance(np.zeros(K))
-        groups = dilation_groups(self._arch)
-        spaces = {S: FunctionSpace(Architecture([self._arch.k[layer] for layer in layers]))
-                  for S, layers in groups.items() if len(layers) > 1}
         incomplete = []
         for stratum in stratum_tuples(self._arch):
             with warnings.catch_warnings():
@@ -558,10 +556,7 @@ class FunctionSpace:
                 found = strided_critical_points(self._arch, Gm, target, stratum=stratum, seed=seed)
             if not found.complete or not np.all(found.certified | (found.multiplicity > 1)):
                 incomplete.append(stratum)
-            for i in np.flatnonzero(found.is_real):
-                W = dilation_polynomials(found.factors, found.q[i].real)
-                if not all(space.contains(W[S]) for S, space in spaces.items()):
-                    continue
+            for i, _ in strided_points_in_space(self._arch, found):
                 candidate = np.ascontiguousarray(found.v[i].real)
                 if distance(candidate) < best_distance:
                     best, best_distance = candidate, distance(candidate)
@@ -723,9 +718,19 @@ def _rouche_lower_bound(v: NDArray[np.float64], rs: RootStructure, samples: int 
     return 0.0 if math.isinf(best) else best
 
 
-def partitions(n: int, largest: int | None = None) -> list[tuple[int, ...]]:
-    """The partitions of n, parts in decreasing order."""
-    largest = n if largest is None else largest
-    if n == 0:
-        return [()]
-    return [(first,) + rest for first in range(min(n, largest), 0, -1) for rest in partitions(n - first, first)]
+def strided_points_in_space(arch: Architecture, found: Any) -> list[tuple[int, dict[int, NDArray[np.float64]]]]:
+    """The real points of a strided enumeration (:class:`lcnfast.StridedCriticalPoints` of
+    ``arch``) that lie in the function space, with their dilation polynomials ``W_S``: a real
+    point (its factors real, a certified real box) is in the space when the polynomial of
+    every dilation with several layers has a real factorisation into those layers (stride-one
+    membership, exact for its float coefficients); a layer alone at its dilation takes any real
+    polynomial. (A thin space holds no float vector exactly, so membership is decided on the
+    factors, not on ``v``.)"""
+    spaces = {S: FunctionSpace(Architecture([arch.k[layer] for layer in layers]))
+              for S, layers in dilation_groups(arch).items() if len(layers) > 1}
+    out = []
+    for i in np.flatnonzero(found.is_real):
+        W = dilation_polynomials(found.factors, found.q[i].real)
+        if all(space.contains(W[S]) for S, space in spaces.items()):
+            out.append((int(i), W))
+    return out

@@ -631,6 +631,14 @@ class StratumCriticalPoints:
         return _saving.load_dataclass(cls, path)
 
 
+def partitions(n: int, largest: int | None = None) -> list[tuple[int, ...]]:
+    """The partitions of n, parts in decreasing order."""
+    largest = n if largest is None else largest
+    if n == 0:
+        return [()]
+    return [(first,) + rest for first in range(min(n, largest), 0, -1) for rest in partitions(n - first, first)]
+
+
 def _partition(partition: Any) -> tuple[int, ...]:
     if isinstance(partition, (str, bytes)) or not hasattr(partition, "__iter__"):
         raise TypeError(f"partition: expected a sequence of positive integers, got {partition!r}")

@@ -60,6 +60,7 @@ from ._progress import Progress, ProgressBar
 from ._validation import as_int, as_real_array, as_seed, resolve_threads
 from .architecture import Architecture, require_architecture
 from .strata import ed_degree as stratum_ed_degree
+from .strata import partitions
 
 __all__ = ["StridedCriticalPoints", "dilation_groups", "ed_degree", "strided_critical_points",
            "strided_generic_count"]
@@ -254,7 +255,7 @@ def stratum_tuples(arch: Any) -> list[tuple[tuple[int, ...], ...]]:
         if len(layers) == 1:
             choices.append([(1,) * D_S])
         else:
-            choices.append(sorted(_partitions(D_S), key=lambda lam: (len(lam) != D_S, lam)))
+            choices.append(sorted(partitions(D_S), key=lambda lam: (len(lam) != D_S, lam)))
     return [tuple(c) for c in itertools.product(*choices)]
 
 
@@ -271,20 +272,6 @@ def dilation_polynomials(factors: tuple[Factor, ...], q: NDArray[np.float64]) ->
             power = np.convolve(power, factor)
         W[S] = np.convolve(W.get(S, np.ones(1)), power)
     return {S: w / np.max(np.abs(w)) for S, w in W.items()}
-
-
-def _partitions(D: int) -> list[tuple[int, ...]]:
-    out: list[tuple[int, ...]] = []
-
-    def rec(rest: int, largest: int, prefix: tuple[int, ...]) -> None:
-        if rest == 0:
-            out.append(prefix)
-            return
-        for p in range(min(rest, largest), 0, -1):
-            rec(rest - p, p, prefix + (p,))
-
-    rec(D, D, ())
-    return out
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,8 @@ class Family:
         # the terms as arrays, for the default evaluations
         self._term_exps = np.array(exps, dtype=np.int64).reshape(len(coeff), self.N)
         self._term_coeff = np.array(coeff, dtype=float)
-        self._term_row = np.repeat(np.arange(self.K), np.diff(begin))
+        self._term_row = np.repeat(np.arange(self.K), np.diff(begin)).astype(np.int64)
+        self._jacobian_tables: list[tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]] | None = None
         # the start system (lcnfast._homotopy.start)
         self.patch: NDArray[np.complex128] = np.zeros(0, dtype=complex)
         self.w0: NDArray[np.complex128] = np.zeros(0, dtype=complex)
@@ -246,27 +247,12 @@ class Family:
         """``p`` (M, K) at the affine unknowns of the rows of ``E`` (M, n), ``h = 1``."""
         E = np.asarray(E, dtype=complex).reshape(-1, self.n)
         Z = np.concatenate((np.ones((E.shape[0], 1), dtype=complex), E), axis=1)
-        monomials = np.prod(Z[:, None, :] ** self._term_exps[None, :, :], axis=2) * self._term_coeff
-        out = np.zeros((E.shape[0], self.K), dtype=complex)
-        np.add.at(out.T, self._term_row, monomials.T)
-        return out
+        return self._evaluate(Z, *self._jacobian_terms()[0])
 
     def numeric_jets(self, e: NDArray[np.complex128]) -> tuple[NDArray[np.complex128], NDArray[np.complex128]]:
         """``p`` (K,) and its first derivatives in the affine unknowns (K, n), ``h = 1``."""
-        z = np.concatenate(([1.0 + 0j], np.asarray(e, dtype=complex)))
-        p = np.zeros(self.K, dtype=complex)
-        P = np.zeros((self.K, self.n), dtype=complex)
-        for t in range(self._term_coeff.size):
-            alpha = self._term_exps[t]
-            row = self._term_row[t]
-            c = self._term_coeff[t]
-            p[row] += c * np.prod(z ** alpha)
-            for j in range(1, self.N):
-                if alpha[j]:
-                    reduced = alpha.copy()
-                    reduced[j] -= 1
-                    P[row, j - 1] += c * alpha[j] * np.prod(z ** reduced)
-        return p, P
+        A = self.jacobians(np.concatenate(([1.0 + 0j], np.asarray(e, dtype=complex)))[None, :])[0]
+        return A[:, 0], A[:, 1:]
 
     def jets(self, e: list[Any], poly: Any, second: bool) -> tuple[Any, Any, Any]:
         """``p`` (K values), its first derivatives ``P[j]`` (lists of K) and, with ``second``,
@@ -323,31 +309,33 @@ class Family:
     def _jacobian_terms(self) -> list[tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]]:
         """Per column of ``[p, dp/de_1, ..., dp/de_n]``: its terms (exponents, coefficients,
         output rows)."""
-        tables = getattr(self, "_jacobian_tables", None)
+        tables = self._jacobian_tables
         if tables is None:
             tables = [(self._term_exps, self._term_coeff, self._term_row)]
             for j in range(1, self.N):
                 keep = self._term_exps[:, j] > 0
                 exps = self._term_exps[keep].copy()
-                coeff = self._term_coeff[keep] * exps[:, j]
+                coeff = self._term_coeff[keep] * exps[:, j].astype(float)
                 exps[:, j] -= 1
                 tables.append((exps, coeff, self._term_row[keep]))
             self._jacobian_tables = tables
         return tables
 
+    def _evaluate(self, Z: NDArray[Any], exps: NDArray[np.int64], coeff: NDArray[np.float64], row: NDArray[np.int64],
+                  absolute: bool = False) -> NDArray[Any]:
+        """One polynomial vector given by its terms at the rows of ``Z`` (M, N): (M, K); with
+        ``absolute``, its majorant (absolute values of the coefficients)."""
+        out = np.zeros((Z.shape[0], self.K), dtype=float if absolute else complex)
+        if coeff.size:
+            monomials = np.prod(Z[:, None, :] ** exps[None, :, :], axis=2) * (np.abs(coeff) if absolute else coeff)
+            np.add.at(out.T, row, monomials.T)
+        return out
+
     def jacobians(self, Z: NDArray[Any], absolute: bool = False) -> NDArray[Any]:
         """``[p, dp/de]`` (M, K, n + 1) at the homogeneous points ``Z`` (M, N); with
         ``absolute``, the majorant (absolute values of the coefficients) at ``Z`` (real,
         non-negative), which bounds how far each entry moves over a box."""
-        M = Z.shape[0]
-        out = np.zeros((M, self.K, self.N), dtype=float if absolute else complex)
-        for col, (exps, coeff, row) in enumerate(self._jacobian_terms()):
-            if coeff.size == 0:
-                continue
-            monomials = np.prod(Z[:, None, :] ** exps[None, :, :], axis=2) * (np.abs(coeff) if absolute else coeff)
-            target = out[:, :, col]
-            np.add.at(target.T, row, monomials.T)
-        return out
+        return np.stack([self._evaluate(Z, *terms, absolute=absolute) for terms in self._jacobian_terms()], axis=2)
 
     def batch_nondegenerate(self, boxes: NDArray[np.float64]) -> NDArray[np.bool_] | None:
         """Whether the parametrisation is an immersion on each box (P, n, 4), decided for all
