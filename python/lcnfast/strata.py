@@ -66,7 +66,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _saving
 from ._homotopy.certify import boxes_apart
 from ._homotopy.family import Family, Poly, poly_add, poly_mul
-from ._homotopy.solve import solve_soundly, sorted_points, warn_about
+from ._homotopy.solve import proven_complete, solve_soundly, sorted_points, warn_about
 from ._homotopy.start import family_for, start_system_cache, warn_unverified
 from ._validation import as_int, as_real_array, as_seed, resolve_threads
 from ._progress import Progress, ProgressBar
@@ -779,7 +779,7 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
             bar.close()
     counts, paths = solution.counts, solution.paths
     points = sorted_points(solution.rows, Gm, target, len(lam))
-    complete = solution.complete and solution.verified and points.unpaired == 0
+    complete = proven_complete(solution, K) and points.unpaired == 0
     warn_unverified(family)  # generic_count comes from it, whichever start system answered
     _log.info("stratum %s: %d paths tracked; %s; %d point(s), %d real, %d certified", lam, paths,
               ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in counts.items()), len(points.v),

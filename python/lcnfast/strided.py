@@ -54,7 +54,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _saving
 from ._homotopy.family import Family, Poly, poly_add, poly_mul
-from ._homotopy.solve import merge, solve_soundly, sorted_points, warn_about
+from ._homotopy.solve import merge, proven_complete, solve_soundly, sorted_points, warn_about
 from ._homotopy.start import family_for, warn_unverified
 from ._progress import Progress, ProgressBar
 from ._validation import as_int, as_real_array, as_seed, resolve_threads
@@ -489,7 +489,7 @@ def _solve_factors(factors: tuple[Factor, ...], Gm: NDArray[np.float64], target:
     Q[points.real] = Q[points.real].real
     counts = dict(solution.counts)
     counts["regular"] = int(np.sum(points.multiplicity == 1))
-    complete = solution.complete and solution.verified and points.unpaired == 0 and solution.trend_judged == 0
+    complete = proven_complete(solution, K) and points.unpaired == 0
     warn_unverified(family, stacklevel=4)  # generic_count comes from it, whichever start system answered
     warn_about(family.label, solution, points, certify, stacklevel=3)
     return StridedCriticalPoints(v=points.v, factors=factors, q=Q, is_real=points.real, loss=points.loss,

@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 
 from .. import _core
 
-__all__ = ["Family", "PathKind", "Poly", "TIGHT_TOLERANCE", "TOLERANCE", "TRACE_TOLERANCE", "close_pairs", "distinct_rows", "poly_add", "poly_mul", "random_parameters"]
+__all__ = ["Family", "PathKind", "Poly", "TIGHT_TOLERANCE", "TOLERANCE", "TRACE_TOLERANCE", "close_pairs", "distinct_rows", "same_forms", "poly_add", "poly_mul", "random_parameters"]
 
 Poly = dict[tuple[int, ...], Any]
 
@@ -105,6 +105,31 @@ def close_pairs(E: NDArray[np.complex128], rtol: float) -> NDArray[np.bool_]:
         gaps = np.max(np.abs(E[None, :, :] - block[:, None, :]), axis=2)
         near[first:first + 128] = gaps <= tol[first:first + 128, None]
     return near
+
+
+def same_forms(V: NDArray[np.complex128], W: NDArray[np.complex128], tol: float = 1e-7) -> NDArray[np.bool_]:
+    """``same[a, b]``: the forms ``V[a]`` and ``W[b]`` span the same complex line to ``tol``
+    (the sine of the angle between them, ``|V[a] ^ W[b]| / (|V[a]| |W[b]|)``).
+
+    The engine's rule for "the same critical point" between results (charts, start systems,
+    conjugates). A family's point is ``t p`` with the scale ``t`` fixed by the direction ``p``
+    (``t = (w . p) / (p^T Gc p)``), so two points are the same exactly when their directions
+    are; and the direction is as well conditioned as the chart's unknowns, whereas ``t`` is
+    not where ``p^T Gc p`` nearly vanishes (near isotropic forms: Bombieri-Weyl weights and
+    ``p`` close to ``(x - i)^D``), where one point seen from two charts can differ by 1e-7
+    relative in ``v``."""
+    if V.shape[0] == 0 or W.shape[0] == 0:
+        return np.zeros((V.shape[0], W.shape[0]), dtype=bool)
+    Vn = V / np.maximum(np.linalg.norm(V, axis=1), 1e-300)[:, None]
+    Wn = W / np.maximum(np.linalg.norm(W, axis=1), 1e-300)[:, None]
+    same = np.zeros((V.shape[0], W.shape[0]), dtype=bool)
+    for first in range(0, V.shape[0], 128):
+        block = Vn[first:first + 128]
+        proj = np.conj(block) @ Wn.T  # <V[a], W[b]> of the unit vectors
+        # the part of W[b] off the line of V[a]: its length is the sine (no cancellation)
+        off = Wn[None, :, :] - proj[:, :, None] * block[:, None, :]
+        same[first:first + 128] = np.linalg.norm(off, axis=2) <= tol
+    return same
 
 
 def distinct_rows(Y: NDArray[np.complex128]) -> NDArray[np.complex128]:

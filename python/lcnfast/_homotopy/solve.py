@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .certify import Certifier
-from .family import TIGHT_TOLERANCE, Family, PathKind, close_pairs, random_parameters
+from .family import TIGHT_TOLERANCE, Family, PathKind, close_pairs, random_parameters, same_forms
 from .start import weights_family
 
 __all__ = ["COUNT_NAMES", "Row", "Solution", "chart_residual", "Points", "solve_soundly", "sorted_points", "sound", "unpaired_conjugates", "unpaired_in", "warn_about", "degenerate_limits", "merge", "recover_lost", "solve", "solve_in_chart"]
@@ -49,6 +49,12 @@ class Solution:
         last chart solved).
     verified : bool
         The start system used passed the trace test.
+    generic_count : int
+        The number of critical points for generic data of the start system used (the
+        family's; or, from start systems for the data's weights, the number for those weights
+        and generic ``u``): no data have more isolated ones (:attr:`saturated`).
+    generic_verified : bool
+        That start system passed the trace test (so ``generic_count`` is that number).
     start : str
         ``"generic"`` (the family's start system at random complex weights), ``"weights"``
         (start systems at the data's own weights) or ``"both"`` (the points of both merged,
@@ -60,18 +66,33 @@ class Solution:
     paths: int
     trend_judged: int = 0
     verified: bool = True
+    generic_count: int = 0
+    generic_verified: bool = False
     start: str = "generic"
 
     @property
-    def complete(self) -> bool:
-        """No path failed and none was left as a duplicate (the start system's trace test is
-        :attr:`verified`; paths judged degenerate by their trend alone are
-        :attr:`trend_judged`)."""
+    def accounted(self) -> bool:
+        """No path failed and none was left as a duplicate, from one start system (the start
+        system's trace test is :attr:`verified`; paths judged degenerate by their trend
+        alone are :attr:`trend_judged`)."""
         return self.counts["failed"] == 0 and self.counts["duplicate"] == 0 and self.start != "both"
+
+    @property
+    def saturated(self) -> bool:
+        """As many certified nonsingular points as the (verified) generic count.
+
+        No data have more isolated critical points than generic data (parameter homotopy:
+        every isolated solution at any parameter is the end of a path from generic
+        parameters, distinct solutions of distinct paths; the families' equations are square,
+        so a component of solutions that does not reach generic parameters has no isolated
+        points). Certified points are distinct isolated solutions, so this proves the
+        enumeration complete whatever happened to the other paths."""
+        certified = sum(1 for r in self.rows if r[3] and r[5] == 1)
+        return self.generic_verified and 0 < self.generic_count <= certified
 
 
 def solve(family: Family, Gs: NDArray[np.float64], target: NDArray[np.float64], rng: np.random.Generator,
-          threads: int, certify: bool, bar: Any = None, weights: bool = False) -> Solution:
+          threads: int, certify: bool, bar: Any = None, weights: bool = False, trend: bool = True) -> Solution:
     """All critical points of ``(v - u)^T G (v - u)`` on the family (``Gs``: ``G`` scaled to
     unit size), in its first chart and, when that leaves paths at infinity or failed or
     points uncertified, in its second chart too (merged).
@@ -85,7 +106,7 @@ def solve(family: Family, Gs: NDArray[np.float64], target: NDArray[np.float64], 
         return weights_family(family, chart, family.chart_parameters(chart, Gs, target)[1], threads)
 
     first = start(0)
-    rows, counts, paths, judged = solve_in_chart(first, 0, Gs, target, rng, threads, certify, bar, not weights)
+    rows, counts, paths, judged = solve_in_chart(first, 0, Gs, target, rng, threads, certify, bar, trend and not weights)
     verified = first.verified
     if family.n_charts > 1 and (counts["at_infinity"] or counts["failed"]
                                 or (certify and not all(r[3] or r[5] > 1 for r in rows))):
@@ -93,13 +114,17 @@ def solve(family: Family, Gs: NDArray[np.float64], target: NDArray[np.float64], 
         # one with a root near it is badly scaled (its box cannot be certified): the
         # second chart sees both as ordinary points
         second = start(1)
-        more, counts2, paths2, judged = solve_in_chart(second, 1, Gs, target, rng, threads, certify, None, not weights)
+        more, counts2, paths2, judged = solve_in_chart(second, 1, Gs, target, rng, threads, certify, None,
+                                                        trend and not weights)
         verified = verified and second.verified
         paths += paths2
         rows = merge(rows + more)
         counts = {key: counts2[key] for key in counts}
         counts["regular"] = len(rows)
+    # the count that bounds the isolated critical points: the family's for generic data, or
+    # the start system's for these weights (only w moves from it)
     return Solution(rows=rows, counts=counts, paths=paths, trend_judged=judged, verified=verified,
+                    generic_count=first.generic_count, generic_verified=first.verified,
                     start="weights" if weights else "generic")
 
 
@@ -107,16 +132,14 @@ Row = tuple[NDArray[np.complex128], NDArray[np.complex128], bool, bool, float, i
 
 
 def unpaired_conjugates(V: NDArray[np.complex128], real: NDArray[np.bool_]) -> int:
-    """The non-real rows of ``V`` whose complex conjugate is not a row (to 1e-7 relative): for
-    real data the critical points are closed under conjugation, so each one proves a point lost."""
+    """The non-real rows of ``V`` whose complex conjugate is not a row (the same form by
+    :func:`~lcnfast._homotopy.family.same_forms`): for real data the critical points are
+    closed under conjugation, so each one proves a point lost."""
     idx = np.flatnonzero(~np.asarray(real, dtype=bool))
     if idx.size == 0:
         return 0
     W = V[idx]
-    size = 1.0 + np.max(np.abs(W), axis=1)
-    gaps = np.max(np.abs(W[:, None, :] - np.conj(W)[None, :, :]), axis=2)
-    paired = np.any(gaps <= 1e-7 * size[:, None], axis=1)
-    return int(np.sum(~paired))
+    return int(np.sum(~np.any(same_forms(W, np.conj(W)), axis=1)))
 
 
 def sound(solution: Solution, K: int) -> bool:
@@ -125,8 +148,18 @@ def sound(solution: Solution, K: int) -> bool:
     closed under conjugation."""
     V = np.array([r[0] for r in solution.rows], dtype=complex).reshape(-1, K)
     real = np.array([r[2] for r in solution.rows], dtype=bool)
-    return (solution.complete and solution.verified and solution.trend_judged == 0
+    return (solution.accounted and solution.verified and solution.trend_judged == 0
             and unpaired_conjugates(V, real) == 0)
+
+
+def proven_complete(solution: Solution, K: int) -> bool:
+    """The ``complete`` of a result: the solution accounts for itself (:func:`sound`) or it
+    has as many certified points as generic data have critical points
+    (:attr:`Solution.saturated`). A path judged degenerate by its trend alone proves
+    nothing: near special weights (within 2^-25 of Bombieri-Weyl's) such paths end at true
+    critical points far out on the cone (``p^T G p`` close to 0), which a trend cannot tell
+    from the degenerate forms."""
+    return solution.saturated or sound(solution, K)
 
 
 @dataclass
@@ -181,11 +214,16 @@ def warn_about(label: str, solution: Solution, points: Points, certify: bool, st
     import warnings
 
     counts = solution.counts
-    if solution.start == "both":
-        warnings.warn(f"lcnfast: {label}: neither the generic start system nor the one for these weights accounted "
-                      "for every path; the certified points of both are returned, and the enumeration may be "
-                      "incomplete", RuntimeWarning, stacklevel=stacklevel + 1)
-    lost = [f"{counts[k]} {k.replace('_', ' ')}" for k in ("failed", "duplicate") if counts[k]]
+    if solution.saturated:  # proven complete whatever became of the other paths
+        lost = []
+    else:
+        lost = [f"{counts[k]} {k.replace('_', ' ')}" for k in ("failed", "duplicate") if counts[k]]
+        if solution.start == "both":
+            judged = (f" ({solution.trend_judged} path(s) were judged degenerate only by the trend of their last "
+                      "points, which proves nothing)" if solution.trend_judged else "")
+            warnings.warn(f"lcnfast: {label}: neither the generic start system nor the one for these weights "
+                          f"accounted for every path{judged}; the certified points of both are returned, and the "
+                          "enumeration may be incomplete", RuntimeWarning, stacklevel=stacklevel + 1)
     if lost:
         warnings.warn(f"lcnfast: {label}: {', '.join(lost)} path(s) could not be recovered; the enumeration "
                       "may be incomplete", RuntimeWarning, stacklevel=stacklevel + 1)
@@ -215,16 +253,19 @@ def solve_soundly(family: Family, Gs: NDArray[np.float64], target: NDArray[np.fl
       identity or weights close to them send many generic paths to degenerate forms, where
       paths are lost or judged by their trend; from the weights' own start system only ``w``
       moves and no path is judged by its trend);
-    * else the first result when only its trend judgements keep it from being sound (its
-      ``trend_judged`` says how many paths rest on them);
     * else the certified and singular points of both, merged (every certified point is a
-      true critical point), with the path counts of the first: never complete.
+      true critical point), with the path counts of the first: complete only when saturated
+      (:attr:`Solution.saturated`). A first result that only its trend judgements keep from
+      being sound is no exception: its trend may be wrong (:func:`proven_complete`).
+
+    A result with as many certified points as the generic count is returned at once
+    (:attr:`Solution.saturated`).
     """
     first = solve(family, Gs, target, np.random.default_rng(seed), threads, certify, bar)
-    if sound(first, family.K):
+    if sound(first, family.K) or first.saturated:
         return first
     again = solve(family, Gs, target, np.random.default_rng(seed), threads, certify, None, weights=True)
-    if again.verified and sound(again, family.K):
+    if again.verified and (sound(again, family.K) or again.saturated):
         # a point the first solve proved and this one could not (a box around a point near
         # the degenerate forms can fail from one endpoint and pass from another) keeps its proof
         proven = [r for r in first.rows if r[3]]
@@ -232,28 +273,26 @@ def solve_soundly(family: Family, Gs: NDArray[np.float64], target: NDArray[np.fl
             again.rows = merge(again.rows + proven)
             again.counts["regular"] = sum(1 for r in again.rows if r[5] == 1)
         return again
-    if (first.complete and first.verified and unpaired_in(first, family.K) == 0):
-        return first
     rows = merge(first.rows + again.rows)
     counts = dict(first.counts)
     counts["regular"] = sum(1 for r in rows if r[5] == 1)
     return Solution(rows=rows, counts=counts, paths=first.paths + again.paths, trend_judged=first.trend_judged,
-                    verified=first.verified and again.verified, start="both")
+                    verified=first.verified and again.verified, generic_count=first.generic_count,
+                    generic_verified=first.generic_verified, start="both")
 
 
 def merge(rows: list[Row]) -> list[Row]:
-    """Distinct forms: the same critical form found in two charts is kept once (the
-    certified one first)."""
+    """Distinct forms: the same critical form found in two charts or from two start systems
+    is kept once (the certified one first; "the same": :func:`~lcnfast._homotopy.family.same_forms`)."""
     ordered = sorted(rows, key=lambda r: not r[3])
     if not ordered:
         return []
     V = np.array([r[0] for r in ordered], dtype=complex)
-    size = 1.0 + np.linalg.norm(V, axis=1)
     kept: list[int] = []
-    for first in range(0, len(ordered), 128):  # the distances of all pairs, in blocks of rows
-        gaps = np.linalg.norm(V[first:first + 128, None, :] - V[None, :, :], axis=2)
+    for first in range(0, len(ordered), 128):  # the pairs, in blocks of rows
+        same = same_forms(V[first:first + 128], V)
         for i in range(first, min(first + 128, len(ordered))):
-            if not kept or not np.any(gaps[i - first, kept] <= 1e-7 * size[i]):
+            if not kept or not np.any(same[i - first, kept]):
                 kept.append(i)
     return [ordered[i] for i in kept]
 
@@ -426,6 +465,8 @@ def solve_in_chart(family: Family, chart: int, Gs: NDArray[np.float64], target: 
             singular = len(cluster) > 1 or kind[finite[cluster[0]]] == PathKind.SINGULAR
             counts["singular" if singular else "regular"] += len(cluster)
         kept.append((np.asarray(e, dtype=complex), proven, radius, near_real, 1 if proven else len(cluster)))
+    if certifier is not None:
+        kept += _missing_conjugates(kept, certifier, counts)
     # the forms, values and roots of all kept points at once
     Ek = np.array([k[0] for k in kept], dtype=complex).reshape(len(kept), E.shape[1])
     Pk = family.forms(Ek)
@@ -457,6 +498,31 @@ def solve_in_chart(family: Family, chart: int, Gs: NDArray[np.float64], target: 
             counts["duplicate"] += len(drop)
             rows = [row for k, row in enumerate(rows) if k not in drop]
     return rows, counts, paths, trend_judged
+
+
+def _missing_conjugates(kept: list[tuple[NDArray[np.complex128], bool, float, bool, int]], certifier: Any,
+                        counts: dict[str, int]) -> list[tuple[NDArray[np.complex128], bool, float, bool, int]]:
+    """The data are real (and so are the charts): the critical points are closed under
+    conjugation. A certified non-real point whose conjugate no path reached (a path that
+    jumped, or one called degenerate at an isotropic form, seen with Bombieri-Weyl weights
+    and data with a root at 0) gets its conjugate, certified in its own right (counted
+    ``regular``)."""
+    if not kept:
+        return []
+    found = np.array([k[0] for k in kept], dtype=complex).reshape(len(kept), -1)
+    extra: list[tuple[NDArray[np.complex128], bool, float, bool, int]] = []
+    for e, proven, _, near_real, _ in kept:
+        if not proven or near_real:
+            continue
+        ce = np.conj(e)
+        every = np.vstack([found] + [x[0][None, :] for x in extra])
+        if np.any(close_pairs(np.vstack([ce[None, :], every]), 1e-6)[0, 1:]):
+            continue
+        ok, radius = certifier.certify(ce, False)
+        if ok and certifier.nondegenerate():
+            extra.append((np.asarray(certifier.centre, dtype=complex), True, radius, False, 1))
+            counts["regular"] += 1
+    return extra
 
 
 def chart_residual(family: Family, e: NDArray[np.complex128],
