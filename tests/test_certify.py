@@ -1,5 +1,5 @@
 """The Krawczyk tests behind ``StratumCriticalPoints.certified``: the C++ interval-arithmetic
-test (``_core.certify_stratum_points``) against the independent 128-bit ball-arithmetic test
+test (``_core.CriticalSystem.certify``) against the independent 128-bit ball-arithmetic test
 in python-flint, on solutions and on points that are not solutions."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from lcnfast import _core, strata
-from lcnfast._homotopy import certify, family as family_module, solve, start
+from lcnfast import strata
+from lcnfast._homotopy import certify, family as family_module
 
 flint = pytest.importorskip("flint")
 
@@ -151,31 +151,32 @@ def test_points_that_are_not_solutions_are_not_proven_unless_a_solution_is_in_th
 def test_certification_does_not_depend_on_threads():
     lam, _, G, u = _cases()[1]
     fam, cert, E = _setup(lam, G, u)
-    args = (fam.N, fam.K, fam.begin, fam.exps, fam.coeff, *cert.intervals, E, [bool(r) for r in _real(E)])
-    one = _core.certify_stratum_points(*args, 1)
-    two = _core.certify_stratum_points(*args, 2)
-    for a, b in zip(one, two):
-        np.testing.assert_array_equal(a, b)
+    args = (*cert.intervals, E, [bool(r) for r in _real(E)])
+    one = fam.system().certify(*args, 1)
+    two = fam.system().certify(*args, 2)
+    for name in ("proven", "radius", "centre", "box", "a_nonzero", "b_nonzero"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
 
 
 def test_certification_checks_its_input():
     lam, _, G, u = _cases()[1]
     fam, cert, E = _setup(lam, G, u)
     w_lo, w_hi, G_lo, G_hi = cert.intervals
-    base = (fam.N, fam.K, fam.begin, fam.exps, fam.coeff)
+    system = fam.system()
     real = [False] * len(E)
     with pytest.raises(ValueError, match="w_lo"):
-        _core.certify_stratum_points(*base, w_hi + 1, w_hi, G_lo, G_hi, E, real, 1)
+        system.certify(w_hi + 1, w_hi, G_lo, G_hi, E, real, 1)
     with pytest.raises(ValueError, match="G_lo"):
-        _core.certify_stratum_points(*base, w_lo, w_hi, G_lo[:-1], G_hi, E, real, 1)
+        system.certify(w_lo, w_hi, G_lo[:-1], G_hi, E, real, 1)
     with pytest.raises(ValueError, match="centres"):
-        _core.certify_stratum_points(*base, w_lo, w_hi, G_lo, G_hi, E[:, :-1], real, 1)
+        system.certify(w_lo, w_hi, G_lo, G_hi, E[:, :-1], real, 1)
     with pytest.raises(ValueError, match="real"):
-        _core.certify_stratum_points(*base, w_lo, w_hi, G_lo, G_hi, E, real[:-1], 1)
+        system.certify(w_lo, w_hi, G_lo, G_hi, E, real[:-1], 1)
+    with pytest.raises(ValueError, match="threads"):
+        system.certify(w_lo, w_hi, G_lo, G_hi, E, real, -2)
     nan = E.copy()
     nan[0, 0] = np.nan
-    proven = _core.certify_stratum_points(*base, w_lo, w_hi, G_lo, G_hi, nan, real, 1)[0]
-    assert not proven[0]
+    assert not system.certify(w_lo, w_hi, G_lo, G_hi, nan, real, 1).proven[0]
 
 
 def test_two_paths_proven_to_the_same_solution_count_once(monkeypatch):

@@ -88,6 +88,9 @@ def test_start_systems_for_given_weights_have_their_exact_counts(D, lam, weights
 
 def test_path_outcomes_have_the_tracker_codes():
     assert [int(k) for k in family_module.PathKind] == [0, 1, 2, 3, 4]
+    # one enum, the same names and codes in C++ and Python
+    assert {name: int(value) for name, value in _core.PathKind.__members__.items()} == {
+        k.name: int(k) for k in family_module.PathKind}
     family = strata.stratum_family((2, 1), 2)
     q = family_module.random_parameters(np.random.default_rng(3), family.K)
     _, kind, *_ = family.track((family.w0, family.G0), q, family.starts, endgame=True, threads=1)
@@ -161,3 +164,18 @@ def test_paths_judged_degenerate_by_their_trend_alone_do_not_make_a_result_compl
     assert found.complete == (found.n_complex == exact)
     if not found.complete:
         assert any("incomplete" in str(w.message) for w in caught)
+
+
+def test_paths_tracked_in_slices_are_the_paths_tracked_at_once():
+    """The progress bar tracks the start points in slices; each path is tracked on its own, so
+    slicing (and the thread count) changes no endpoint, bit for bit."""
+    family = strata.stratum_family((3, 2, 1), 2)  # 116 paths: two slices
+    q1 = family_module.random_parameters(np.random.default_rng(4), family.K)
+    q0 = (family.w0, family.G0)
+    whole = family.track(q0, q1, family.starts, endgame=True, threads=2)
+    calls = []
+    sliced = solve._track_in_slices(family, q0, q1, family.starts, 1, calls.append)
+    assert len(calls) == 2 and calls[-1] == family.starts.shape[0]
+    for name in ("z", "kind", "winding", "steps", "condition", "accuracy", "failure"):
+        np.testing.assert_array_equal(getattr(sliced, name), getattr(whole, name))
+    assert whole.z.shape == (family.starts.shape[0], family.N)

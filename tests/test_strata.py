@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import lcnfast
-from lcnfast import _core
 
 from .reference import stratum_tangent_space
 
@@ -74,15 +73,6 @@ def test_the_open_stratum_has_the_unconstrained_optimum_only():
     assert found.n_complex == 1 and found.n_real == 1
     np.testing.assert_allclose(found.v[0].real, u, atol=1e-9)
     assert found.loss[0] == pytest.approx(0.0, abs=1e-12)
-
-
-def test_homotopy_solves_a_known_system():
-    # x^2 + y^2 = 5, x y = 2: (1, 2), (2, 1), (-1, -2), (-2, -1)
-    z, status, _, _ = _core.solve_total_degree(2, [0, 3, 5], [2, 0, 0, 2, 0, 0, 1, 1, 0, 0],
-                                               np.array([1, 1, -5, 1, -2], dtype=complex), [2, 2], 0.3 + 0.8j, 2)
-    assert list(status) == [0, 0, 0, 0]
-    got = sorted((round(a.real, 9), round(b.real, 9)) for a, b in z)
-    assert got == [(-2.0, -1.0), (-1.0, -2.0), (1.0, 2.0), (2.0, 1.0)]
 
 
 def test_bad_input():
@@ -158,35 +148,3 @@ def test_progress_follows_every_path_and_changes_nothing():
     assert calls[-1] == (plain.generic_count, plain.generic_count)
     assert [c[0] for c in calls] == sorted(c[0] for c in calls)
     np.testing.assert_array_equal(followed.v, plain.v)
-
-
-def test_path_slices_give_the_paths_of_the_whole_run():
-    # x^3 - 2 x y + 1 = 0, y^2 - x - 3 = 0 (Bezout number 6)
-    term_begin = [0, 3, 6]
-    exps = [3, 0, 1, 1, 0, 0, 0, 2, 1, 0, 0, 0]
-    coeff = np.array([1, -2, 1, 1, -1, -3], dtype=complex)
-    gamma = complex(np.exp(0.7j))
-    whole = _core.solve_total_degree(2, term_begin, exps, coeff, [3, 2], gamma, 1)
-    pieces = [_core.solve_total_degree(2, term_begin, exps, coeff, [3, 2], gamma, 2, first, 4) for first in (0, 4)]
-    for i in range(4):
-        np.testing.assert_array_equal(np.concatenate([p[i] for p in pieces]), whole[i])
-    finite = whole[0][whole[1] == 0]
-    assert len(finite) == 6  # six regular solutions, each residual-free
-    for x, y in finite:
-        assert abs(x**3 - 2 * x * y + 1) < 1e-10 and abs(y**2 - x - 3) < 1e-10
-    with pytest.raises(ValueError, match="first"):
-        _core.solve_total_degree(2, term_begin, exps, coeff, [3, 2], gamma, 1, 7, 1)
-
-
-@pytest.mark.parametrize(("term_begin", "words"), [
-    ([0, 3, 9], "term_begin: must end at the number of terms"),    # read past the 6 terms: was a heap overflow
-    ([0, 7, 6], "term_begin: must be non-decreasing"),
-    ([1, 3, 6], "term_begin: must start at 0"),
-    ([0, 3, 5], "term_begin: must end at the number of terms"),
-])
-def test_total_degree_solver_validates_what_it_is_given(term_begin, words):
-    # issue 16: the private solver read terms through an unchecked term_begin
-    exps = [3, 0, 1, 1, 0, 0, 0, 2, 1, 0, 0, 0]
-    coeff = np.array([1, -2, 1, 1, -1, -3], dtype=complex)
-    with pytest.raises(ValueError, match=words):
-        _core.solve_total_degree(2, term_begin, exps, coeff, [3, 2], 1j, 1)

@@ -158,25 +158,33 @@ def test_the_tracker_checks_what_it_is_given():
 
     c = np.zeros(3, dtype=complex)
     M = np.eye(3, dtype=complex)
-    args = dict(N=2, K=3, begin=[0, 1, 2, 3], exps=[2, 0, 1, 1, 0, 2], coeff=[1.0, 1.0, 1.0],
-                patch=np.ones(2, dtype=complex), w0=c, G0=M, w1=c, G1=M, starts=np.ones((1, 2), dtype=complex),
-                endgame=True, endgame_start=0.9, max_steps=100, threads=1)
+    system = dict(N=2, K=3, begin=[0, 1, 2, 3], exps=[2, 0, 1, 1, 0, 2], coeff=[1.0, 1.0, 1.0],
+                  patch=np.ones(2, dtype=complex))
+    # the terms are read through begin: a begin past the terms was a heap overflow once
     for key, bad, message in [("begin", [0, 1, 2, 5], "begin"), ("begin", [0, 2, 1, 3], "non-decreasing"),
-                              ("exps", [2, 0, 1], "exponents"), ("patch", np.ones(3, dtype=complex), "patch"),
-                              ("G1", np.eye(2, dtype=complex), "K x K"), ("starts", np.ones((1, 3), dtype=complex),
-                                                                          "starts"),
-                              ("endgame_start", 1.0, "endgame_start"), ("threads", 0, "threads"),
+                              ("begin", [1, 2, 3, 3], "begin"), ("exps", [2, 0, 1], "exponents"),
+                              ("patch", np.ones(3, dtype=complex), "patch"), ("N", 17, "unknowns"),
                               ("groups", [(1, 1)], "groups"), ("groups", [(2, 1), (1, 1)], "groups"),
                               ("groups", [(0, 1)], "groups"),
                               # p = (h^2, h e, e^2) is not (h X + e Y)^2 (its middle term is 2 h e)
                               ("groups", [(2, 1)], "groups: the product")]:
         with pytest.raises(ValueError, match=message):
-            _core.track_stratum_paths(**{**args, key: bad})
+            _core.CriticalSystem(**{**system, key: bad})
+    call = dict(w0=c, G0=M, w1=c, G1=M, starts=np.ones((1, 2), dtype=complex),
+                options=_core.TrackerOptions(max_steps=100))
+    for key, bad, message in [("G1", np.eye(2, dtype=complex), "K x K"), ("w0", np.zeros(2), "q0"),
+                              ("starts", np.ones((1, 3), dtype=complex), "starts"),
+                              ("starts", np.full((1, 2), np.nan, dtype=complex), "starts")]:
+        with pytest.raises(ValueError, match=message):
+            _core.CriticalSystem(**system).track(**{**call, key: bad})
+    for key, bad in [("endgame_start", 1.0), ("threads", 0), ("max_steps", 0), ("predictor_tolerance", 0.0)]:
+        with pytest.raises(ValueError, match=key):
+            _core.TrackerOptions(**{key: bad})
     # the same terms with the middle coefficient 2 are that square: accepted
-    square = {**args, "coeff": [1.0, 2.0, 1.0]}
+    square = {**system, "coeff": [1.0, 2.0, 1.0]}
     for groups in ([], [(2, 1)]):
-        z, kind, *_ = _core.track_stratum_paths(**{**square, "groups": groups})
-        assert z.shape == (1, 2)
+        paths = _core.CriticalSystem(**square, groups=groups).track(**call)
+        assert paths.z.shape == (1, 2) and paths.kind.shape == (1,)
 
 
 def _form(roots, at_infinity=0):

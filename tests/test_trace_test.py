@@ -12,7 +12,7 @@ import pytest
 
 import lcnfast
 from lcnfast import strata
-from lcnfast._homotopy import certify, family as family_module, solve, start
+from lcnfast._homotopy import family as family_module, start
 
 from .exact_strata import KNOWN_COUNTS, partitions, reference_data, reference_weights
 
@@ -124,12 +124,12 @@ def test_the_trace_tracker_rejects_bad_input_by_name():
     family = strata.stratum_family((2, 1), 2)
     N, K = family.N, family.K
     c = np.ones(N, dtype=complex)
-    args = dict(N=N, K=K, begin=family.begin, exps=family.exps, coeff=family.coeff, patch=family.patch,
-                w0=family.w0, G0=family.G0, w1=family.w0 + 1, G1=family.G0, c0=c, c1=c, alpha=0, beta=1, gamma=0,
+    system = _core.CriticalSystem(N, K, family.begin, family.exps, family.coeff, family.patch, family.groups)
+    args = dict(w0=family.w0, G0=family.G0, w1=family.w0 + 1, G1=family.G0, c0=c, c1=c, alpha=0, beta=1, gamma=0,
                 starts=np.zeros((1, N + 1), dtype=complex), threads=1)
-    _core.track_trace_paths(**args)
+    assert system.track_trace(**args).y.shape == (1, N + 1)
     for key, bad, name in [("c0", np.ones(N + 1), "c0"), ("c1", np.full(N, np.nan), "c0, c1"),
                            ("starts", np.zeros((1, N)), "starts"), ("gamma", complex(np.inf, 0), "gamma"),
                            ("w1", np.ones(K + 1), "q1"), ("threads", -3, "threads")]:
         with pytest.raises(ValueError, match=name):
-            _core.track_trace_paths(**{**args, key: bad})
+            system.track_trace(**{**args, key: bad})

@@ -1,4 +1,4 @@
-"""The parameter-homotopy path tracker of the strata (``_core.track_stratum_paths``) on data
+"""The parameter-homotopy path tracker of the strata (``_core.CriticalSystem.track``) on data
 where paths pass near singular points of the homotopy."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lcnfast import strata
-from lcnfast._homotopy import certify, family as family_module, solve, start
+from lcnfast._homotopy import family as family_module, solve
 from lcnfast.benchmarks.critical import generic_data
 
 
@@ -195,12 +195,12 @@ def test_the_product_evaluation_tracks_like_the_term_evaluation(lam):
     for start, w in zip(starts, params):
         z0 = start[None, :]
         assert np.max(np.abs(solve.chart_residual(fam, start[1:] / start[0], (w, G)))) < 1e-10
-        args = [fam.N, K, fam.begin, fam.exps, fam.coeff, fam.patch, w, G, target[0], target[1], z0, False, 0.9,
-                20000, 1]
         from lcnfast import _core
 
-        za, ka, _, sa, *_ = _core.track_stratum_paths(*args, groups=fam.groups)
-        zb, kb, _, sb, *_ = _core.track_stratum_paths(*args, groups=[])
+        options = _core.TrackerOptions(endgame=False, threads=1)
+        ends = [_core.CriticalSystem(fam.N, K, fam.begin, fam.exps, fam.coeff, fam.patch, groups).track(
+            w, G, target[0], target[1], z0, options) for groups in (fam.groups, [])]
+        (za, ka), (zb, kb) = ((e.z, e.kind) for e in ends)
         assert ka[0] == kb[0]
         if ka[0] == 0:
             assert np.max(np.abs(za - zb)) <= 1e-8 * (1 + np.max(np.abs(zb)))

@@ -97,4 +97,3 @@ void bind_poly(py::module_& m);
 void bind_train(py::module_& m);
 void bind_geometry(py::module_& m);
 void bind_homotopy(py::module_& m);
-void bind_stratum_homotopy(py::module_& m);

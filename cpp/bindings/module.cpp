@@ -8,7 +8,10 @@ PYBIND11_MODULE(_core, m) {
   m.attr("__version__") = LCNFAST_VERSION;
   m.def("hardware_threads", &lcnfast::hardware_threads, "Number of hardware threads (at least 1).");
   m.def("memory_budget", &lcnfast::memory_budget,
-        "Bytes one structure may take: LCNFAST_MEMORY_LIMIT, else the physical memory (0: unknown).");
+        "Bytes one structure may take: LCNFAST_MEMORY_LIMIT, else four fifths of the least of the physical memory, the "
+        "available memory and the cgroup limit (0: unknown).");
+  m.def("memory_limit_from_env", &lcnfast::memory_limit_from_env,
+        "LCNFAST_MEMORY_LIMIT in bytes: 0 when unset, -1 when it is not a positive size.");
   m.def("available_backends", &lcnfast::available_backends,
         "SIMD kernel backends this build has and this CPU can run, portable first.");
   m.def(
@@ -19,5 +22,4 @@ PYBIND11_MODULE(_core, m) {
   bind_train(m);
   bind_geometry(m);
   bind_homotopy(m);
-  bind_stratum_homotopy(m);
 }

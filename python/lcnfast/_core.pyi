@@ -10,6 +10,7 @@ MAX_FAST_DEGREE: int
 
 def hardware_threads() -> int: ...
 def memory_budget() -> int: ...
+def memory_limit_from_env() -> float: ...
 def available_backends() -> list[str]: ...
 def backend() -> str: ...
 def set_backend(name: str) -> None: ...
@@ -135,71 +136,143 @@ def count_real_roots(
     v: NDArray[np.float64], threads: int
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.uint8], NDArray[np.uint8]]: ...
 
-def solve_total_degree(
-    n: int,
-    term_begin: list[int],
-    exps: list[int],
-    coeff: NDArray[np.complex128],
-    degree: list[int],
-    gamma: complex,
-    threads: int,
-    first: int = 0,
-    count: int = -1,
-) -> tuple[NDArray[np.complex128], NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]: ...
-def track_stratum_paths(
-    N: int,
-    K: int,
-    begin: list[int],
-    exps: list[int],
-    coeff: list[float],
-    patch: NDArray[np.complex128],
-    w0: NDArray[np.complex128],
-    G0: NDArray[np.complex128],
-    w1: NDArray[np.complex128],
-    G1: NDArray[np.complex128],
-    starts: NDArray[np.complex128],
-    endgame: bool,
-    endgame_start: float,
-    max_steps: int,
-    threads: int,
-    predictor_tolerance: float = 1e-5,
-    groups: list[tuple[int, int]] = ...,
-) -> tuple[NDArray[np.complex128], NDArray[np.int32], NDArray[np.int32], NDArray[np.int32], NDArray[np.float64],
-           NDArray[np.float64], NDArray[np.int32]]: ...
-def certify_stratum_points(
-    N: int,
-    K: int,
-    begin: list[int],
-    exps: list[int],
-    coeff: list[float],
-    w_lo: NDArray[np.float64],
-    w_hi: NDArray[np.float64],
-    G_lo: NDArray[np.float64],
-    G_hi: NDArray[np.float64],
-    centres: NDArray[np.complex128],
-    real: list[bool],
-    threads: int,
-) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.complex128], NDArray[np.float64], NDArray[np.bool_],
-           NDArray[np.bool_]]: ...
 MAX_UNKNOWNS: int
 
-def track_trace_paths(
-    N: int,
-    K: int,
-    begin: list[int],
-    exps: list[int],
-    coeff: list[float],
-    patch: NDArray[np.complex128],
-    w0: NDArray[np.complex128],
-    G0: NDArray[np.complex128],
-    w1: NDArray[np.complex128],
-    G1: NDArray[np.complex128],
-    c0: NDArray[np.complex128],
-    c1: NDArray[np.complex128],
-    alpha: complex,
-    beta: complex,
-    gamma: complex,
-    starts: NDArray[np.complex128],
-    threads: int,
-    groups: list[tuple[int, int]] = ...,
-) -> tuple[NDArray[np.complex128], NDArray[np.int32]]: ...
+class _Enum:
+    """What a pybind11 enum has (the two enums below)."""
+
+    __members__: dict[str, Any]
+    def __init__(self, value: int) -> None: ...
+    def __int__(self) -> int: ...
+    def __index__(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __ne__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+class PathKind(_Enum):
+    """How a homotopy path ended (pybind11 enum)."""
+
+    REGULAR: PathKind
+    AT_INFINITY: PathKind
+    SINGULAR: PathKind
+    FAILED: PathKind
+    DEGENERATE: PathKind
+
+class PathFailure(_Enum):
+    """Why a path failed (pybind11 enum)."""
+
+    NONE: PathFailure
+    STEP_SIZE: PathFailure
+    STEP_BUDGET: PathFailure
+    NOT_CLOSED: PathFailure
+    NOT_CONVERGED: PathFailure
+
+class TrackerOptions:
+    def __init__(
+        self,
+        *,
+        endgame: bool = True,
+        endgame_start: float = 0.9,
+        max_steps: int = 20000,
+        predictor_tolerance: float = 1e-5,
+        threads: int = 1,
+    ) -> None: ...
+    @property
+    def endgame(self) -> bool: ...
+    @property
+    def endgame_start(self) -> float: ...
+    @property
+    def max_steps(self) -> int: ...
+    @property
+    def predictor_tolerance(self) -> float: ...
+    @property
+    def threads(self) -> int: ...
+
+class TrackedPaths:
+    @property
+    def z(self) -> NDArray[np.complex128]: ...
+    @property
+    def kind(self) -> NDArray[np.int32]: ...
+    @property
+    def winding(self) -> NDArray[np.int32]: ...
+    @property
+    def steps(self) -> NDArray[np.int32]: ...
+    @property
+    def condition(self) -> NDArray[np.float64]: ...
+    @property
+    def accuracy(self) -> NDArray[np.float64]: ...
+    @property
+    def failure(self) -> NDArray[np.int32]: ...
+
+class Certificates:
+    @property
+    def proven(self) -> NDArray[np.bool_]: ...
+    @property
+    def radius(self) -> NDArray[np.float64]: ...
+    @property
+    def centre(self) -> NDArray[np.complex128]: ...
+    @property
+    def box(self) -> NDArray[np.float64]: ...
+    @property
+    def a_nonzero(self) -> NDArray[np.bool_]: ...
+    @property
+    def b_nonzero(self) -> NDArray[np.bool_]: ...
+
+class TracePaths:
+    @property
+    def y(self) -> NDArray[np.complex128]: ...
+    @property
+    def kind(self) -> NDArray[np.int32]: ...
+
+class CriticalSystem:
+    def __init__(
+        self,
+        N: int,
+        K: int,
+        begin: list[int],
+        exps: list[int],
+        coeff: list[float],
+        patch: NDArray[np.complex128],
+        groups: list[tuple[int, int]] = ...,
+    ) -> None: ...
+    @property
+    def N(self) -> int: ...
+    @property
+    def K(self) -> int: ...
+    def track(
+        self,
+        w0: NDArray[np.complex128],
+        G0: NDArray[np.complex128],
+        w1: NDArray[np.complex128],
+        G1: NDArray[np.complex128],
+        starts: NDArray[np.complex128],
+        options: TrackerOptions,
+    ) -> TrackedPaths: ...
+    def certify(
+        self,
+        w_lo: NDArray[np.float64],
+        w_hi: NDArray[np.float64],
+        G_lo: NDArray[np.float64],
+        G_hi: NDArray[np.float64],
+        centres: NDArray[np.complex128],
+        real: list[bool],
+        threads: int,
+    ) -> Certificates: ...
+    def track_trace(
+        self,
+        w0: NDArray[np.complex128],
+        G0: NDArray[np.complex128],
+        w1: NDArray[np.complex128],
+        G1: NDArray[np.complex128],
+        c0: NDArray[np.complex128],
+        c1: NDArray[np.complex128],
+        alpha: complex,
+        beta: complex,
+        gamma: complex,
+        starts: NDArray[np.complex128],
+        threads: int,
+    ) -> TracePaths: ...

@@ -24,13 +24,13 @@ parameters permute the solutions and reveal new ones until the set stops growing
 *generic count* of the stratum. The set is then proven complete, numerically, by the trace
 test of Leykin, Rodriguez and Sottile (see :func:`generic_count`); monodromy goes on while
 the test fails. They are kept in memory and in a cache folder (:func:`start_system_cache`). A user's data ``q1`` is then solved by tracking only those
-paths from ``q0`` to ``q1`` (C++, ``lcnfast._core.track_stratum_paths``: Hermite
+paths from ``q0`` to ``q1`` (C++, ``lcnfast._core.CriticalSystem.track``: Hermite
 multistep predictor with error control, contracting Newton corrector, Cauchy endgame that
 classifies each endpoint as regular, singular with its winding number, or at infinity).
 
 **Certification.** Every returned point is proven by the Krawczyk test on the exact
 critical equations (the float64 data are exact rationals and the chart is integral): first
-for all points at once in C++ interval arithmetic (``lcnfast._core.certify_stratum_points``:
+for all points at once in C++ interval arithmetic (``lcnfast._core.CriticalSystem.certify``:
 round-to-nearest operations widened by one ulp, data enclosed in float64 intervals); a point
 this does not prove is tried again in 128-bit ball arithmetic (python-flint ``acb``). A box
 around the point holds exactly one solution; boxes of the returned points are checked to be

@@ -458,7 +458,10 @@ class StratumHomotopy {
   std::size_t max_exp_ = 0;
 };
 
-enum EndpointKind : int { kEndRegular = 0, kEndInfinity = 1, kEndSingular = 2, kEndFailed = 3 };
+// How a path ended: the tracker gives the first four; kEndDegenerate is the engine's verdict
+// afterwards (lcnfast._homotopy: a limit that is not a point of the family), never the tracker's.
+// Bound as _core.PathKind, with the names of the Python PathKind.
+enum EndpointKind : int { kEndRegular = 0, kEndInfinity = 1, kEndSingular = 2, kEndFailed = 3, kEndDegenerate = 4 };
 
 // Why a path failed (TrackedPath::failure).
 enum PathFailure : int {

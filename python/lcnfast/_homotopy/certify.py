@@ -2,7 +2,7 @@
 
 Every returned point is proven by the Krawczyk test on the exact critical equations (the
 float64 data are exact rationals and the family's form and chart are dyadic): first for all
-points at once in C++ interval arithmetic (``lcnfast._core.certify_stratum_points``:
+points at once in C++ interval arithmetic (``lcnfast._core.CriticalSystem.certify``:
 round-to-nearest operations widened by one ulp, data enclosed in float64 intervals); a point
 this does not prove is tried again in 128-bit ball arithmetic (python-flint ``acb``). A box
 around the point holds exactly one solution; a real point's box is symmetric under
@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .. import _core
 from .family import Family
 
 __all__ = ["Certifier", "boxes_apart", "enclosures", "exact_chart_data"]
@@ -123,7 +122,7 @@ class Certifier:
     def certify_many(self, E: NDArray[np.complex128], real: NDArray[np.bool_], threads: int
                      ) -> NDArray[np.bool_]:
         """Krawczyk tests around every row of ``E`` at once, in C++ interval arithmetic
-        (``lcnfast._core.certify_stratum_points``); which were proven. Rows not proven here
+        (``lcnfast._core.CriticalSystem.certify``); which were proven. Rows not proven here
         may still be proven by :meth:`certify` (128-bit balls). A proven row's box, refined
         point and whether ``a``, ``b`` exclude 0 on the box are kept for :meth:`take` and
         :meth:`nondegenerate`."""
@@ -131,9 +130,10 @@ class Certifier:
         if self.intervals is None or E.shape[0] == 0:
             return np.zeros(E.shape[0], dtype=bool)
         fam = self.family
-        proven, radius, centre, box, a_ok, b_ok = _core.certify_stratum_points(
-            fam.N, fam.K, fam.begin, fam.exps, fam.coeff, *self.intervals,
-            np.ascontiguousarray(E, dtype=complex), [bool(r) for r in real], threads)
+        found = fam.system().certify(*self.intervals, np.ascontiguousarray(E, dtype=complex),
+                                     [bool(r) for r in real], threads)
+        proven, radius, centre, box = found.proven, found.radius, found.centre, found.box
+        a_ok, b_ok = found.a_nonzero, found.b_nonzero
         decided: NDArray[np.bool_] | None = None
         quick = fam.batch_nondegenerate(np.asarray(box, dtype=float)) if E.shape[0] else None
         if quick is not None:  # nondegenerate() for all rows at once

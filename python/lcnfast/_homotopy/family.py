@@ -36,7 +36,7 @@ import copy
 import enum
 import math
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,14 +57,28 @@ TRACE_TOLERANCE = 1e-6
 
 
 class PathKind(enum.IntEnum):
-    """How a homotopy path ended. The first four are the C++ tracker's codes
-    (``TrackedPath::kind``); ``DEGENERATE`` is decided by the bookkeeping afterwards."""
+    """How a homotopy path ended: the names and codes of the compiled ``_core.PathKind``
+    (C++ ``EndpointKind``). The tracker gives the first four; ``DEGENERATE`` is the
+    bookkeeping's verdict afterwards."""
 
     REGULAR = 0      #: at a nonsingular solution
     AT_INFINITY = 1  #: at h = 0 (the chart's infinity)
     SINGULAR = 2     #: at a singular solution (the endgame's winding number > 1 or a cluster)
     FAILED = 3       #: not followed to its end
     DEGENERATE = 4   #: at a form that is not a point of the family (proven, or judged by trend)
+
+
+class Paths(NamedTuple):
+    """The paths of :meth:`Family.track`, one entry per start point (the fields of the
+    compiled ``_core.TrackedPaths``; a tuple, so ``z, kind, *_ = family.track(...)`` works)."""
+
+    z: NDArray[np.complex128]  #: endpoints in homogeneous coordinates (paths, N); NaN when none
+    kind: NDArray[np.int32]  #: :class:`PathKind` codes
+    winding: NDArray[np.int32]  #: the endgame's winding number (1 for a regular endpoint)
+    steps: NDArray[np.int32]  #: accepted predictor-corrector steps
+    condition: NDArray[np.float64]  #: condition number of the Jacobian at the end
+    accuracy: NDArray[np.float64]  #: relative change of the endpoint in its last refinement
+    failure: NDArray[np.int32]  #: ``_core.PathFailure`` codes (why a path failed)
 
 
 def poly_mul(a: Poly, b: Poly) -> Poly:
@@ -182,6 +196,7 @@ class Family:
         self._term_coeff = np.array(coeff, dtype=float)
         self._term_row = np.repeat(np.arange(self.K), np.diff(begin)).astype(np.int64)
         self._jacobian_tables: list[tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]]] | None = None
+        self._system: tuple[bytes, _core.CriticalSystem] | None = None  # (patch, compiled): system()
         # the start system (lcnfast._homotopy.start)
         self.patch: NDArray[np.complex128] = np.zeros(0, dtype=complex)
         self.w0: NDArray[np.complex128] = np.zeros(0, dtype=complex)
@@ -250,17 +265,28 @@ class Family:
         return (R.T @ (G @ u)).astype(complex), (R.T @ G @ R).astype(complex)
 
     # -- tracking ----------------------------------------------------------------------------
+    def system(self) -> _core.CriticalSystem:
+        """The compiled equations (``_core.CriticalSystem``: terms, product structure and
+        patch, checked once), made again only when the patch changes (a new start system)."""
+        patch = self.patch if self.patch.shape == (self.N,) else np.ones(self.N, dtype=complex)
+        key = patch.tobytes()
+        if self._system is None or self._system[0] != key:
+            self._system = (key, _core.CriticalSystem(self.N, self.K, self.begin, self.exps, self.coeff,
+                                                      np.ascontiguousarray(patch, dtype=complex), self.groups))
+        return self._system[1]
+
     def track(self, q0: tuple[Any, Any], q1: tuple[Any, Any], starts: NDArray[np.complex128], *, endgame: bool,
-              threads: int, tolerance: float = TOLERANCE) -> tuple[Any, ...]:
-        """Paths from q0 to q1 (C++ ``track_stratum_paths``): ``(z, kind, winding, steps,
-        condition, accuracy, failure)``; ``tolerance``: the predictor's, before the endgame zone."""
-        result: tuple[Any, ...] = _core.track_stratum_paths(
-            self.N, self.K, self.begin, self.exps, self.coeff, self.patch,
-            np.ascontiguousarray(q0[0], dtype=complex), np.ascontiguousarray(q0[1], dtype=complex),
-            np.ascontiguousarray(q1[0], dtype=complex), np.ascontiguousarray(q1[1], dtype=complex),
-            np.ascontiguousarray(starts.reshape(-1, self.N), dtype=complex), endgame, 0.9, 20000, threads,
-            tolerance, self.groups)
-        return result
+              threads: int, tolerance: float = TOLERANCE) -> Paths:
+        """Paths from q0 to q1 (``_core.CriticalSystem.track``); ``tolerance``: the
+        predictor's, before the endgame zone."""
+        options = _core.TrackerOptions(endgame=endgame, endgame_start=0.9, max_steps=20000,
+                                       predictor_tolerance=tolerance, threads=threads)
+        out = self.system().track(np.ascontiguousarray(q0[0], dtype=complex),
+                                  np.ascontiguousarray(q0[1], dtype=complex),
+                                  np.ascontiguousarray(q1[0], dtype=complex),
+                                  np.ascontiguousarray(q1[1], dtype=complex),
+                                  np.ascontiguousarray(starts.reshape(-1, self.N), dtype=complex), options)
+        return Paths(out.z, out.kind, out.winding, out.steps, out.condition, out.accuracy, out.failure)
 
     def on_patch(self, e: NDArray[np.complex128]) -> NDArray[np.complex128]:
         """Homogeneous coordinates (1, e) scaled onto the patch."""

@@ -1,7 +1,7 @@
 """Solving a family at a user's data: tracking, detours, clusters, certification, bookkeeping.
 
 The start system of a family (:mod:`lcnfast._homotopy.start`) is tracked to the user's
-parameters in the family's first chart (C++ ``track_stratum_paths``: Hermite multistep
+parameters in the family's first chart (C++ ``CriticalSystem.track``: Hermite multistep
 predictor with error control, contracting Newton corrector, Cauchy endgame that classifies
 each endpoint as regular, singular with its winding number, or at infinity). Paths that end
 on the same point (path jumping) or fail are tracked again along a detour through random
@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .certify import Certifier
-from .family import TIGHT_TOLERANCE, Family, PathKind, close_pairs, random_parameters, same_forms
+from .family import TIGHT_TOLERANCE, Family, PathKind, Paths, close_pairs, random_parameters, same_forms
 from .start import weights_family
 
 __all__ = ["COUNT_NAMES", "Row", "Solution", "chart_residual", "Points", "solve_soundly", "sorted_points", "sound", "unpaired_conjugates", "unpaired_in", "warn_about", "degenerate_limits", "merge", "recover_lost", "solve", "solve_in_chart"]
@@ -507,17 +507,22 @@ def _missing_conjugates(kept: list[tuple[NDArray[np.complex128], bool, float, bo
     jumped, or one called degenerate at an isotropic form, seen with Bombieri-Weyl weights
     and data with a root at 0) gets its conjugate, certified in its own right (counted
     ``regular``)."""
-    if not kept:
+    candidates = [i for i, k in enumerate(kept) if k[1] and not k[3]]
+    if not candidates:
         return []
     found = np.array([k[0] for k in kept], dtype=complex).reshape(len(kept), -1)
+    mirrored = np.conj(found[candidates])
+    # one pass over all pairs: which conjugates are among the points (the same-point rule)
+    size = 1.0 + np.max(np.abs(mirrored), axis=1)
+    paired = np.zeros(len(candidates), dtype=bool)
+    for first in range(0, len(candidates), 128):
+        block = mirrored[first:first + 128]
+        gaps = np.max(np.abs(block[:, None, :] - found[None, :, :]), axis=2)
+        paired[first:first + 128] = np.any(gaps <= 1e-6 * size[first:first + 128, None], axis=1)
     extra: list[tuple[NDArray[np.complex128], bool, float, bool, int]] = []
-    for e, proven, _, near_real, _ in kept:
-        if not proven or near_real:
-            continue
-        ce = np.conj(e)
-        every = np.vstack([found] + [x[0][None, :] for x in extra])
-        if np.any(close_pairs(np.vstack([ce[None, :], every]), 1e-6)[0, 1:]):
-            continue
+    for ce in mirrored[~paired]:
+        if extra and np.any(close_pairs(np.vstack([ce[None, :]] + [x[0][None, :] for x in extra]), 1e-6)[0, 1:]):
+            continue  # both of a pair were missing their partner: one is enough
         ok, radius = certifier.certify(ce, False)
         if ok and certifier.nondegenerate():
             extra.append((np.asarray(certifier.centre, dtype=complex), True, radius, False, 1))
@@ -668,7 +673,7 @@ def _reached(z: NDArray[np.complex128], kind: NDArray[Any], point: NDArray[np.co
 
 
 def _track_in_slices(family: Family, q0: Any, q1: Any, starts: NDArray[np.complex128], threads: int,
-                     bar: Any) -> tuple[Any, ...]:
+                     bar: Any) -> Paths:
     if bar is None:
         return family.track(q0, q1, starts, endgame=True, threads=threads)
     step = max(64, 16 * threads)
@@ -676,4 +681,4 @@ def _track_in_slices(family: Family, q0: Any, q1: Any, starts: NDArray[np.comple
     for first in range(0, starts.shape[0], step):
         parts.append(family.track(q0, q1, starts[first:first + step], endgame=True, threads=threads))
         bar(min(first + step, starts.shape[0]))
-    return tuple(np.concatenate([part[i] for part in parts]) for i in range(len(parts[0])))
+    return Paths(*(np.concatenate([part[i] for part in parts]) for i in range(len(parts[0]))))

@@ -142,10 +142,9 @@ def trace_test(family: Family, rng: np.random.Generator, stable_loops: int, thre
 
     def track(c0: NDArray[np.complex128], c1: NDArray[np.complex128], alpha: complex, beta: complex,
               gamma: complex, Y: NDArray[np.complex128]) -> tuple[NDArray[np.complex128], NDArray[np.bool_]]:
-        y, kind = _core.track_trace_paths(N, K, family.begin, family.exps, family.coeff, family.patch, family.w0,
-                                          family.G0, w1, family.G0, c0, c1, alpha, beta, gamma,
-                                          np.ascontiguousarray(Y, dtype=complex), threads, family.groups)
-        return y, kind == PathKind.REGULAR
+        out = family.system().track_trace(family.w0, family.G0, w1, family.G0, c0, c1, alpha, beta, gamma,
+                                          np.ascontiguousarray(Y, dtype=complex), threads)
+        return out.y, out.kind == PathKind.REGULAR
 
     fibre = np.hstack([family.starts, np.zeros((family.starts.shape[0], 1), dtype=complex)])
     c = rng.standard_normal(N) + 1j * rng.standard_normal(N)
