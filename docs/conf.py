@@ -3,8 +3,8 @@
 Build it (HTML and the doctests, warnings as errors) with ``python docs/build.py``.
 Pages that must not drift from the code are generated here at build time, into
 ``docs/_generated/`` (not committed): the API list from ``lcnfast.__all__``, the command
-line's help from its argparse parser, and the experiments' tables and figures from a
-quick run of ``lcnfast reproduce``.
+line's help from its argparse parser, the experiments' tables and figures from a
+quick run of ``lcnfast reproduce``, and the gallery's pictures from its examples.
 """
 
 from __future__ import annotations
@@ -150,7 +150,27 @@ def _experiments() -> str:
     return "\n".join(lines)
 
 
+def _gallery() -> None:
+    """Run the examples of gallery.rst in ``_generated/gallery/``: the PNGs they save are the
+    pictures the page shows (so they are what this version of lcnfast draws)."""
+    import re
+    import subprocess
+    import sys
+
+    folder = GENERATED / "gallery"
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (HERE / "gallery.rst").read_text(encoding="utf-8")
+    blocks = re.findall(r"^\.\. code-block:: python\n\n((?:(?: {3}.*)?\n)+)", text, flags=re.MULTILINE)
+    for block in blocks:
+        code = "\n".join(line[3:] for line in block.splitlines())
+        run = subprocess.run([sys.executable, "-c", code], cwd=folder, env={**os.environ, "MPLBACKEND": "Agg"},
+                             capture_output=True, text=True, timeout=600)
+        if run.returncode:
+            raise RuntimeError(f"a gallery example failed:\n{code}\n{run.stderr[-2000:]}")
+
+
 _write("api_list.inc", _api_list())
+_gallery()
 _write("cli_help.inc", _cli_help())
 if os.environ.get("LCNFAST_DOCS_SKIP_EXPERIMENTS") != "1":
     _write("experiments.inc", _experiments())

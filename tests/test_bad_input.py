@@ -233,3 +233,23 @@ def test_huge_finite_values_are_not_mistaken_for_infinity():
     v = lcnfast.end_to_end(arch, theta)
     assert v.shape == (16, arch.filter_size)
     lcnfast.vjp(arch, theta, np.full_like(v, 1e308))
+
+
+@pytest.mark.parametrize(("call", "exc", "words"), [
+    (lambda: lcnfast.conv_matrix(np.ones(3), 6, stride=2**63), ValueError, "stride: must be <="),
+    (lambda: lcnfast.conv_matrix(np.ones(3), 2**40), ValueError, "d_in: must be <="),
+    (lambda: lcnfast.train(lcnfast.Architecture([2, 2]), lcnfast.QuadraticLoss(np.eye(3), np.ones(3)), batch=2,
+                           steps=2**63), ValueError, "steps: must be <="),
+    (lambda: lcnfast.QuadraticLoss(1e308 * np.eye(3), np.ones(3)), ValueError, "G, u:"),
+    (lambda: lcnfast.QuadraticLoss(-1e308 * np.eye(3), np.ones(3)), ValueError, "G: must be positive semidefinite"),
+    (lambda: lcnfast.discriminant(np.array([1.0, 2.0, 1.0]), exact="yes"), TypeError, "exact: expected a bool"),
+], ids=["stride-2^63", "d_in-2^40", "steps-2^63", "G-1e308", "G-minus-1e308", "exact-yes"])
+def test_extreme_and_misnamed_arguments_are_refused_by_name(call, exc, words):
+    """Issue 29: these raised OverflowError, pybind11's "incompatible constructor arguments" or
+    LinAlgError, or were accepted."""
+    with pytest.raises(exc, match=words):
+        call()
+
+
+def test_a_gram_matrix_near_the_overflow_limit_is_still_checked():
+    assert lcnfast.QuadraticLoss(1e300 * np.eye(3), np.ones(3)).G[0, 0] == 1e300

@@ -10,7 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from lcnfast.cli import main
+from lcnfast.cli import build_parser, main
+
+from .conftest import interruptible_child
 
 
 def test_info_text(capsys):
@@ -160,7 +162,7 @@ def test_versions_command_and_show_versions(capsys):
 
     assert main(["versions"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == f"lcnfast {lcnfast.__version__}"
+    assert out.splitlines()[0] == f"lcnfast {lcnfast.__version__} (build {lcnfast.build_identity()})"
     assert f"numpy         {np.__version__}" in out and "backend" in out
     info = lcnfast.provenance(seed=3)
     assert info["lcnfast"] == lcnfast.__version__ and info["packages"]["numpy"] == np.__version__
@@ -207,7 +209,7 @@ def test_ctrl_c_in_reproduce_is_one_line(tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "lcnfast", "reproduce", "--out", str(tmp_path / "out"),
                                 "--only", "landscape", "--full", "--no-progress"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=interruptible_child)
     deadline = time.monotonic() + 120
     while not (tmp_path / "out" / "landscape").exists() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.1)
@@ -232,3 +234,41 @@ def test_bench_without_sympy_skips_its_baselines(monkeypatch):
     rows = benchmarks.run_suite(echo=said.append)
     assert any("sympy is not installed" in line for line in said)
     assert [(r["benchmark"], r["metric"]) for r in rows] == [("roots", "speedup_vs_numpy_roots")]
+
+
+def test_a_users_mistakes_are_one_line_errors_not_tracebacks(tmp_path):
+    """Issue 29: 1-D X, Y gave a 14-line IndexError, --out /proc/nope a 23-line
+    FileNotFoundError, and a CSV given to --data numpy's message about pickled data."""
+    np.savez(tmp_path / "flat.npz", X=np.ones(5), Y=np.ones(5))
+    (tmp_path / "data.csv").write_text("a,b\n1,2\n")
+    cases = [(["landscape", "2,2", "--data", str(tmp_path / "flat.npz")], "--data: X must be a 2-D array"),
+             (["landscape", "2,2", "--data", str(tmp_path / "data.csv")], "is not an .npz file"),
+             (["reproduce", "--out", "/proc/nope", "--only", "strides", "--no-progress"], "/proc/nope")]
+    for argv, words in cases:
+        run = subprocess.run([sys.executable, "-m", "lcnfast", *argv], capture_output=True, text=True, timeout=300)
+        assert run.returncode == 2, (argv, run.stderr)
+        lines = [line for line in run.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and words in lines[0] and f"lcnfast {argv[0]}: error:" in lines[0], (argv, lines)
+
+
+def test_every_command_takes_verbose_and_quiet_and_reproduce_names_its_experiments(capsys):
+    from lcnfast.experiments import EXPERIMENTS
+
+    parser = build_parser()
+    for command in ("info", "factor", "landscape", "versions", "reproduce", "sweep", "bench"):
+        args = parser.parse_args([command, "-q", "-v"] + {"info": ["2,2"], "factor": ["2,2", "1,2,1"],
+                                                           "landscape": ["2,2"], "sweep": ["c.toml"]}.get(command, []))
+        assert args.quiet and args.verbose == 1, command
+    with pytest.raises(SystemExit):
+        parser.parse_args(["reproduce", "--help"])
+    text = capsys.readouterr().out
+    assert all(name in " ".join(text.split()) for name in EXPERIMENTS)
+
+
+def test_a_strided_landscape_from_the_command_line(capsys):
+    """The landscape command takes strides (the engine answers every 1D architecture)."""
+    assert main(["landscape", "2,2", "--stride", "2,1", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["complete"] and found["points"]
+    losses = [p["loss"] for p in found["points"]]
+    assert losses == sorted(losses)

@@ -143,3 +143,29 @@ def test_k22_outside_target_minimum_on_the_boundary_with_proportional_filters():
     for theta in best.lifts:
         w1, w2 = arch.split(theta)
         assert abs(w1[0] * w2[1] - w1[1] * w2[0]) < 1e-8 * np.linalg.norm(w1) * np.linalg.norm(w2)
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_a_quadruple_root_minimum_is_in_the_landscape_and_gd_never_beats_it(seed):
+    """Issue 29's misjudged finding: for (2, 2, 2, 2) with a teacher outside the space, the
+    global minimum over the space is (x - a)^4, whose float roots spread over ~1e-4; read at a
+    1e-5 tolerance it had no real factorisation, so critical_points dropped it (the landscape's
+    minimum was 9.79 where polished GD reached 0.349). Every polished GD limit must be at least
+    the landscape's minimum, and the lowest one a landscape point (msolve-independent: GD)."""
+    from lcnfast.experiments.landscape import match_limits
+    from lcnfast.experiments.training import _data
+
+    arch = lcnfast.Architecture([2, 2, 2, 2], d0=16)
+    loss = _data(arch, "teacher outside", np.random.default_rng(seed))
+    landscape = lcnfast.critical_points(arch, loss)
+    assert landscape.complete
+    runs = lcnfast.train(arch, loss, batch=200, steps=3000, seed=seed, scale=0.5, polish=True)
+    limits = runs.v[runs.converged]
+    losses = runs.loss[runs.converged]
+    best = min(p.loss for p in landscape.points)
+    assert losses.min() >= best - 1e-9 * (1 + abs(best))
+    V = np.array([np.ravel(p.v) for p in landscape.points])
+    hits, _, unmatched = match_limits(V, limits[[int(np.argmin(losses))]])
+    assert hits.sum() == 1 and unmatched == 0
+    lowest = landscape.points[int(np.flatnonzero(hits)[0])]
+    assert lowest.partition == (4,) and lowest.location == "boundary" and lowest.verdict == "minimum"

@@ -94,6 +94,22 @@ def test_end_to_end_random_architectures(spec, seed):
     product = ref.network_matrix(filters, k, s, d0, kind == "circular")
     single = ref.layer_matrix(v, d0, arch.stride, kind == "circular")
     assert _rel(single, product) < 1e-12
+    assert _rel(lcnfast.network_matrix(arch, theta), product) < 1e-12
+
+
+def test_the_network_matrix_of_a_wide_input_is_its_banded_end_to_end_convolution():
+    """Issue 29: network_matrix(..., d0=20000) multiplied dense layer matrices (O(d0^3),
+    minutes). Row i holds v at columns S i .. S i + K - 1 (S the product of the strides)."""
+    arch = lcnfast.Architecture([3, 2, 2], [2, 3, 1])
+    theta = np.random.default_rng(5).standard_normal(arch.n_params)
+    v = lcnfast.end_to_end(arch, theta)
+    M = lcnfast.network_matrix(arch, theta, d0=20000)
+    S, K = 6, v.size
+    assert M.shape == (arch.widths(20000)[-1], 20000)
+    for i in (0, 1, M.shape[0] // 2, M.shape[0] - 1):
+        expected = np.zeros(20000)
+        expected[S * i:S * i + K] = v
+        np.testing.assert_array_equal(M[i], expected)
 
 
 @given(spec=architectures(), seed=st.integers(0, 2**32 - 1))

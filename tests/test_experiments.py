@@ -248,3 +248,34 @@ def test_plotting_leaves_the_users_backend_alone(tmp_path):
     assert run.returncode == 0, run.stderr[-500:]
     assert run.stdout.strip() == "svg"
     assert (tmp_path / "d.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_result_of_other_code_is_recomputed_and_the_reason_said(tmp_path, monkeypatch):
+    """Issue 29: reproduce reused a result when version, format, size and seed matched; the
+    version stayed 0.1.0 for 150 commits, so results of older code were reused after a
+    reinstall. Results now carry the build identity (a digest of the installed code)."""
+    import lcnfast.experiments as experiments
+
+    lines: list[str] = []
+    reproduce(tmp_path, only=["strides"], echo=None, show_progress=False)
+    stored = json.loads((tmp_path / "strides" / "result.json").read_text())
+    assert stored["settings"]["build"] == lcnfast.build_identity() == stored["provenance"]["build"]
+    reproduce(tmp_path, only=["strides"], echo=lines.append, show_progress=False)
+    assert any(f"reused {tmp_path / 'strides' / 'result.json'}, computed by this build ({lcnfast.build_identity()})"
+               in line for line in lines)
+    monkeypatch.setattr(experiments, "build_identity", lambda: "0123456789abcdef")
+    lines.clear()
+    reproduce(tmp_path, only=["strides"], echo=lines.append, show_progress=False)
+    said = [line for line in lines if line.startswith("[strides] recomputing")]
+    assert said and f"(build {lcnfast.build_identity()})" in said[0] and "(build 0123456789abcdef)" in said[0]
+    assert json.loads((tmp_path / "strides" / "result.json").read_text())["settings"]["build"] == "0123456789abcdef"
+
+
+def test_the_build_identity_is_a_digest_of_the_installed_code():
+    import importlib
+
+    module = importlib.import_module("lcnfast.provenance")  # the module (lcnfast.provenance is also a function)
+    identity = lcnfast.build_identity()
+    assert len(identity) == 16 and int(identity, 16) >= 0
+    module.build_identity.cache_clear()
+    assert module.build_identity() == identity  # deterministic

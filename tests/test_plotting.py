@@ -107,7 +107,8 @@ def test_filling_space_shades_the_whole_chart(k):
 
 def test_function_space_points_and_thin_space():
     points = np.array([[1.0, 3.0, 1.0], [4.0, 2.0, 2.0], [1.0, 1.0, 0.0]])  # the last one is at infinity
-    ax = plot_function_space(Architecture([1, 2, 2]), points=points)
+    with pytest.warns(RuntimeWarning, match=r"1 of 3 point\(s\) lie outside the window"):
+        ax = plot_function_space(Architecture([1, 2, 2]), points=points)
     (scatter,) = _by_gid(ax, "points")
     offsets = np.ma.getdata(scatter.get_offsets())
     np.testing.assert_allclose(offsets[:2], _ratio(points[:2]))
@@ -335,3 +336,17 @@ def test_gallery_example_runs(index, tmp_path):
     assert saved
     for name in saved:
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_points_outside_the_window_are_announced():
+    """Issue 29: a user's points outside the fixed default window were drawn nowhere, silently."""
+    inside = np.array([[2.0, 1.0, 1.0]])  # chart (2, 1)
+    far = np.array([[50.0, 1.0, 1.0], [1.0, 1.0, 0.0]])  # chart (50, 1), and v_2 = 0 (off the chart)
+    with pytest.warns(RuntimeWarning, match=r"2 of 3 point\(s\) lie outside the window"):
+        plot_function_space(Architecture([2, 2]), points=np.vstack([inside, far]), resolution=30)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plot_function_space(Architecture([2, 2]), points=np.vstack([inside, far[:1]]), resolution=30,
+                            xlim=(-3.0, 60.0))  # the caller's window holds them: no warning

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +16,8 @@ import pytest
 import lcnfast
 from lcnfast.experiments import reproduce
 from lcnfast.experiments._common import append_line, write_json, write_text
+
+from .conftest import interruptible_child
 
 DAEMON = textwrap.dedent("""
     import sys, threading, time
@@ -242,6 +243,30 @@ def test_the_local_cluster_refuses_foreign_clients_and_serves_no_http():
                 assert info.value.code == 404
 
 
+def test_the_local_cluster_works_while_port_8787_is_taken():
+    """Issue 29: with dashboard_address=None the scheduler still bound its HTTP server to 8787,
+    so the README's test command failed (and every sweep warned) while a Jupyter dashboard or
+    another cluster held that port. The cluster's HTTP server now takes a free loopback port."""
+    pytest.importorskip("distributed")
+    pytest.importorskip("cryptography")
+    import socket
+
+    from distributed import Client
+
+    from lcnfast.experiments.sweeps import _private_cluster
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        try:
+            held.bind(("", 8787))
+            held.listen(1)
+        except OSError:
+            pass  # something else holds it already: the same situation
+        with _private_cluster(1) as cluster:  # under filterwarnings = error: no "port in use" warning
+            assert cluster.scheduler.http_server is None or cluster.scheduler.http_server.port != 8787
+            with Client(cluster) as own:
+                assert own.submit(sum, [1, 2]).result(timeout=60) == 3
+
+
 def test_an_unreachable_scheduler_is_one_line(tmp_path):
     pytest.importorskip("distributed")
     config = tmp_path / "c.toml"
@@ -252,6 +277,28 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path):
     assert run.returncode == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in run.stderr
     assert "Traceback" not in run.stderr
+    assert not (tmp_path / "o").exists()  # issue 29: sweep.json was written before the failure
+
+
+def test_refused_workers_write_nothing(tmp_path):
+    """Issue 29: --workers 0 created ./lcnfast-sweep/sweep.json before refusing."""
+    config = tmp_path / "c.toml"
+    config.write_text("[sweep]\narchitectures = [[2, 2]]\nstarts = 10\n")
+    run = subprocess.run([sys.executable, "-m", "lcnfast", "sweep", str(config), "--workers", "0", "--no-progress"],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert run.returncode == 2 and "workers" in run.stderr and "Traceback" not in run.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml"]
+
+
+def test_records_without_their_header_are_never_reused(tmp_path):
+    """Issue 29: deleting sweep.json let a sweep with another seed reuse the old records."""
+    from lcnfast.experiments.sweeps import sweep
+
+    config = {"architectures": [[2, 2]], "starts": 10, "datasets": 1}
+    sweep(config, out=tmp_path, serial=True, show_progress=False, echo=None)
+    (tmp_path / "sweep.json").unlink()
+    with pytest.raises(ValueError, match="sweep.json is missing"):
+        sweep({**config, "seed": 1}, out=tmp_path, serial=True, show_progress=False, echo=None)
 
 
 # -- memory: refuse what cannot fit, before allocating it -----------------------------------------
@@ -259,7 +306,8 @@ def _python(code: str, limit: int | None = None, timeout: float = 120) -> subpro
     env = dict(os.environ)
     if limit is not None:
         env["LCNFAST_MEMORY_LIMIT"] = str(limit)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=timeout)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=timeout,
+                          preexec_fn=interruptible_child)
 
 
 def test_a_plan_that_would_not_fit_is_refused_with_its_size():
@@ -338,3 +386,105 @@ def test_rng_is_spec7_and_seed_keeps_working():
     assert not np.array_equal(e.theta, f.theta)
     assert lcnfast.generic_jacobian_rank(arch, rng=1) == 3
     assert lcnfast.ed_degree((2,), np.eye(3), rng=2) == lcnfast.ed_degree((2,), np.eye(3), seed=2)
+
+
+@pytest.mark.parametrize("call", ["real_root_count", "discriminant"])
+def test_ctrl_c_stops_the_exact_fallbacks_at_once(call):
+    """Issue 29: python-flint holds the GIL and polls no signal, so Ctrl-C waited for the end of
+    the exact fallback (about 25 s for real_root_count, 90 s for discriminant of this filter on
+    a 2-core EPYC). Such inputs now run in a child process that Ctrl-C stops. The 30 s bound
+    only keeps the test from waiting for the end; the interruption takes about a second."""
+    code = textwrap.dedent(f"""
+        import os, signal, threading, time
+        import numpy as np
+        import lcnfast
+        v = np.random.default_rng(1).choice([5e-324, -5e-324, 1e-310, 1e-300, 1.0, 0.0], 180)
+        threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        start = time.perf_counter()
+        try:
+            lcnfast.{call}(v)
+            print("finished")
+        except KeyboardInterrupt:
+            print("interrupted")
+    """)
+    run = _python(code, timeout=30)
+    assert run.stdout.split() == ["interrupted"], run.stderr[-500:]
+
+
+def test_ctrl_c_on_a_local_cluster_sweep_prints_one_line(tmp_path):
+    """Issue 29: Ctrl-C in a terminal reaches the whole process group; each Dask worker printed
+    its own tracebacks (up to 13 after the one-line message). The workers now ignore SIGINT and
+    the command closes them, with Dask's messages about the cancelled tasks silenced."""
+    pytest.importorskip("distributed")
+    pytest.importorskip("cryptography")
+    import signal
+    import time
+
+    config = tmp_path / "c.toml"
+    config.write_text("[sweep]\narchitectures = [[2, 2], [3, 2], [2, 2, 2]]\nstarts = 3000\ndatasets = 4\n")
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "lcnfast", "sweep", str(config), "--out", str(out),
+                                "--workers", "2", "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True, preexec_fn=interruptible_child)
+    deadline = time.monotonic() + 120
+    while not (out / "tasks.jsonl").exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    assert process.poll() is None, "the sweep ended before it could be interrupted"
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "lcnfast sweep: interrupted" in lines[0], lines[:8]
+
+
+def test_trajectories_and_plots_that_would_not_fit_are_refused(monkeypatch):
+    """Issue 29: train(batch=400000, steps=200, record_every=1) under a 2 GB limit peaked at
+    7.3 GB (the trajectories were not counted); plot_function_space(resolution=10**9) and
+    samples=10**12 allocated without bound."""
+    monkeypatch.setenv("LCNFAST_MEMORY_LIMIT", "2e9")
+    arch = lcnfast.Architecture([3, 3])
+    loss = lcnfast.QuadraticLoss(np.eye(5), np.ones(5))
+    with pytest.raises(ValueError, match=r"record_every: 201 records of 400000 runs would need .* more than the 2 GB"):
+        lcnfast.train(arch, loss, batch=400000, steps=200, record_every=1)
+    pytest.importorskip("matplotlib")
+    from lcnfast.plotting import plot_function_space
+
+    two = lcnfast.Architecture([2, 2])
+    with pytest.raises(ValueError, match="resolution: a 1000000000 x 1000000000 grid would need"):
+        plot_function_space(two, resolution=10**9)
+    with pytest.raises(ValueError, match="samples: 1000000000000 filters would need"):
+        plot_function_space(two, samples=10**12)
+
+
+@pytest.mark.parametrize(("value", "budget"), [("2e9", 2 * 10**9), ("1G", 10**9), ("2GiB", 2 * 2**30),
+                                               ("512M", 512 * 10**6), ("1.5 GB", 1_500_000_000),
+                                               ("0", None), ("-5", None), ("abc", None), ("3x", None)])
+def test_the_memory_limit_takes_sizes_and_says_when_it_cannot(value, budget):
+    """Issue 29: LCNFAST_MEMORY_LIMIT=-5 meant no limit and 1G, 1e9, abc, 0 were ignored
+    without a warning."""
+    code = ("import warnings\nwarnings.simplefilter('always')\nimport lcnfast, lcnfast._core as c\n"
+            "print(c.memory_budget())\n")
+    env = {**os.environ, "LCNFAST_MEMORY_LIMIT": value}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr[-500:]
+    if budget is not None:
+        assert int(run.stdout) == budget and "Warning" not in run.stderr
+    else:
+        assert f"LCNFAST_MEMORY_LIMIT={value!r} is not a positive size" in run.stderr
+        assert 0 < int(run.stdout)  # the default budget: some memory, never "no limit"
+
+
+def test_the_default_budget_leaves_room_below_the_available_memory():
+    """Issue 29: the default budget was the physical memory, so 13-23 GB structures were
+    accepted on a 24 GiB machine. It is now four fifths of the least of the physical memory,
+    MemAvailable and the cgroup limit."""
+    env = {k: v for k, v in os.environ.items() if k != "LCNFAST_MEMORY_LIMIT"}
+    run = subprocess.run([sys.executable, "-c", "import lcnfast._core as c; print(c.memory_budget())"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    budget = int(run.stdout)
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert 0 < budget <= 0.8 * physical + 1
+    with open("/proc/meminfo") as handle:
+        available = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("MemAvailable:"))
+    assert budget <= 0.8 * available * 1.1  # available memory moves a little between the two readings

@@ -200,3 +200,21 @@ def test_bad_input(v, exc, words):
     with pytest.raises(exc) as info:
         lcnfast.real_root_count(v)
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_exact_fallbacks_in_a_child_process_have_the_closed_forms(sign):
+    """x^20 + eps with a subnormal eps is past the size at which the exact fallbacks run in a
+    child process (so that Ctrl-C can stop them): no real root for eps > 0, two for eps < 0,
+    and Disc(x^n + a) = (-1)^(n(n-1)/2) n^n a^(n-1)."""
+    from fractions import Fraction
+
+    from lcnfast import roots
+
+    eps = sign * 2.0 ** -1060
+    v = np.zeros(21)
+    v[0], v[20] = eps, 1.0
+    assert roots._work(v) > roots._CHILD_WORK
+    assert lcnfast.real_root_count(v) == (0 if sign > 0 else 2)
+    n = 20
+    assert lcnfast.discriminant(v) == (-1) ** (n * (n - 1) // 2) * n**n * Fraction(eps) ** (n - 1)

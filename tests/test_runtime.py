@@ -145,3 +145,16 @@ def test_critical_point_benchmark_agrees_with_sympy_at_a_small_degree(tmp_path):
     finished = [r for r in strata if r["sympy"] == "finished"]
     assert finished and all(r["agrees_with_sympy"] for r in finished)
     assert rows[-1]["disagreements_with_sympy"] == 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_the_ctrl_c_tests_pass_when_started_with_sigint_ignored():
+    """Issue 29: started from a non-interactive shell (`&`, nohup: SIGINT ignored), the Ctrl-C
+    tests failed and one waited forever on a train() call of hours."""
+    tests = ["tests/test_runtime.py::test_ctrl_c_interrupts_a_long_call",
+             "tests/test_training.py::test_progress_callback_and_ctrl_c"]
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
+                         capture_output=True, text=True, timeout=600, cwd=Path(__file__).parent.parent,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert "2 passed" in run.stdout

@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import lcnfast
@@ -152,3 +153,68 @@ def test_reproduce_and_sweep_write_the_same_kind_of_store(tmp_path):
     assert "## Provenance" in (tmp_path / "sweep" / "summary.md").read_text()
     assert "## Provenance" in (tmp_path / "reproduce" / "summary.md").read_text()
     assert not os.path.exists(tmp_path / "reproduce" / "strides" / "result.json.tmp")
+
+
+@pytest.mark.parametrize("table", ["../../x", "../x", "a/b", "..", "sub\\\\x"])
+def test_a_table_name_from_a_file_never_names_another_folder(tmp_path, table):
+    """Issue 29: a table named ``../../x`` in a result.json under --out made the next reproduce
+    write x.csv outside --out (and create the folders on the way). Only plain file names may
+    come from a file: such a result is unreadable and computed again, and nothing is written."""
+    out = tmp_path / "out" / "deep"
+    out.mkdir(parents=True)
+    data = {"settings": {}, "outputs": {},
+            "result": {"name": "x", "title": "t", "tables": {table: [{"a": 1}]}, "figures": [], "notes": []}}
+    (out / "result.json").write_text(json.dumps(data))
+    store = ResultStore(out, "lcnfast test")
+    with pytest.warns(RuntimeWarning, match="is unreadable"):
+        assert store.load() is None
+    with pytest.raises(ValueError, match="not a plain name"):
+        csv_name(table)
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["out", "out/deep",
+                                                                                 "out/deep/result.json"]
+
+
+def test_reproduce_refuses_a_planted_folder_link_and_journals_refuse_links_before_any_task(tmp_path):
+    """Issue 29: a directory symlink OUT/<experiment> was followed (results written into the
+    link's target), and a tasks.jsonl link was refused only after the first task ran."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "strides").symlink_to(victim, target_is_directory=True)
+    with pytest.raises(ValueError, match="symbolic link"):
+        reproduce(out, only=["strides"], echo=None, show_progress=False)
+    assert list(victim.iterdir()) == []
+    journal = tmp_path / "journal"
+    journal.mkdir()
+    (journal / "tasks.jsonl").symlink_to(victim / "t")
+    with pytest.raises(ValueError, match="symbolic link"):
+        TaskJournal(journal, what="sweep", fingerprint="f", header={}, valid=lambda record: True)
+    assert list(victim.iterdir()) == []
+
+
+def test_nan_cells_are_written_as_when_read_back_so_a_reused_result_is_byte_identical(tmp_path):
+    """Issue 29: a NaN cell was written "nan" first and as an empty cell when restored from
+    result.json (JSON has no NaN), so every rerun reported "rewrote drift.csv"."""
+    folder = tmp_path / "demo"
+    store = ResultStore(folder, "test")
+    result = ExperimentResult(name="demo", title="t", tables={"drift": [{"a": float("nan"), "b": 1.5},
+                                                                        {"a": np.float64("inf"), "b": 2.0}]})
+    store.save(result, {}, None)
+    written = (folder / "drift.csv").read_bytes()
+    assert written.decode().splitlines()[1:] == [",1.5", ",2.0"]
+    stored = store.load()
+    assert stored is not None and store.restore(stored, None) == []  # nothing differs: nothing rewritten
+    assert (folder / "drift.csv").read_bytes() == written
+
+
+def test_a_table_the_result_no_longer_has_leaves_no_stale_csv(tmp_path):
+    """Issue 29: failed_tasks.csv survived a successful --retry-failed."""
+    folder = tmp_path / "demo"
+    store = ResultStore(folder, "test")
+    store.save(ExperimentResult(name="d", title="t", tables={"main": [{"a": 1}], "failed tasks": [{"task": "x"}]}),
+               {}, None)
+    assert (folder / "failed_tasks.csv").exists()
+    (folder / "mine.csv").write_text("a user's file, never listed by lcnfast\n")
+    store.save(ExperimentResult(name="d", title="t", tables={"main": [{"a": 2}]}), {}, None)
+    assert sorted(p.name for p in folder.iterdir()) == ["main.csv", "mine.csv", "result.json"]

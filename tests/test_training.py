@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -329,3 +330,17 @@ def test_the_training_boundary_is_typed():
         _core.train(arch.plan, np.ones((1, 4)), loss.G, loss.b, loss.c, _core.TrainOptions(method="adam"))
     with pytest.raises(ValueError, match="theta0: contains NaN or infinity"):
         _core.train(arch.plan, np.full((1, 4), np.nan), loss.G, loss.b, loss.c, _core.TrainOptions())
+
+
+def test_polish_that_reaches_no_run_keeps_the_result():
+    """Issue 29: with no run polishable (a loss scaled to 1e-200 / 1e100), train(polish=True)
+    raised "theta: is empty" (a name the caller never passed) and lost every run."""
+    arch = lcnfast.Architecture([3, 3])
+    loss = lcnfast.QuadraticLoss(1e-200 * np.eye(5), 1e100 * np.ones(5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        plain = lcnfast.train(arch, loss, batch=4, steps=100, seed=3)
+        result = lcnfast.train(arch, loss, batch=4, steps=100, seed=3, polish=True)
+    assert result.theta.shape == plain.theta.shape and not result.polished.any()
+    np.testing.assert_array_equal(result.theta, plain.theta)
+    np.testing.assert_array_equal(result.status, plain.status)

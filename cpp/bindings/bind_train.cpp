@@ -5,6 +5,7 @@
 
 #include "common.hpp"
 #include "lcnfast/loss.hpp"
+#include "lcnfast/memory.hpp"
 #include "lcnfast/train.hpp"
 
 namespace lcnfast::bindings {
@@ -170,8 +171,9 @@ void bind_train(py::module_& m) {
         const auto P = static_cast<py::ssize_t>(plan.n_params());
         const auto Bs = static_cast<py::ssize_t>(B);
         const long n_rec = record_every > 0 ? steps / record_every + 1 : 0;
-        if (record_every > 0 && static_cast<double>(B) * static_cast<double>(n_rec) * static_cast<double>(n + L1 + 2) > 2e9)
-          throw std::invalid_argument("record_every: the trajectories would hold more than 2e9 numbers");
+        if (record_every > 0)
+          lcnfast::check_memory(8.0 * static_cast<double>(B) * static_cast<double>(n_rec) * static_cast<double>(n + L1 + 2),
+                                "record_every: the trajectories");
 
         TrainOutput out;
         out.theta = empty_array({Bs, P});

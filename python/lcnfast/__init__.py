@@ -43,6 +43,21 @@ def _check_backend_request() -> None:
 
 _check_backend_request()
 
+
+def _check_memory_limit() -> None:
+    """Warn when ``LCNFAST_MEMORY_LIMIT`` is set but is not a positive size (``0``, ``-5``,
+    ``abc``): the default budget is used instead, which the user should know."""
+    import os
+    import warnings
+
+    if _core.memory_limit_from_env() < 0:
+        warnings.warn(f"LCNFAST_MEMORY_LIMIT={os.environ.get('LCNFAST_MEMORY_LIMIT')!r} is not a positive size "
+                      "(bytes, e.g. 2000000000, 2e9, 2G or 2GiB); using the default budget (four fifths of the "
+                      "least of the physical memory, the available memory and the cgroup limit)", RuntimeWarning, stacklevel=3)
+
+
+_check_memory_limit()
+
 # The library logs to the "lcnfast" logger (and its children: lcnfast.strata, ...) and leaves
 # output to the application: only a NullHandler here (the command line's -v/-q add a handler).
 _logging.getLogger("lcnfast").addHandler(_logging.NullHandler())
@@ -62,7 +77,7 @@ from .geometry import (
 )
 from .losses import QuadraticLoss, SquaredLoss, teacher_data
 from .parameterisation import end_to_end, jacobian, vjp
-from .provenance import provenance, show_versions
+from .provenance import build_identity, provenance, show_versions
 from .strata import StratumCriticalPoints, generic_count, start_system_cache, stratum_critical_points
 from .strided import StridedCriticalPoints, dilation_groups, ed_degree, strided_critical_points, strided_generic_count
 from .torch_interop import from_torch, to_torch
@@ -71,6 +86,7 @@ from .training import STATUSES, Invariants, Trajectory, TrainResult, auto_lr, au
 __version__: str = _core.__version__
 
 __all__ = [
+    "build_identity",
     "provenance",
     "show_versions",
     "Architecture",

@@ -47,6 +47,24 @@ T = TypeVar("T")
 
 _TAGS = ("$array", "$scalar", "$complex", "$tuple", "$dict", "$architecture", "$object")
 
+#: classes saved as their own dictionary form, by tag (``$tag``): filled by
+#: :func:`saved_by_dict` in the classes' modules, so that this module imports none of them
+_BY_DICT: dict[str, Any] = {}
+
+_C = TypeVar("_C")
+
+
+def saved_by_dict(tag: str) -> Callable[[_C], _C]:
+    """Class decorator: instances are saved as ``{"$tag": obj.to_dict()}`` and loaded with
+    ``cls.from_dict(...)`` (the class's own validated round trip)."""
+    if f"${tag}" not in _TAGS:
+        raise ValueError(f"tag: ${tag} is not a tag of the file format")
+
+    def register(cls: _C) -> _C:
+        _BY_DICT[tag] = cls
+        return cls
+    return register
+
 
 def _as_path(path: Any) -> Path:
     if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
@@ -134,8 +152,6 @@ class _Encoder:
         return where
 
     def encode(self, value: Any, where: str) -> Any:
-        from .architecture import Architecture
-
         if isinstance(value, np.ndarray):
             return {"$array": self._store(value, where)}
         if isinstance(value, np.generic):  # before float: np.float64 is a float
@@ -151,8 +167,9 @@ class _Encoder:
         if type(value) is dict:
             return {"$dict": [[self.encode(k, f"{where}.{i}.key"), self.encode(v, f"{where}.{i}")]
                               for i, (k, v) in enumerate(value.items())]}
-        if isinstance(value, Architecture):
-            return {"$architecture": value.to_dict()}
+        for tag, cls in _BY_DICT.items():
+            if isinstance(value, cls):
+                return {f"${tag}": value.to_dict()}
         if dataclasses.is_dataclass(value) and self.types.get(type(value).__name__) is type(value):
             return {"$object": type(value).__name__, "fields": self.fields(value, where)}
         raise TypeError(f"{where}: cannot save a {type(value).__name__}")
@@ -180,8 +197,6 @@ class _Decoder:
         return self.archive[key]
 
     def decode(self, value: Any) -> Any:
-        from .architecture import Architecture
-
         if value is None or type(value) in (bool, int, float, str):
             return value
         if type(value) is list:
@@ -210,11 +225,12 @@ class _Decoder:
                 return {self.decode(k): self.decode(v) for k, v in items}
             except TypeError as exc:  # a key that is not hashable
                 raise self.fail(f"bad dict key: {exc}") from None
-        if "$architecture" in value:
-            try:
-                return Architecture.from_dict(value["$architecture"])
-            except (TypeError, ValueError) as exc:
-                raise self.fail(f"bad architecture: {exc}") from exc
+        for tag, cls in _BY_DICT.items():
+            if f"${tag}" in value:
+                try:
+                    return cls.from_dict(value[f"${tag}"])
+                except (TypeError, ValueError) as exc:
+                    raise self.fail(f"bad {tag}: {exc}") from exc
         name = value.get("$object")
         cls = self.types.get(name) if isinstance(name, str) else None
         if cls is None:

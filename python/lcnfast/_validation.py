@@ -16,8 +16,13 @@ from numpy.typing import NDArray
 __all__ = ["as_int", "as_real", "as_real_array", "resolve_threads"]
 
 
-def as_int(value: Any, name: str, *, minimum: int | None = None) -> int:
-    """Return ``value`` as a Python int, rejecting bools, floats and strings."""
+#: the largest integer the compiled core takes (a C++ int64); larger counts are refused by name
+INT64_MAX = 2**63 - 1
+
+
+def as_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` as a Python int, rejecting bools, floats and strings; ``ValueError``
+    naming ``name`` outside ``[minimum, maximum]``."""
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name}: expected an integer, got a bool ({value!r})")
     try:
@@ -26,6 +31,8 @@ def as_int(value: Any, name: str, *, minimum: int | None = None) -> int:
         raise TypeError(f"{name}: expected an integer, got {type(value).__name__} ({value!r})") from None
     if minimum is not None and result < minimum:
         raise ValueError(f"{name}: must be >= {minimum}, got {result}")
+    if maximum is not None and result > maximum:
+        raise ValueError(f"{name}: must be <= {maximum}, got {result}")
     return result
 
 
@@ -93,14 +100,15 @@ def as_real_array(value: Any, name: str, *, allow_empty: bool = False, check_fin
 
 def check_memory(nbytes: float, what: str) -> None:
     """``ValueError`` naming ``what`` (which starts with the argument's name) when an array of
-    ``nbytes`` would not fit in memory (``LCNFAST_MEMORY_LIMIT``, else the physical memory;
-    the same budget as the compiled core's)."""
+    ``nbytes`` would not fit in memory (``LCNFAST_MEMORY_LIMIT``, else four fifths of the least of the
+    physical memory, the available memory and the cgroup limit; the same budget as the
+    compiled core's)."""
     from . import _core
 
     budget = int(_core.memory_budget())
     if budget and nbytes > budget:
-        raise ValueError(f"{what} would need {_human(nbytes)} of memory, more than the {_human(budget)} this machine "
-                         "has (LCNFAST_MEMORY_LIMIT sets another limit)")
+        raise ValueError(f"{what} would need {_human(nbytes)} of memory, more than the {_human(budget)} lcnfast may "
+                         "use here (four fifths of the memory available; LCNFAST_MEMORY_LIMIT sets another limit)")
 
 
 def _human(nbytes: float) -> str:

@@ -60,6 +60,7 @@ def _parse_pairs(values: Any, name: str, n_layers: int | None) -> tuple[list[tup
     return pairs, dims.pop()
 
 
+@_saving.saved_by_dict("architecture")
 class Architecture:
     """An LCN architecture.
 

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import __version__
+from ._core import __version__
 from .architecture import Architecture
 from .geometry import FunctionSpace
 
@@ -164,6 +164,14 @@ def _landscape_loss(args: argparse.Namespace, arch: Architecture) -> Any:
 
     if args.data is not None:
         try:
+            with open(args.data, "rb") as handle:
+                is_zip = handle.read(4) == b"PK\x03\x04"
+        except OSError as exc:
+            raise ValueError(f"--data: cannot read {args.data} ({exc.strerror})") from None
+        if not is_zip:
+            raise ValueError(f"--data: {args.data} is not an .npz file (numpy.savez); from a CSV or other arrays, "
+                             "write one with numpy.savez(path, X=X, Y=Y) or numpy.savez(path, G=G, u=u)")
+        try:
             with np.load(args.data, allow_pickle=False) as stored:
                 arrays = {key: np.asarray(stored[key]) for key in stored.files}
         except (OSError, ValueError) as exc:
@@ -172,15 +180,20 @@ def _landscape_loss(args: argparse.Namespace, arch: Architecture) -> Any:
             return QuadraticLoss(arrays["G"], arrays["u"])
         if {"X", "Y"} <= set(arrays):
             X = arrays["X"]
+            for name in ("X", "Y"):
+                if arrays[name].ndim != 2:
+                    raise ValueError(f"--data: {name} must be a 2-D array (samples in rows), got shape "
+                                     f"{arrays[name].shape}")
             return SquaredLoss.from_data(Architecture(arch.k, arch.s, d0=int(X.shape[1])), X, arrays["Y"])
         raise ValueError(f"--data: {args.data} holds {sorted(arrays)}; expected arrays X and Y (inputs and "
                          "targets, samples in rows) or G and u (the quadratic loss (v - u)^T G (v - u))")
     K = int(arch.filter_shape[0])
     rng = np.random.default_rng(args.random_data)
-    d0 = K + 4
+    sized = Architecture(arch.k, arch.s, d0=K + 4 * int(np.prod(arch.s)))  # a few outputs, any strides
+    d0, d_out = sized.widths()[0], sized.widths()[-1]
     X = rng.standard_normal((4 * K, d0))
-    Y = rng.standard_normal((4 * K, d0 - K + 1))  # random data, no teacher
-    return SquaredLoss.from_data(Architecture(arch.k, arch.s, d0=d0), X, Y)
+    Y = rng.standard_normal((4 * K, d_out))  # random data, no teacher
+    return SquaredLoss.from_data(sized, X, Y)
 
 
 def _cmd_landscape(args: argparse.Namespace) -> int:
@@ -277,6 +290,7 @@ def _architecture_arguments(parser: argparse.ArgumentParser, circular: bool = Tr
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lcnfast`` command."""
+    from .experiments import EXPERIMENTS  # their names, for reproduce's help
     parser = _Parser(prog="lcnfast", description="Geometry and optimisation of linear convolutional networks.")
     parser.add_argument("--version", action="version", version=f"lcnfast {__version__}")
     _verbosity(parser)
@@ -298,11 +312,14 @@ def build_parser() -> argparse.ArgumentParser:
     factor.add_argument("--json", action="store_true", help="print one JSON object")
     _verbosity(factor)
     factor.set_defaults(func=_cmd_factor)
-    land = sub.add_parser("landscape", help="every critical point of a loss (stride-one 1D)",
-                          description="Enumerate every critical point of the squared loss of a stride-one 1D "
-                                      "architecture (homotopy continuation on every stratum) and print them "
-                                      "by loss with their partition, location and verdict.")
+    land = sub.add_parser("landscape", help="every critical point of a loss (1D, any strides)",
+                          description="Enumerate every critical point of the squared loss of a 1D architecture "
+                                      "(homotopy continuation on every stratum, or on every family of a strided "
+                                      "architecture) and print them by loss with their partition, location and "
+                                      "verdict.")
     land.add_argument("k", type=lambda t: _parse_sizes(t, "k"), help="filter sizes, e.g. 2,2,2")
+    land.add_argument("--stride", "-s", type=lambda t: _parse_sizes(t, "--stride"), default=None,
+                      help="strides, e.g. 1,2,1 (default all 1)")
     data = land.add_mutually_exclusive_group()
     data.add_argument("--data", default=None, metavar="FILE.npz",
                       help="arrays X and Y (samples in rows) or G and u (the loss (v - u)^T G (v - u))")
@@ -315,15 +332,17 @@ def build_parser() -> argparse.ArgumentParser:
     versions = sub.add_parser("versions", help="versions, SIMD backend, threads and CPU (for bug reports)",
                               description="Print lcnfast's version and its dependencies', the SIMD backend, "
                                           "threads and CPU model (lcnfast.show_versions()).")
+    _verbosity(versions)
     versions.set_defaults(func=_cmd_versions)
     rep = sub.add_parser("reproduce", help="run the paper's kind of experiments (tables, figures, summary.md)",
-                         description="Run the experiments: function spaces, strides, invariants, repeated "
-                                     "filters. Results, figures and summary.md go to --out; finished "
-                                     "experiments are reused unless --force.")
+                         description="Run the experiments (" + ", ".join(EXPERIMENTS) + "). Results, figures "
+                                     "and summary.md go to --out; finished experiments are reused unless "
+                                     "--force.")
     rep.add_argument("--out", default="lcnfast-results", help="output folder (default ./lcnfast-results)")
     rep.add_argument("--full", action="store_true", help="paper-size sweeps (much longer)")
     rep.add_argument("--seed", type=int, default=0, help="seed of every random choice")
-    rep.add_argument("--only", default=None, help="comma-separated experiment names")
+    rep.add_argument("--only", default=None, metavar="NAMES",
+                     help=f"comma-separated experiment names, of: {', '.join(EXPERIMENTS)}")
     rep.add_argument("--force", action="store_true", help="recompute finished experiments")
     rep.add_argument("--no-progress", action="store_true", help="no progress bars")
     _verbosity(rep)
@@ -354,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "against numpy, PyTorch (when installed) and sympy baselines.")
     bench.add_argument("--json", action="store_true", help="print the rows as JSON")
     bench.add_argument("--keep-openblas-env", action="store_true", help=argparse.SUPPRESS)
+    _verbosity(bench)
     bench.set_defaults(func=_cmd_bench)
     return parser
 
@@ -399,7 +419,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(_interrupted(args), file=sys.stderr)
         return 130
-    except (ValueError, TypeError, ConnectionError, ImportError, NotImplementedError) as exc:
+    except (ValueError, TypeError, OSError, ImportError, NotImplementedError) as exc:
+        # OSError: a folder that cannot be made or written (e.g. --out /proc/nope), a file that
+        # cannot be read; ConnectionError (an unreachable scheduler) is one
         parser.exit(2, f"lcnfast {args.command}: error: {exc}\n")
     return 2  # pragma: no cover
 

@@ -483,6 +483,17 @@ def _strided_lifts(arch: Architecture, v: NDArray[np.float64], W: dict[int, NDAr
     return lifts
 
 
+def _cluster_tolerance(v: NDArray[np.float64], partition: tuple[int, ...]) -> float:
+    """The smallest of 1e-5, 1e-4, 1e-3 at which the root clusters of ``v`` have the
+    multiplicities ``partition`` of the stratum it was certified on (a root of multiplicity m
+    computed in floating point spreads by about eps^(1/m)); 1e-5 when none does."""
+    want = sorted(partition, reverse=True)
+    for tol in (1e-5, 1e-4, 1e-3):
+        if sorted(tolerant_structure(v, tol).partition, reverse=True) == want:
+            return tol
+    return 1e-5
+
+
 def _lift(arch: Architecture, fs: FunctionSpace, loss: QuadraticLoss,
           candidates: list[Candidate], counts: list[dict[str, Any]],
           tolerance: float) -> Landscape:
@@ -495,7 +506,13 @@ def _lift(arch: Architecture, fs: FunctionSpace, loss: QuadraticLoss,
         if not stride_one and any(np.max(np.abs(v - w)) <= 1e-9 * (1.0 + np.max(np.abs(w))) for w in seen):
             continue  # the same filter found on two families
         lifts = []
-        for theta in (fs.factorizations(v, tol=1e-5, exact=False) if stride_one else _strided_lifts(arch, v, W or {})):
+        # the stratum the point was certified on fixes its root multiplicities: the clusters
+        # of the float roots are read at the tolerance that finds them (a quadruple root
+        # spreads over ~1e-4, eps^(1/4): at 1e-5 the global minimum of a (2,2,2,2) landscape,
+        # (x - a)^4, had no real factorisation and was dropped)
+        cluster = _cluster_tolerance(v, partition) if stride_one else 1e-5
+        for theta in (fs.factorizations(v, tol=cluster, exact=False) if stride_one
+                      else _strided_lifts(arch, v, W or {})):
             grad = vjp(arch, theta, loss.grad(end_to_end(arch, theta)))
             if np.linalg.norm(grad) <= tolerance * scale * max(1.0, float(np.linalg.norm(theta)) ** (2 * arch.L)):
                 lifts.append(theta)
@@ -504,7 +521,7 @@ def _lift(arch: Architecture, fs: FunctionSpace, loss: QuadraticLoss,
             c = classify(arch, loss, lifts[0], tol=1e-6)
             # a root of multiplicity m computed in floating point spreads by ~eps^(1/m): locate
             # with a tolerance fit for triple roots
-            location = str(fs.locate(v, 1e-4)) if stride_one else _strided_location(arch, W or {})
+            location = str(fs.locate(v, max(cluster, 1e-4))) if stride_one else _strided_location(arch, W or {})
             point_partition = partition if stride_one else (tolerant_structure(v, 1e-6).partition if np.any(v) else ())
             points.append(LandscapePoint(v=v, lifts=lifts, loss=float(loss.value(v)), partition=point_partition,
                                          location=location, verdict=c.verdict))

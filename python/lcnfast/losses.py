@@ -44,8 +44,12 @@ class QuadraticLoss:
             raise ValueError(f"u: expected a filter of shape (k,) or (K, K'), got shape {target.shape}")
         matrix = _check_gram(G, target.size)
         flat = target.ravel()
-        b = matrix @ flat
-        self._set(matrix, b, float(flat @ b), target.shape)
+        with np.errstate(over="ignore", invalid="ignore"):
+            b = matrix @ flat
+            c = float(flat @ b)
+        if not (np.all(np.isfinite(b)) and np.isfinite(c)):
+            raise ValueError("G, u: the loss's coefficients G u and u^T G u overflow float64; rescale the loss")
+        self._set(matrix, b, c, target.shape)
 
     @classmethod
     def from_coefficients(cls, G: ArrayLike, b: ArrayLike, c: float,
@@ -149,8 +153,9 @@ def _check_gram(G: ArrayLike, k: int) -> NDArray[np.float64]:
     scale = float(np.abs(matrix).max()) if matrix.size else 0.0
     if not np.allclose(matrix, matrix.T, rtol=1e-10, atol=1e-12 * max(scale, 1.0)):
         raise ValueError("G: must be symmetric")
-    matrix = 0.5 * (matrix + matrix.T)
-    if k and float(np.linalg.eigvalsh(matrix)[0]) < -1e-10 * max(scale, 1e-300):
+    matrix = 0.5 * matrix + 0.5 * matrix.T  # (matrix + matrix.T) overflows for entries near 1e308
+    # the eigenvalues of G / scale (LAPACK does not converge on entries near the overflow limit)
+    if k and scale > 0 and float(np.linalg.eigvalsh(matrix / scale)[0]) < -1e-10:
         raise ValueError("G: must be positive semidefinite")
     return np.ascontiguousarray(matrix)
 

@@ -20,12 +20,16 @@ from .architecture import Architecture, require_architecture
 __all__ = ["conv_matrix", "network_matrix"]
 
 
+#: widths and strides beyond this cannot index a matrix (the core's sizes are 32-bit)
+_MAX_SIZE = 2**31 - 1
+
+
 def _pair(value: Any, name: str, ndim: int) -> tuple[int, int]:
     if ndim == 2 and isinstance(value, (tuple, list, np.ndarray)):
         if len(value) != 2:
             raise ValueError(f"{name}: expected a pair for a 2D filter, got {value!r}")
-        return (as_int(value[0], name, minimum=1), as_int(value[1], name, minimum=1))
-    n = as_int(value, name, minimum=1)
+        return (as_int(value[0], name, minimum=1, maximum=_MAX_SIZE), as_int(value[1], name, minimum=1, maximum=_MAX_SIZE))
+    n = as_int(value, name, minimum=1, maximum=_MAX_SIZE)
     return (n, n) if ndim == 2 else (n, 1)
 
 
@@ -106,6 +110,15 @@ def network_matrix(arch: Architecture, theta: ArrayLike, d0: Any = None) -> NDAr
     if filters[0].ndim != len(arch.layer_shapes[0]):
         raise ValueError(f"theta: expected a single parameter vector of shape ({arch.n_params},)")
     widths = arch.widths(d0)
+    if not arch.is_circular and filters[0].ndim == 1:
+        # valid 1D layers compose to one convolution by the end-to-end filter with the product of
+        # the strides: output i reads inputs S i .. S i + K - 1 (O(d_L d_0) to fill, where the
+        # product of the layer matrices took O(d_0^3): minutes at d_0 = 20000)
+        from .parameterisation import end_to_end
+
+        v = np.asarray(end_to_end(arch, theta), dtype=float)
+        whole = conv_matrix(v, widths[0], int(np.prod(arch.s)))
+        return np.ascontiguousarray(whole[:widths[-1]])
     M: NDArray[np.float64] | None = None
     for w, d_in, s in zip(filters, widths[:-1], arch.s):
         T = conv_matrix(w, d_in, s, arch.is_circular)

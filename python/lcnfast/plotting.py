@@ -19,7 +19,7 @@ from typing import Any, Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_int, as_real, as_real_array
+from ._validation import as_int, as_real, as_real_array, check_memory
 
 __all__ = ["plot_boundary_distances", "plot_drift", "plot_drift_vs_lr", "plot_function_space", "plot_gd_reach",
            "plot_k22_space",
@@ -159,6 +159,9 @@ def plot_function_space(arch: Any, *, ax: Any = None, xlim: tuple[float, float] 
     y0, y1 = _limits(ylim, "ylim")
     n = as_int(resolution, "resolution", minimum=2)
     samples = as_int(samples, "samples", minimum=1)
+    # the grid's membership test keeps some ten numbers per cell; each sample a filter and its parameters
+    check_memory(80.0 * n * n, f"resolution: a {n} x {n} grid")
+    check_memory(8.0 * samples * (2 * arch.n_params + 4), f"samples: {samples} filters")
     seed = as_int(seed, "seed", minimum=0)
     marked = None
     if points is not None:
@@ -199,6 +202,15 @@ def plot_function_space(arch: Any, *, ax: Any = None, xlim: tuple[float, float] 
     if marked is not None:
         chart = _ratio_chart(marked)
         ax.scatter(chart[:, 0], chart[:, 1], s=18, color="black", zorder=3, gid="points", label="points")
+        with np.errstate(invalid="ignore"):
+            shown = (np.all(np.isfinite(chart), axis=1) & (chart[:, 0] >= x0) & (chart[:, 0] <= x1)
+                     & (chart[:, 1] >= y0) & (chart[:, 1] <= y1))
+        if not shown.all():
+            import warnings
+
+            warnings.warn(f"plot_function_space: {int((~shown).sum())} of {len(shown)} point(s) lie outside the window "
+                          f"xlim={(x0, x1)}, ylim={(y0, y1)} (or have v_2 = 0, off the chart) and are not shown; "
+                          "pass xlim and ylim to include them", RuntimeWarning, stacklevel=2)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xlabel("$v_0 / v_2$")
@@ -602,9 +614,12 @@ def plot_boundary_distances(distances: dict[str, list[float]], path: Path) -> Pa
     ax.set_xlabel("log10 (distance to boundary / ||v||); values at -17: distance 0 to rounding")
     ax.set_title("GD limits (Gaussian starts, converged): distance to the boundary", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
+    note = ("n: the converged limits (Gaussian starts) that lie in the space, whose distance to the boundary is "
+            "defined; runs that did not converge or whose limit is outside the space are not drawn")
     if empty:
-        fig.text(0.01, 0.01, "no converged limit inside the space: " + "; ".join(empty), fontsize=6)
-    fig.tight_layout(rect=(0, 0.04 if empty else 0, 1, 1))
+        note += "\nno converged limit inside the space: " + "; ".join(empty)
+    fig.text(0.01, 0.01, note, fontsize=6)
+    fig.tight_layout(rect=(0, 0.06 if empty else 0.04, 1, 1))
     _save(fig, path)
     return path
 

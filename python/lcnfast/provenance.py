@@ -8,6 +8,8 @@ Every ``result.json``, ``summary.md``, saved result file and sweep records
 from __future__ import annotations
 
 import datetime
+import functools
+import hashlib
 import os
 import platform
 import sys
@@ -17,7 +19,7 @@ from typing import Any
 from . import _core
 from ._validation import resolve_threads
 
-__all__ = ["provenance", "show_versions"]
+__all__ = ["build_identity", "provenance", "show_versions"]
 
 #: Packages whose versions change lcnfast's numbers or its exact answers.
 _PACKAGES = ("numpy", "python-flint", "sympy", "matplotlib", "dask", "distributed", "torch")
@@ -42,6 +44,31 @@ def _version(package: str) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=1)
+def build_identity() -> str:
+    """A digest of the installed code: every Python file of the package and the compiled core,
+    by name and content (16 hex digits). The version number stays the same for many commits;
+    this changes with any change of the code, so results computed by other code are not
+    taken for this code's (``lcnfast reproduce`` reuses a result only from the same build).
+
+    Examples
+    --------
+    >>> import lcnfast
+    >>> len(lcnfast.build_identity())
+    16
+    """
+    package = os.path.dirname(os.path.abspath(__file__))
+    files = sorted(os.path.join(root, name) for root, _, names in os.walk(package) for name in names
+                   if name.endswith((".py", ".pyi")))
+    files.append(os.path.abspath(str(_core.__file__)))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(os.path.relpath(path, package).encode("utf-8", "surrogateescape") + b"\0")
+        with open(path, "rb") as handle:
+            digest.update(hashlib.sha256(handle.read()).digest())
+    return digest.hexdigest()[:16]
+
+
 def provenance(*, seed: Any = None, threads: int | None = None, command: list[str] | None = None) -> dict[str, Any]:
     """What produced a result, as a JSON-ready dictionary.
 
@@ -58,7 +85,8 @@ def provenance(*, seed: Any = None, threads: int | None = None, command: list[st
     Returns
     -------
     dict
-        ``lcnfast``, ``python``, ``packages`` (name -> version, or None if not installed),
+        ``lcnfast``, ``build`` (:func:`build_identity`), ``python``, ``packages`` (name ->
+        version, or None if not installed),
         ``backend`` (the SIMD kernels in use), ``threads``, ``cpu``, ``platform``, ``seed``,
         ``command`` and ``time`` (UTC, ISO 8601).
 
@@ -66,7 +94,7 @@ def provenance(*, seed: Any = None, threads: int | None = None, command: list[st
     --------
     >>> import lcnfast
     >>> sorted(lcnfast.provenance())[:4]
-    ['backend', 'command', 'cpu', 'lcnfast']
+    ['backend', 'build', 'command', 'cpu']
     """
     if seed is not None and not isinstance(seed, (int, float, str, bool)):
         seed = repr(seed)
@@ -76,6 +104,7 @@ def provenance(*, seed: Any = None, threads: int | None = None, command: list[st
         raise TypeError(f"command: expected a list of strings, got {command!r}")
     return {
         "lcnfast": _core.__version__,
+        "build": build_identity(),
         "python": platform.python_version(),
         "packages": {name: _version(name) for name in _PACKAGES},
         "backend": _core.backend(),
@@ -100,7 +129,8 @@ def show_versions() -> None:
     """
     info = provenance()
     width = max(len(name) for name in info["packages"]) + 2
-    lines = [f"lcnfast {info['lcnfast']}", f"{'python':<{width}}{info['python']} ({sys.executable})"]
+    lines = [f"lcnfast {info['lcnfast']} (build {info['build']})",
+             f"{'python':<{width}}{info['python']} ({sys.executable})"]
     for name, version in info["packages"].items():
         lines.append(f"{name:<{width}}{version if version is not None else 'not installed'}")
     lines += [

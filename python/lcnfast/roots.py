@@ -159,6 +159,59 @@ def roots_at(v: NDArray[np.float64], prec: int) -> ExactRoots:
                        conjugate=tuple(conjugate), prec=prec)
 
 
+#: degree x coefficient bits above which the exact fallbacks run in a child process: python-flint
+#: holds the GIL and polls no signal, so Ctrl-C waited for the end (25 s for the real roots and
+#: 90 s for the discriminant of one degree-179 filter with subnormal coefficients)
+_CHILD_WORK = 20_000
+
+
+def _work(row: NDArray[np.float64]) -> int:
+    """Degree times the bits of the integer coefficients of ``row`` (:func:`_integer_form`)."""
+    nonzero = row[row != 0]
+    if nonzero.size == 0:
+        return 0
+    exponents = np.frexp(np.abs(nonzero))[1]
+    return int(row.size) * int(np.max(exponents) - np.min(exponents) + 53)
+
+
+def _child_main(connection: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    try:
+        connection.send((True, fn(*args)))
+    except BaseException as exc:  # noqa: BLE001 -- handed to the parent, which raises it
+        connection.send((False, exc))
+    finally:
+        connection.close()
+
+
+def interruptible(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in a child process (spawned: no fork of this process's threads), waiting
+    so that Ctrl-C raises ``KeyboardInterrupt`` at once and stops the child. ``fn`` must be a
+    module-level function; its arguments and result are pickled."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child_main, args=(send, fn, args), daemon=True)
+    child.start()
+    send.close()
+    try:
+        while not receive.poll(0.05):
+            if not child.is_alive() and not receive.poll(0):
+                raise RuntimeError(f"lcnfast: the child process computing {fn.__name__} ended without an answer "
+                                   f"(exit code {child.exitcode})")
+        ok, value = receive.recv()
+    except BaseException:
+        child.terminate()
+        child.join()
+        raise
+    finally:
+        receive.close()
+    child.join()
+    if not ok:
+        raise value
+    return value
+
+
 def _exact_roots(v: NDArray[np.float64]) -> ExactRoots:
     """:func:`roots_at` at the first precision that decides everything."""
     return with_precision(lambda prec: roots_at(v, prec))
@@ -305,7 +358,8 @@ def root_counts(v: ArrayLike, threads: int | None = None) -> tuple[NDArray[np.in
             _log.debug("real_root_count: %d of %d filter(s) decided in exact arithmetic (python-flint: "
                        "near-multiple roots)", int((~decided).sum()), rows.shape[0])
         for i in pending[~decided]:
-            total[i], odd[i] = _exact_counts(rows[i])
+            big = _work(rows[i]) > _CHILD_WORK
+            total[i], odd[i] = interruptible(_exact_counts, rows[i]) if big else _exact_counts(rows[i])
     return total, odd, np.asarray(zero, dtype=bool)
 
 
@@ -550,6 +604,21 @@ def _sylvester(f: list[Any], g: list[Any]) -> list[list[Any]]:
     return rows
 
 
+def _exact_discriminant(row: NDArray[np.float64]) -> Fraction:
+    """The exact discriminant of one binary form (:func:`discriminant`)."""
+    D = row.size - 1
+    sign = -1 if (D * (D - 1) // 2) % 2 else 1
+    ints = _integer_form(row)
+    # coefficients of F = sum a_j x^j y^(D-j), highest x power first
+    a = list(reversed(ints))
+    fx = [(D - i) * a[i] for i in range(D)]              # dF/dx: degree D-1 form
+    fy = [i * a[i] for i in range(1, D + 1)]              # dF/dy
+    res = int(flint.fmpz_mat(_sylvester(fx, fy)).det())
+    # undo the power-of-two scaling: Disc is homogeneous of degree 2D-2 in the coefficients
+    denominator = max(float(c).as_integer_ratio()[1] for c in row)
+    return Fraction(sign * res, D ** (D - 2) * denominator ** (2 * D - 2))
+
+
 def discriminant(v: ArrayLike, *, exact: bool = True) -> Any:
     """Discriminant of the binary form of ``v`` (degree ``D = k - 1``).
 
@@ -574,20 +643,15 @@ def discriminant(v: ArrayLike, *, exact: bool = True) -> Any:
     k = rows.shape[1]
     if k < 3:
         raise ValueError(f"v: the discriminant needs a form of degree >= 2 (k >= 3), got k = {k}")
+    if not isinstance(exact, (bool, np.bool_)):
+        raise TypeError(f"exact: expected a bool, got {type(exact).__name__} ({exact!r})")
     D = k - 1
     sign = -1 if (D * (D - 1) // 2) % 2 else 1
     results: list[Any] = []
     for row in rows:
         if exact:
-            ints = _integer_form(row)
-            # coefficients of F = sum a_j x^j y^(D-j), highest x power first
-            a = list(reversed(ints))
-            fx = [(D - i) * a[i] for i in range(D)]              # dF/dx: degree D-1 form
-            fy = [i * a[i] for i in range(1, D + 1)]              # dF/dy
-            res = int(flint.fmpz_mat(_sylvester(fx, fy)).det())
-            # undo the power-of-two scaling: Disc is homogeneous of degree 2D-2 in the coefficients
-            denominator = max(float(c).as_integer_ratio()[1] for c in row)
-            results.append(Fraction(sign * res, D ** (D - 2) * denominator ** (2 * D - 2)))
+            results.append(interruptible(_exact_discriminant, row) if _work(row) > _CHILD_WORK
+                           else _exact_discriminant(row))
         else:
             high_first = row[::-1]
             dx = [float((D - i) * high_first[i]) for i in range(D)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _core, _saving
 from ._newton import gradients, hessians, newton_polish
 from ._progress import Progress, ProgressBar
-from ._validation import as_int, as_real, as_real_array, as_seed, check_memory, resolve_threads
+from ._validation import INT64_MAX, as_int, as_real, as_real_array, as_seed, check_memory, resolve_threads
 from .architecture import Architecture, require_architecture
 from .losses import QuadraticLoss, require_loss
 from .parameterisation import end_to_end
@@ -306,14 +306,45 @@ def balance(arch: Architecture, theta: ArrayLike) -> NDArray[np.float64]:
     return out[0] if single else out
 
 
-#: The per-run arrays of a ``_core.TrainOutput`` (runs first; the ``rec_*`` are None without
-#: recording), gathered into a dict so that runs trained in several calls can be merged.
-_OUTPUT_FIELDS = ("theta", "v", "loss", "grad_norm", "status", "steps", "inv_initial", "inv_final", "inv_max_drift",
-                  "inv_predicted", "rec_t", "rec_v", "rec_loss", "rec_inv")
+@dataclass
+class _Runs:
+    """The engine's output for a batch of runs (``_core.TrainOutput``), typed, so that runs
+    trained in several calls (one per distinct step; retries of diverged runs) can be merged
+    into one batch before they become a :class:`TrainResult`. The recorded fields are None
+    without ``record_every``."""
 
+    theta: NDArray[np.float64]
+    v: NDArray[np.float64]
+    loss: NDArray[np.float64]
+    grad_norm: NDArray[np.float64]
+    status: NDArray[np.int32]
+    steps: NDArray[np.int64]
+    inv_initial: NDArray[np.float64]
+    inv_final: NDArray[np.float64]
+    inv_max_drift: NDArray[np.float64]
+    inv_predicted: NDArray[np.float64]
+    rec_t: NDArray[np.float64] | None
+    rec_v: NDArray[np.float64] | None
+    rec_loss: NDArray[np.float64] | None
+    rec_inv: NDArray[np.float64] | None
 
-def _output_arrays(out: _core.TrainOutput) -> dict[str, Any]:
-    return {name: getattr(out, name) for name in _OUTPUT_FIELDS}
+    @classmethod
+    def of(cls, out: _core.TrainOutput) -> _Runs:
+        return cls(**{f.name: getattr(out, f.name) for f in fields(cls)})
+
+    @classmethod
+    def empty(cls, like: _Runs, n: int) -> _Runs:
+        """``n`` runs of ``like``'s shapes and types, to be filled by :meth:`put`."""
+        def blank(a: Any) -> Any:
+            return None if a is None else np.empty((n,) + np.shape(a)[1:], dtype=np.asarray(a).dtype)
+        return cls(**{f.name: blank(getattr(like, f.name)) for f in fields(cls)})
+
+    def put(self, rows: NDArray[np.intp], other: _Runs) -> None:
+        """Runs ``rows`` of this batch become the runs of ``other`` (in order)."""
+        for f in fields(self):
+            mine = getattr(self, f.name)
+            if mine is not None:
+                mine[rows] = getattr(other, f.name)
 
 
 def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = None, *,
@@ -399,7 +430,7 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
     if method not in ("gd", "flow"):
         raise ValueError(f"method: expected 'gd' or 'flow', got {method!r}")
     scale_f = as_real(scale, "scale", positive=True)
-    n_steps = as_int(steps, "steps", minimum=0)
+    n_steps = as_int(steps, "steps", minimum=0, maximum=INT64_MAX)
     every = as_int(record_every, "record_every", minimum=0)
     if not isinstance(polish, (bool, np.bool_)):
         raise TypeError(f"polish: expected a bool, got {type(polish).__name__}")
@@ -410,6 +441,11 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
     if automatic and lr != "auto":
         raise ValueError(f"lr: expected a positive number, one per run, or 'auto', got {lr!r}")
     B = theta.shape[0]
+    if every > 0:
+        # the trajectories: per run and record, t, the loss, v and the L - 1 invariants
+        records = n_steps // every + 1
+        per_record = int(np.prod(arch.filter_shape)) + len(arch.layer_shapes) + 1
+        check_memory(8.0 * B * records * per_record, f"record_every: {records} records of {B} runs")
     if automatic:
         lrs = np.full(B, auto_lr(arch, loss, theta))
     else:
@@ -433,32 +469,29 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
     rtol_f, atol_f = as_real(rtol, "rtol", positive=True), as_real(atol, "atol", nonnegative=True)
     bar = ProgressBar(B, progress) if progress else None
 
-    def run_one(start: NDArray[np.float64], step: float, offset: int) -> dict[str, Any]:
+    def run_one(start: NDArray[np.float64], step: float, offset: int) -> _Runs:
         options = _core.TrainOptions(method=method, lr=step, steps=n_steps, tol=tol_f, blowup=blowup_f, rtol=rtol_f,
                                      atol=atol_f, t_max=step * n_steps if t_max is None else horizon,
                                      record_every=every, threads=n_threads)
         report = None if bar is None else (lambda done: bar(offset + done))
-        return _output_arrays(_core.train(arch.plan, start, loss.G, loss.b, loss.c, options, report))
+        return _Runs.of(_core.train(arch.plan, start, loss.G, loss.b, loss.c, options, report))
 
-    def run(start: NDArray[np.float64], steps_of: NDArray[np.float64]) -> dict[str, Any]:
+    def run(start: NDArray[np.float64], steps_of: NDArray[np.float64]) -> _Runs:
         """The runs of ``start`` with their own steps: runs sharing a step go through the
         engine together (one batched call per distinct step, in increasing order)."""
         values = np.unique(steps_of)
         if values.size == 1:
             return run_one(start, float(values[0]), 0)
-        merged: dict[str, Any] = {}
+        merged: _Runs | None = None
         done = 0
         for value in values:
             members = np.flatnonzero(steps_of == value)
             part = run_one(np.ascontiguousarray(start[members]), float(value), done)
             done += members.size
-            for key, array in part.items():
-                if array is None:
-                    merged[key] = None
-                    continue
-                if key not in merged:
-                    merged[key] = np.empty((start.shape[0],) + np.shape(array)[1:], dtype=np.asarray(array).dtype)
-                merged[key][members] = array
+            if merged is None:
+                merged = _Runs.empty(part, start.shape[0])
+            merged.put(members, part)
+        assert merged is not None
         return merged
 
     try:
@@ -467,47 +500,45 @@ def train(arch: Architecture, loss: QuadraticLoss, theta0: ArrayLike | None = No
         if bar is not None:
             bar.close()
     for _ in range(n_retries):
-        again = np.flatnonzero(raw["status"] == 2)  # diverged: from the same start, a smaller step
+        again = np.flatnonzero(raw.status == 2)  # diverged: from the same start, a smaller step
         if again.size == 0:
             break
         lrs[again] /= 4.0
         _log.info("train: %d of %d run(s) diverged; retrying them from their starts with lr = %.3g", again.size, B,
                   float(lrs[again[0]]))
-        redo = run(np.ascontiguousarray(theta[again]), lrs[again])
-        for key, value in raw.items():
-            if value is not None:
-                value[again] = redo[key]
+        raw.put(again, run(np.ascontiguousarray(theta[again]), lrs[again]))
     polished = np.zeros(B, dtype=bool)
     if polish:
-        todo = np.flatnonzero(raw["status"] == 1)  # max_steps
-        if todo.size:
-            x, ok, _ = newton_polish(arch, loss, raw["theta"][todo], tol_f)
-            rows = todo[ok]
-            raw["theta"][rows] = x[ok]
-            raw["v"][rows] = end_to_end(arch, x[ok]).reshape(int(ok.sum()), -1)
-            diff = raw["v"][rows]
-            raw["loss"][rows] = np.einsum("bi,ij,bj->b", diff, loss.G, diff) - 2.0 * diff @ loss.b + loss.c
-            raw["grad_norm"][rows] = np.linalg.norm(gradients(arch, loss, x[ok]), axis=1)
-            raw["status"][rows] = 0
-            raw["inv_final"][rows] = invariants(arch, x[ok]).reshape(int(ok.sum()), -1)
+        todo = np.flatnonzero(raw.status == 1)  # max_steps
+        x, ok, _ = newton_polish(arch, loss, raw.theta[todo], tol_f)
+        rows = todo[ok]
+        if rows.size:  # no run polished: nothing changes (end_to_end refuses an empty batch)
+            raw.theta[rows] = x[ok]
+            raw.v[rows] = end_to_end(arch, x[ok]).reshape(int(ok.sum()), -1)
+            diff = raw.v[rows]
+            raw.loss[rows] = np.einsum("bi,ij,bj->b", diff, loss.G, diff) - 2.0 * diff @ loss.b + loss.c
+            raw.grad_norm[rows] = np.linalg.norm(gradients(arch, loss, x[ok]), axis=1)
+            raw.status[rows] = 0
+            raw.inv_final[rows] = invariants(arch, x[ok]).reshape(int(ok.sum()), -1)
             polished[rows] = True
     fshape = arch.filter_shape
     trajectory = None
     if every > 0:
-        R = raw["rec_t"].shape[1]
-        trajectory = Trajectory(t=raw["rec_t"], v=raw["rec_v"].reshape((B, R) + fshape), loss=raw["rec_loss"],
-                                invariants=raw["rec_inv"])
+        assert raw.rec_t is not None and raw.rec_v is not None and raw.rec_loss is not None and raw.rec_inv is not None
+        R = raw.rec_t.shape[1]
+        trajectory = Trajectory(t=raw.rec_t, v=raw.rec_v.reshape((B, R) + fshape), loss=raw.rec_loss,
+                                invariants=raw.rec_inv)
     return TrainResult(
         arch=arch,
         method=method,
-        theta=raw["theta"],
-        v=raw["v"].reshape((B,) + fshape),
-        loss=raw["loss"],
-        grad_norm=raw["grad_norm"],
-        status=np.asarray(STATUSES)[raw["status"]],
-        steps=raw["steps"].astype(np.int64),
-        invariants=Invariants(initial=raw["inv_initial"], final=raw["inv_final"], max_drift=raw["inv_max_drift"],
-                              predicted_drift=raw["inv_predicted"] if method == "gd" else None),
+        theta=raw.theta,
+        v=raw.v.reshape((B,) + fshape),
+        loss=raw.loss,
+        grad_norm=raw.grad_norm,
+        status=np.asarray(STATUSES)[raw.status],
+        steps=raw.steps.astype(np.int64),
+        invariants=Invariants(initial=raw.inv_initial, final=raw.inv_final, max_drift=raw.inv_max_drift,
+                              predicted_drift=raw.inv_predicted if method == "gd" else None),
         trajectory=trajectory,
         lr=lrs,
         tol=tol_f,

@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..provenance import provenance
+from .._core import __version__
+from ..provenance import build_identity, provenance
 from ._common import ExperimentResult, markdown_table
-from ._store import ResultStore, provenance_text
+from ._store import ResultStore, provenance_text, real_folder
 from .landscape import landscape, landscape_figures
 from .spaces import function_spaces, strides
 from .sweeps import SweepConfig, load_config, sweep
@@ -106,13 +106,15 @@ def reproduce(out: str | Path = "lcnfast-results", *, full: bool = False, seed: 
     root.mkdir(parents=True, exist_ok=True)
     results = []
     origins: list[dict[str, Any] | None] = []
-    settings = {"full": bool(full), "seed": int(seed), "lcnfast": __version__, "format": RESULT_FORMAT}
+    # a result is reused only from the same code (the version number stays for many commits)
+    settings = {"full": bool(full), "seed": int(seed), "lcnfast": __version__, "build": build_identity(),
+                "format": RESULT_FORMAT}
 
     def draw(result: ExperimentResult, folder: Path) -> None:
         _figures(result, folder, seed)
 
     for name in names:
-        folder = root / name
+        folder = real_folder(root / name, "out")
         store = ResultStore(folder, "lcnfast reproduce")
         stored = None if force else store.load()
         if stored is not None and stored.settings != settings and echo:
@@ -123,7 +125,9 @@ def reproduce(out: str | Path = "lcnfast-results", *, full: bool = False, seed: 
             results.append(stored.result)
             origins.append(stored.provenance)
             if echo:
-                echo(f"[{name}] reused {store.path} (use --force to recompute)"
+                when = (stored.provenance or {}).get("time", "an unknown time")
+                echo(f"[{name}] reused {store.path}, computed by this build ({settings['build']}) at {when} "
+                     "(use --force to recompute)"
                      + (f"; rewrote {', '.join(repaired)} (missing or changed)" if repaired else ""))
                 echo(stored.result.markdown())
             continue
@@ -150,8 +154,9 @@ def _describe(settings: Any) -> str:
     if not isinstance(settings, dict):
         return "unknown settings"
     size = "full" if settings.get("full") else "default"
-    return (f"lcnfast {settings.get('lcnfast', 'of an unknown version')}, result format {settings.get('format', 1)}, "
-            f"{size} size, seed {settings.get('seed')}")
+    return (f"lcnfast {settings.get('lcnfast', 'of an unknown version')} (build "
+            f"{settings.get('build', 'not recorded')}), result format {settings.get('format', 1)}, {size} size, "
+            f"seed {settings.get('seed')}")
 
 
 def _summary(root: Path, results: list[ExperimentResult], origins: list[dict[str, Any] | None], *, full: bool,

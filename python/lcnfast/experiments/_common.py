@@ -132,7 +132,7 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def csv_text(rows: Sequence[dict[str, Any]]) -> str:
-    """Rows (dicts with the first row's keys) as CSV text."""
+    """Rows (dicts with the first row's keys) as CSV text; NaN and infinite cells are empty."""
     import csv
     import io
 
@@ -145,7 +145,9 @@ def csv_text(rows: Sequence[dict[str, Any]]) -> str:
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0].keys()))
     writer.writeheader()
-    writer.writerows([{key: cell(value) for key, value in row.items()} for row in rows])
+    # through json_safe: a NaN or infinite cell is empty, as in the same table read back from
+    # result.json (JSON has no NaN), so a resumed or reused result writes the same bytes
+    writer.writerows([{key: cell(json_safe(value)) for key, value in row.items()} for row in rows])
     return buffer.getvalue()
 
 

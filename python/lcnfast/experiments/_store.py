@@ -29,7 +29,7 @@ from typing import Any
 
 from ._common import ExperimentResult, append_line, csv_text, file_digest, json_text, write_json, write_text
 
-__all__ = ["ResultStore", "StoredResult", "TaskJournal", "csv_name", "provenance_text"]
+__all__ = ["ResultStore", "StoredResult", "TaskJournal", "csv_name", "provenance_text", "real_folder"]
 
 #: Draws an experiment's figures into a folder from its result, listing them in
 #: ``result.figures``: ``draw(result, folder)``.
@@ -37,8 +37,21 @@ Draw = Callable[[ExperimentResult, Path], None]
 
 
 def csv_name(table: str) -> str:
-    """The file a table is written to."""
+    """The file a table is written to: a plain file name in the result's folder. A table name
+    is data (it may come from a ``result.json`` on disk), so one that could name another
+    folder (a path separator, ``..``, a NUL) is refused with ``ValueError``."""
+    if not isinstance(table, str) or not table.strip() or any(c in table for c in "/\\\0") or table.strip(".") == "":
+        raise ValueError(f"table name {table!r}: not a plain name")
     return f"{table.replace(' ', '_')}.csv"
+
+
+def real_folder(folder: Path, option: str) -> Path:
+    """``folder`` unless it is a symbolic link (``ValueError`` naming ``option``): lcnfast
+    writes only into real folders it made or was given, never through a planted link."""
+    if folder.is_symlink():
+        raise ValueError(f"{option}: {folder} is a symbolic link; lcnfast does not write through links in its "
+                         "output folder (remove it, or choose another --out)")
+    return folder
 
 
 def provenance_text(origin: Mapping[str, Any] | None) -> str:
@@ -87,6 +100,8 @@ class ResultStore:
             if not (isinstance(data, dict) and isinstance(data.get("result"), dict)):
                 raise ValueError(f"not a result file of {self.tool}")
             result = ExperimentResult.from_json(data["result"])
+            for table in result.tables:
+                csv_name(table)  # only plain file names may come from a file (figures: by their names)
             outputs = data.get("outputs") or {}
             if not isinstance(outputs, dict):
                 raise ValueError("its outputs are not a mapping")
@@ -100,10 +115,24 @@ class ResultStore:
         """Write the result's tables as CSV, then ``result.json`` with their digests (and
         those of its figures, already drawn into the folder)."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        before = self._recorded_tables()
         for table, rows in result.tables.items():
             if rows:
                 write_text(self.folder / csv_name(table), csv_text(rows))
         self._write(result, settings, origin)
+        # a table the result no longer has (e.g. "failed tasks" after a successful
+        # --retry-failed) leaves no stale CSV behind
+        for name in before - {csv_name(table) for table, rows in result.tables.items() if rows}:
+            (self.folder / name).unlink(missing_ok=True)
+
+    def _recorded_tables(self) -> set[str]:
+        """The CSV files the result.json in the folder lists (plain names only)."""
+        try:
+            outputs = json.loads(self.path.read_text(encoding="utf-8")).get("outputs") or {}
+        except (OSError, ValueError, UnicodeDecodeError, AttributeError):
+            return set()
+        return {name for name in outputs if isinstance(name, str) and name.endswith(".csv")
+                and Path(name).name == name and name not in (".csv", "..csv")}
 
     def _write(self, result: ExperimentResult, settings: Any, origin: dict[str, Any] | None) -> None:
         names = [csv_name(table) for table, rows in result.tables.items() if rows]
@@ -157,11 +186,15 @@ class TaskJournal:
 
     def __init__(self, folder: Path, *, what: str, fingerprint: str, header: dict[str, Any],
                  valid: Callable[[Any], bool]) -> None:
-        from .. import __version__
+        from .._core import __version__
 
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / "tasks.jsonl"
         header_path = folder / f"{what}.json"
+        for path in (self.path, header_path):  # refused before any task runs, not at its first record
+            if path.is_symlink():
+                raise ValueError(f"out: {path} is a symbolic link; lcnfast does not write through links in its "
+                                 "output folder (remove it, or choose another --out)")
         if header_path.exists():
             try:
                 saved = json.loads(header_path.read_text(encoding="utf-8"))
@@ -176,6 +209,10 @@ class TaskJournal:
             if saved.get("lcnfast", __version__) != __version__:
                 raise ValueError(f"out: {folder} holds a {what} run by lcnfast {saved.get('lcnfast')}, this is "
                                  f"{__version__}: its results are not mixed with new ones; choose another --out")
+        elif self.path.exists() and self.path.stat().st_size:
+            # records without the header that says what they are results of: never reused
+            raise ValueError(f"out: {self.path} holds task records but {header_path} is missing, so what they were "
+                             "computed for is unknown; choose another --out or delete the folder")
         else:
             write_json(header_path, {"fingerprint": fingerprint, "lcnfast": __version__, **header})
         self.done: dict[str, dict[str, Any]] = {}

@@ -21,10 +21,13 @@ with its error and the sweep goes on; a task whose worker dies is rescheduled by
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
+import logging
 import os
+import signal
 import sys
 import time
 import traceback
@@ -324,7 +327,9 @@ def _private_cluster(workers: int) -> Any:
     with temporary credentials held in this process's memory (``Security.temporary()``),
     so another local user cannot attach a client and run code as this user, and it serves
     no HTTP endpoints (no dashboard, no routes: the HTTP server the scheduler and workers
-    always open answers 404)."""
+    always open answers 404). That HTTP server binds a free port on the loopback
+    (``dashboard_address=None`` still bound 8787, and failed or warned where another cluster or
+    a Jupyter dashboard held it)."""
     import dask
     from distributed import LocalCluster
     from distributed.security import Security
@@ -334,23 +339,52 @@ def _private_cluster(workers: int) -> Any:
     except ImportError:
         raise ImportError("sweep: the private local cluster needs the 'cryptography' package for its temporary TLS "
                           "credentials: pip install 'lcnfast[dask]'") from None
-    with dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}):
-        return LocalCluster(  # type: ignore[no-untyped-call,unused-ignore]
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, security=security,
-            protocol="tls://", host="127.0.0.1")
-
-
-def _run_dask_at(cfg: SweepConfig, todo: list[SweepTask], journal: TaskJournal, address: str,
-                 bar: Callable[[Iterator[dict[str, Any]]], Iterator[dict[str, Any]]]) -> None:
-    """Run on the scheduler at ``address``; one clear error when it cannot be reached."""
-    from distributed import Client
-
+    # the worker processes start with SIGINT ignored (inherited across exec): Ctrl-C in a
+    # terminal reaches the whole process group, and each worker killed by it printed its own
+    # tracebacks (up to 13); this process stops them instead, in order
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
     try:
-        own = Client(address, timeout=10)  # type: ignore[no-untyped-call,unused-ignore]
+        with dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": [],
+                              "distributed.worker.preload": ["lcnfast.experiments._dask_worker"]}):
+            return LocalCluster(  # type: ignore[no-untyped-call,unused-ignore]
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
+                security=security, protocol="tls://", host="127.0.0.1", scheduler_kwargs={"dashboard": False})
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def _quiet_when_interrupted() -> Iterator[None]:
+    """Ctrl-C: the cluster is closed with Dask's own loggers silenced (cancelled tasks and
+    closing connections are the expected consequence, not errors to report), so the command
+    prints its one line."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        for name in ("distributed", "asyncio", "tornado"):
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+        raise
+
+
+def _connect(address: str) -> Any:
+    """A client of the scheduler at ``address``; one clear error when it cannot be reached
+    (raised before the sweep writes anything)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ImportError("sweep: Dask is needed to run on a cluster: pip install 'lcnfast[dask]' "
+                          "(or run with serial=True / --serial)") from None
+    try:
+        return Client(address, timeout=10)  # type: ignore[no-untyped-call,unused-ignore]
     except (OSError, TimeoutError) as exc:
         raise ConnectionError(f"client: cannot reach the Dask scheduler at {address} ({exc})") from None
-    with own:
-        _run_dask(cfg, todo, journal, own, bar)
 
 
 def _rematch(results: list[dict[str, Any]], points: list[dict[str, Any]], tol: float, where: str
@@ -491,6 +525,25 @@ def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, clie
         raise TypeError(f"tables_only: expected a bool, got {type(tables_only).__name__}")
     if tables_only and not (folder / "tasks.jsonl").exists():
         raise ValueError(f"tables_only: {folder / 'tasks.jsonl'} does not exist: there is no sweep to rebuild")
+    if serial and client is not None:
+        raise ValueError("client: give a client or serial=True, not both")
+    if workers is not None and (isinstance(workers, (bool, np.bool_)) or not isinstance(workers, (int, np.integer))
+                                or workers < 1):
+        raise ValueError(f"workers: must be a positive integer, got {workers!r}")
+    # a scheduler given by address is reached before anything is written
+    remote = _connect(client) if isinstance(client, str) and not serial and not tables_only else None
+    try:
+        return _sweep_into(cfg, folder, match_tol, tables_only, serial, client if remote is None else remote,
+                           workers, retry_failed, show_progress, echo)
+    finally:
+        if remote is not None:
+            remote.close()
+
+
+def _sweep_into(cfg: SweepConfig, folder: Path, match_tol: float | None, tables_only: bool, serial: bool,
+                client: Any, workers: Any, retry_failed: bool, show_progress: bool,
+                echo: Callable[[str], Any] | None) -> ExperimentResult:
+    """:func:`sweep` after its arguments are checked (``client``: None or a Client)."""
     journal = _journal(folder, cfg)
     tasks = sweep_tasks(cfg)
     todo = [] if tables_only else [t for t in tasks if t.key not in journal.done
@@ -503,8 +556,6 @@ def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, clie
 
     start = time.perf_counter()
     if todo and serial:
-        if client is not None:
-            raise ValueError("client: give a client or serial=True, not both")
         _run_serial(cfg, todo, journal, bar)
     elif todo:
         try:
@@ -513,13 +564,10 @@ def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, clie
             raise ImportError("sweep: Dask is needed to run on a cluster: pip install 'lcnfast[dask]' "
                               "(or run with serial=True / --serial)") from None
         if client is None:
-            n = workers if workers is not None else (os.cpu_count() or 1)
-            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                raise ValueError(f"workers: must be a positive integer, got {workers!r}")
+            n = int(workers) if workers is not None else (os.cpu_count() or 1)
             with _private_cluster(n) as cluster, Client(cluster) as own:  # type: ignore[no-untyped-call,unused-ignore]
-                _run_dask(cfg, todo, journal, own, bar)
-        elif isinstance(client, str):
-            _run_dask_at(cfg, todo, journal, client, bar)
+                with _quiet_when_interrupted():
+                    _run_dask(cfg, todo, journal, own, bar)
         else:
             _run_dask(cfg, todo, journal, client, bar)
     result = _aggregate(cfg, journal.done, time.perf_counter() - start, match_tol)
