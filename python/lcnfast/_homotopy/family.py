@@ -136,13 +136,15 @@ def same_forms(V: NDArray[np.complex128], W: NDArray[np.complex128], tol: float 
         return np.zeros((V.shape[0], W.shape[0]), dtype=bool)
     Vn = V / np.maximum(np.linalg.norm(V, axis=1), 1e-300)[:, None]
     Wn = W / np.maximum(np.linalg.norm(W, axis=1), 1e-300)[:, None]
+    # <V[a], W[b]> of the unit vectors, without BLAS: OpenBLAS's threads spin for a while
+    # after a call and took a third of the two cores from the tracker's threads after it
+    proj = np.einsum("ak,bk->ab", np.conj(Vn), Wn)
+    # sin^2 = 1 - |<,>|^2 is off by rounding (~1e-16, a sine of ~1e-8): it only picks the
+    # candidate pairs; their sine is the length of the part of W[b] off the line of V[a]
+    a, b = np.nonzero(1.0 - np.abs(proj) ** 2 <= (10.0 * tol) ** 2 + 1e-14)
+    off = Wn[b] - proj[a, b][:, None] * Vn[a]
     same = np.zeros((V.shape[0], W.shape[0]), dtype=bool)
-    for first in range(0, V.shape[0], 128):
-        block = Vn[first:first + 128]
-        proj = np.conj(block) @ Wn.T  # <V[a], W[b]> of the unit vectors
-        # the part of W[b] off the line of V[a]: its length is the sine (no cancellation)
-        off = Wn[None, :, :] - proj[:, :, None] * block[:, None, :]
-        same[first:first + 128] = np.linalg.norm(off, axis=2) <= tol
+    same[a, b] = np.linalg.norm(off, axis=1) <= tol
     return same
 
 
