@@ -10,7 +10,7 @@ import pytest
 import lcnfast
 from lcnfast.cli import main
 from lcnfast.experiments import EXPERIMENTS, reproduce, shared_roots
-from lcnfast.experiments._common import NO_DATA, wilson_interval
+from lcnfast.experiments._common import NO_DATA, ExperimentResult, wilson_interval
 from lcnfast.experiments.landscape import GD_ROWS, landscape_findings, match_limits
 from lcnfast.experiments.spaces import strides_findings
 from lcnfast.experiments.training import repeated_filters_findings, verdict
@@ -47,6 +47,44 @@ def test_function_spaces_invariants(results):
         assert row["filling"] == (row["e"] <= 1)
     for cls in by_name["function-spaces"].tables["by end-to-end size and even filters"]:
         assert cls["fraction_min"] == cls["fraction_max"]  # same (k, e), same space, same samples
+    # issue 29: every fraction has its interval, and the note is a check (per-sample
+    # membership of equal (K, e) compared), not "differ by at most 0"
+    samples = by_name["function-spaces"].parameters["samples_per_size"]
+    for row in rows:
+        lo, hi = row["fraction_in_space_95%"]
+        assert lo <= row["fraction_in_space"] <= hi and hi - lo < 10 / samples**0.5
+    note = by_name["function-spaces"].notes[0]
+    assert "differ by at most" not in note and "accept exactly the same samples" in note and "13 of 13 (all)" in note
+
+
+def test_the_landscape_figure_draws_intervals_of_the_shares(tmp_path):
+    """Issue 29: landscape.png showed one data set's shares without intervals."""
+    pytest.importorskip("matplotlib")
+    from lcnfast.experiments.landscape import landscape_figures
+
+    reach = {"(2, 2)": [(0.5, 0.7, "minimum"), (0.9, 0.3, "saddle")]}
+    result = ExperimentResult(name="landscape", title="t",
+                              parameters={"reach": reach, "runs_per_data_set": 100})
+    calls = []
+    import lcnfast.plotting as plotting
+
+    original = plotting.plot_gd_reach
+
+    def spy(reach, path, runs=None, intervals=None):
+        calls.append(intervals)
+        return original(reach, path, runs=runs, intervals=intervals)
+    import lcnfast.experiments.landscape as module
+    module_plot = getattr(module, "plot_gd_reach", None)
+    plotting.plot_gd_reach = spy
+    try:
+        landscape_figures(result, tmp_path, 0)
+    finally:
+        plotting.plot_gd_reach = original
+    assert module_plot is None  # the figure function imports the plotting function when it draws
+    (intervals,) = calls
+    lo, hi = intervals["(2, 2)"][0]
+    assert lo < 0.7 < hi and abs((lo + hi) / 2 - 0.7) < 0.05  # Wilson 95% of 70 of 100
+    assert (tmp_path / "landscape.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_strides_table_agrees_with_the_formula(results):

@@ -624,11 +624,13 @@ def plot_boundary_distances(distances: dict[str, list[float]], path: Path) -> Pa
     return path
 
 
-def plot_gd_reach(reach: dict[str, list[tuple[float, float, str]]], path: Path, runs: int | None = None) -> Path:
+def plot_gd_reach(reach: dict[str, list[tuple[float, float, str]]], path: Path, runs: int | None = None,
+                  intervals: dict[str, list[tuple[float, float]]] | None = None) -> Path:
     """The landscape experiment's figure (its data are only losses, shares and verdicts, not
     a :class:`lcnfast.Landscape`): for each architecture, its critical points by loss
     (relative to the global minimum), coloured by verdict, with the share of all GD runs
-    (``runs`` of them, printed on each panel) that end at each."""
+    (``runs`` of them, printed on each panel) that end at each; ``intervals``: per point, an
+    interval of the share drawn as an error bar (the experiment's Wilson 95% intervals)."""
     from matplotlib.patches import Patch
 
     colours = {verdict: colour for verdict, (_, colour) in _VERDICT_STYLE.items()}
@@ -637,18 +639,24 @@ def plot_gd_reach(reach: dict[str, list[tuple[float, float, str]]], path: Path, 
     for ax, (name, points) in zip(axes[0], reach.items()):
         losses = np.array([p[0] for p in points])
         base = losses.min() if losses.size else 0.0
+        bounds = (intervals or {}).get(name)
         for i, (loss, share, verdict) in enumerate(points):
             ax.bar(i, share, color=colours.get(verdict, "black"))
-            ax.text(i, share + 0.02, f"{loss - base:.2g}", ha="center", fontsize=6, rotation=90)
+            top = share
+            if bounds is not None:
+                lo, hi = bounds[i]
+                ax.errorbar(i, share, yerr=[[share - lo], [hi - share]], color="black", lw=0.8, capsize=2)
+                top = hi
+            ax.text(i, top + 0.02, f"{loss - base:.2g}", ha="center", fontsize=6, rotation=90)
         label = f"k = {name}" + (f" ({runs} runs)" if runs else "")
         ax.set_title(label, fontsize=9)
         ax.set_xticks(range(len(points)))
         ax.set_xticklabels([p[2][:3] for p in points], fontsize=6, rotation=90)
         ax.set_ylim(0, 1.15)
-    axes[0, 0].set_ylabel("share of all GD runs")
+    axes[0, 0].set_ylabel("share of the data set's GD runs")
     fig.legend(handles=[Patch(color=c, label=v) for v, c in colours.items()], loc="lower center", ncol=4, fontsize=7)
-    fig.suptitle("Critical points of one data set (by increasing loss; label: loss above the lowest) and where GD "
-                 "ends", fontsize=9)
+    fig.suptitle("Critical points of the first data set (by increasing loss; label: loss above the lowest), the "
+                 "share of its GD runs ending at each (bars: 95% intervals); every data set: the table", fontsize=8)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     _save(fig, path)
     return path

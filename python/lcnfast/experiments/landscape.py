@@ -213,5 +213,8 @@ def landscape_figures(result: ExperimentResult, folder: Path, seed: int) -> list
     by loss, and the share of GD runs ending at each."""
     from ..plotting import plot_gd_reach
 
-    return [plot_gd_reach(result.parameters["reach"], folder / "landscape.png",
-                          runs=result.parameters.get("runs_per_data_set"))]
+    runs = result.parameters.get("runs_per_data_set")
+    reach = result.parameters["reach"]
+    intervals = ({name: [wilson_interval(round(share * runs), runs) for _, share, _ in points]
+                  for name, points in reach.items()} if runs else None)
+    return [plot_gd_reach(reach, folder / "landscape.png", runs=runs, intervals=intervals)]

@@ -6,10 +6,11 @@ import itertools
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..architecture import Architecture
 from ..geometry import FunctionSpace
-from ._common import ExperimentResult, progress
+from ._common import ExperimentResult, progress, wilson_interval
 
 __all__ = ["function_spaces", "strides"]
 
@@ -28,6 +29,7 @@ def function_spaces(*, full: bool = False, seed: int = 0, show_progress: bool = 
     archs = [list(k) for L in (1, 2, 3) for k in itertools.product(range(1, 5), repeat=L)]
     rows: list[dict[str, Any]] = []
     by_class: dict[tuple[int, int], list[float]] = {}
+    members: dict[tuple[int, int], list[NDArray[np.bool_]]] = {}
     draws: dict[int, np.ndarray] = {}
     for k in progress(archs, len(archs), "function spaces", show_progress):
         arch = Architecture(k)
@@ -35,15 +37,22 @@ def function_spaces(*, full: bool = False, seed: int = 0, show_progress: bool = 
         K = int(arch.filter_shape[0])
         if K not in draws:  # the same random filters for every architecture of size K
             draws[K] = rng.standard_normal((samples, K))
-        fraction = float(np.mean(fs.contains(draws[K]))) if K > 1 else 1.0
+        inside = np.asarray(fs.contains(draws[K]), dtype=bool) if K > 1 else np.ones(samples, dtype=bool)
+        fraction = float(np.mean(inside))
         e = int(fs.n_even or 0)
         rows.append({"k": tuple(k), "K": K, "e": e, "dim": fs.dim, "filling": fs.is_filling,
-                     "fraction_in_space": fraction})
+                     "fraction_in_space": fraction,
+                     "fraction_in_space_95%": wilson_interval(int(inside.sum()), samples)})
         by_class.setdefault((K, e), []).append(fraction)
+        members.setdefault((K, e), []).append(inside)
     classes = [{"K": K, "e": e, "architectures": len(v), "fraction_min": min(v), "fraction_max": max(v),
                 "filling": e <= 1} for (K, e), v in sorted(by_class.items())]
     filling_ok = all(r["fraction_in_space"] == 1.0 for r in rows if r["filling"])
-    spread = max(c["fraction_max"] - c["fraction_min"] for c in classes)
+    # the theory: for stride one the space depends only on K and the number e of even filters;
+    # membership is decided per architecture, so equal (K, e) must accept exactly the same samples
+    differ = [f"K={K}, e={e}" for (K, e), sets in sorted(members.items())
+              if any(not np.array_equal(sets[0], other) for other in sets[1:])]
+    shared = sum(1 for sets in members.values() if len(sets) > 1)
     result = ExperimentResult(
         name="function-spaces",
         title="Function spaces of stride-one LCNs (L <= 3, k_l <= 4)",
@@ -52,9 +61,11 @@ def function_spaces(*, full: bool = False, seed: int = 0, show_progress: bool = 
     )
     result.notes.append(
         f"{len(rows)} architectures, {samples} Gaussian filters per end-to-end size. Filling architectures "
-        f"(e <= 1) contain every sample: {'yes' if filling_ok else 'NO'}. Architectures with the same (K, e) "
-        f"share the same random filters and their fractions differ by at most {spread:.3g} "
-        "(0 when they are the same space).")
+        f"(e <= 1) contain every sample: {'yes' if filling_ok else 'NO'}. Theory: the function space depends only "
+        f"on K and the number e of even filters. Of the {shared} classes (K, e) with several architectures, "
+        f"those whose architectures accept exactly the same samples (membership decided for each): "
+        + (f"{shared - len(differ)} of {shared} (all)." if not differ
+           else f"{shared - len(differ)} of {shared}; not: {', '.join(differ)}."))
     return result
 
 
