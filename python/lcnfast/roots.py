@@ -619,6 +619,13 @@ def _exact_discriminant(row: NDArray[np.float64]) -> Fraction:
     return Fraction(sign * res, D ** (D - 2) * denominator ** (2 * D - 2))
 
 
+def _exact_discriminant_terms(row: NDArray[np.float64]) -> tuple[int, int]:
+    """:func:`_exact_discriminant` as (numerator, denominator), for the child process: Python
+    3.10 pickles a ``Fraction`` as its decimal string, which fails past 4 300 digits."""
+    value = _exact_discriminant(row)
+    return value.numerator, value.denominator
+
+
 def discriminant(v: ArrayLike, *, exact: bool = True) -> Any:
     """Discriminant of the binary form of ``v`` (degree ``D = k - 1``).
 
@@ -650,8 +657,8 @@ def discriminant(v: ArrayLike, *, exact: bool = True) -> Any:
     results: list[Any] = []
     for row in rows:
         if exact:
-            results.append(interruptible(_exact_discriminant, row) if _work(row) > _CHILD_WORK
-                           else _exact_discriminant(row))
+            results.append(Fraction(*interruptible(_exact_discriminant_terms, row))
+                           if _work(row) > _CHILD_WORK else _exact_discriminant(row))
         else:
             high_first = row[::-1]
             dx = [float((D - i) * high_first[i]) for i in range(D)]
