@@ -150,6 +150,29 @@ def _experiments() -> str:
     return "\n".join(lines)
 
 
+def _atlas() -> str:
+    """Run a small ``lcnfast atlas`` (D <= 3, 20 data sets of 20 runs) and render its checks,
+    first tables and figures."""
+    from lcnfast.experiments import atlas
+
+    out = GENERATED / "atlas"
+    result = atlas(out, max_degree=3, datasets=20, runs=20, show_progress=False, echo=None)
+    lines = ["``lcnfast atlas --max-degree 3 --datasets 20 --runs 20``", ""]
+    lines += ["* " + note.replace("*", "\\*") for note in result.notes] + [""]
+    pivot: dict[tuple[str, int, str], dict[str, object]] = {}
+    for r in result.tables["ed degrees"]:
+        pivot.setdefault((r["kind"], r["D"], r["family"]), {"kind": r["kind"], "D": r["D"], "family": r["family"]})[
+            r["metric"]] = r["ed_degree"]
+    lines += _rst_table("ED degrees per family and metric", list(pivot.values()))
+    keep = ("architecture", "datasets", "points_mean", "points_min", "points_max", "minima_mean",
+            "global_min_on_boundary", "gd_global_minimum", "gd_global_minimum_95%", "gd_repeated")
+    lines += _rst_table("Per architecture", [{k: r[k] for k in keep} for r in result.tables["summary"]])
+    for figure in result.figures:
+        rel = Path(figure).resolve().relative_to(HERE)
+        lines += [f".. figure:: /{rel.as_posix()}", "   :width: 90%", "", f"   ``{Path(figure).name}``", ""]
+    return "\n".join(lines)
+
+
 def _gallery() -> None:
     """Run the examples of gallery.rst in ``_generated/gallery/``: the PNGs they save are the
     pictures the page shows (so they are what this version of lcnfast draws)."""
@@ -174,5 +197,7 @@ _gallery()
 _write("cli_help.inc", _cli_help())
 if os.environ.get("LCNFAST_DOCS_SKIP_EXPERIMENTS") != "1":
     _write("experiments.inc", _experiments())
+    _write("atlas.inc", _atlas())
 else:  # a quicker build while editing prose
     _write("experiments.inc", "(experiments skipped: LCNFAST_DOCS_SKIP_EXPERIMENTS=1)\n")
+    _write("atlas.inc", "(atlas skipped: LCNFAST_DOCS_SKIP_EXPERIMENTS=1)\n")

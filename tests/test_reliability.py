@@ -221,9 +221,9 @@ def test_the_local_cluster_refuses_foreign_clients_and_serves_no_http():
 
     from distributed import Client
 
-    from lcnfast.experiments.sweeps import _private_cluster
+    from lcnfast.experiments.sweeps import private_cluster
 
-    with _private_cluster(1) as cluster:
+    with private_cluster(1) as cluster:
         address = cluster.scheduler_address
         assert address.startswith("tls://127.0.0.1:")
         with Client(cluster) as own:  # the cluster's own client holds the temporary credentials
@@ -253,7 +253,7 @@ def test_the_local_cluster_works_while_port_8787_is_taken():
 
     from distributed import Client
 
-    from lcnfast.experiments.sweeps import _private_cluster
+    from lcnfast.experiments.sweeps import private_cluster
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
         try:
@@ -261,7 +261,7 @@ def test_the_local_cluster_works_while_port_8787_is_taken():
             held.listen(1)
         except OSError:
             pass  # something else holds it already: the same situation
-        with _private_cluster(1) as cluster:  # under filterwarnings = error: no "port in use" warning
+        with private_cluster(1) as cluster:  # under filterwarnings = error: no "port in use" warning
             assert cluster.scheduler.http_server is None or cluster.scheduler.http_server.port != 8787
             with Client(cluster) as own:
                 assert own.submit(sum, [1, 2]).result(timeout=60) == 3

@@ -246,6 +246,17 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_atlas(args: argparse.Namespace) -> int:
+    from .experiments import atlas
+
+    atlas(args.out, max_degree=args.max_degree, min_degree=args.min_degree, max_stride=args.max_stride,
+          datasets=args.datasets, runs=args.runs, seed=args.seed, full=args.full, threads=args.threads,
+          client=args.scheduler, serial=args.scheduler is None and args.workers is None, workers=args.workers,
+          retry_failed=args.retry_failed, show_progress=not (args.no_progress or args.quiet),
+          echo=None if args.quiet else print)
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     import os
     import subprocess
@@ -368,6 +379,35 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--no-progress", action="store_true", help="no progress bar")
     _verbosity(swp)
     swp.set_defaults(func=_cmd_sweep)
+    atl = sub.add_parser("atlas", help="the landscape of every small architecture over many data sets (resumable)",
+                         description="Compute the landscape atlas: every 1D architecture with end-to-end degree in "
+                                     "[--min-degree, --max-degree] (strides up to --max-stride, each once up to "
+                                     "reordering its layers), its function space, the certified ED degrees of its "
+                                     "families for four metrics, and over --datasets Gaussian data sets every "
+                                     "critical point (classified) and where --runs GD runs end. Tables (CSV), "
+                                     "figures and OUT/atlas.md; each finished task is appended to "
+                                     "OUT/tasks.jsonl and running again resumes.")
+    atl.add_argument("--out", default="lcnfast-atlas", help="output folder (default ./lcnfast-atlas)")
+    atl.add_argument("--max-degree", type=int, default=None, metavar="D",
+                     help="largest end-to-end degree (default 4; 6 with --full)")
+    atl.add_argument("--min-degree", type=int, default=1, metavar="D", help="smallest end-to-end degree (default 1)")
+    atl.add_argument("--max-stride", type=int, default=2, metavar="S",
+                     help="largest stride of a layer (default 2; 1: stride one only)")
+    atl.add_argument("--datasets", type=int, default=None, metavar="N",
+                     help="data sets per architecture (default 100; 1000 with --full)")
+    atl.add_argument("--runs", type=int, default=None, metavar="R",
+                     help="GD runs per data set (default 50; 100 with --full)")
+    atl.add_argument("--seed", type=int, default=0, help="root of every seed (default 0)")
+    atl.add_argument("--full", action="store_true", help="the large atlas (D <= 6, 1000 data sets)")
+    atl.add_argument("--threads", type=int, default=None, help="C++ threads per task (default: all cores)")
+    atl.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="run on the Dask scheduler at ADDRESS, e.g. tcp://10.0.0.1:8786")
+    atl.add_argument("--workers", type=int, default=None,
+                     help="run on a private local Dask cluster with this many worker processes")
+    atl.add_argument("--retry-failed", action="store_true", help="run again the tasks recorded as failed")
+    atl.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _verbosity(atl)
+    atl.set_defaults(func=_cmd_atlas)
     bench = sub.add_parser("bench", help="run the benchmarks at a small size and print their ratios",
                            description="Run the bench/ suite (lcnfast.benchmarks) at a small size: ratios "
                                        "against numpy, PyTorch (when installed) and sympy baselines.")
@@ -401,6 +441,9 @@ def _interrupted(args: argparse.Namespace) -> str:
     if args.command == "reproduce":
         return (f"lcnfast reproduce: interrupted; finished experiments are saved under {args.out}/ (one "
                 "result.json each) and are reused: run the same command again to resume")
+    if args.command == "atlas":
+        return (f"lcnfast atlas: interrupted; every finished task is saved in {args.out}/tasks.jsonl: run the "
+                "same command again to resume")
     if args.command == "sweep":
         return (f"lcnfast sweep: interrupted; every finished task is saved in {args.out}/tasks.jsonl: run the "
                 "same command again to resume")

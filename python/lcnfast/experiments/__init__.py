@@ -19,6 +19,7 @@ from .._core import __version__
 from ..provenance import build_identity, provenance
 from ._common import ExperimentResult, markdown_table
 from ._store import ResultStore, provenance_text, real_folder
+from ._atlas import AtlasConfig, AtlasTask, atlas, atlas_architectures, atlas_findings, atlas_tasks, metric_matrix
 from .landscape import landscape, landscape_figures
 from .spaces import function_spaces, strides
 from .sweeps import SweepConfig, load_config, sweep
@@ -28,15 +29,22 @@ from .training import (invariants_experiment, invariants_figures, repeated_filte
 _log = logging.getLogger(__name__)
 
 __all__ = [
+    "AtlasConfig",
+    "AtlasTask",
     "EXPERIMENTS",
     "ExperimentResult",
     "FIGURES",
     "SweepConfig",
+    "atlas",
+    "atlas_architectures",
+    "atlas_findings",
+    "atlas_tasks",
     "function_spaces",
     "invariants_experiment",
     "landscape",
     "load_config",
     "markdown_table",
+    "metric_matrix",
     "repeated_filters",
     "reproduce",
     "shared_roots",

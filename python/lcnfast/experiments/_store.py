@@ -177,8 +177,8 @@ class TaskJournal:
     """A store's journal of finished tasks: ``header`` names the configuration (its
     fingerprint and the lcnfast version) and ``tasks.jsonl`` holds one JSON line per
     finished task, appended, flushed and synced as each arrives. Reading it back ignores a
-    torn last line (an interruption mid-write) and skips, with a warning, lines ``valid``
-    rejects (their tasks run again).
+    torn last line (an interruption mid-write; it is cut off the file) and skips, with a
+    warning, lines ``valid`` rejects (their tasks run again).
 
     A folder that holds the journal of another configuration or of another lcnfast version
     is refused (``ValueError``): results are never mixed.
@@ -235,8 +235,22 @@ class TaskJournal:
             if self.skipped:
                 warnings.warn(f"lcnfast {what}: {self.path}: skipped {self.skipped} unreadable line(s); their "
                               "tasks run again", RuntimeWarning, stacklevel=3)
-            if lines and lines[-1]:  # torn line: start the next record on a fresh line
-                append_line(self.path, "\n")
+            if lines and lines[-1]:
+                # a torn last line: cut it off (its task runs again), so that the journal a
+                # resumed run leaves behind reads back without a warning about it
+                self._cut_torn_tail()
+
+    def _cut_torn_tail(self) -> None:
+        """Truncate the file after its last newline (synced)."""
+        import os
+
+        size = self.path.read_bytes().rfind(b"\n") + 1
+        fd = os.open(self.path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def add(self, record: dict[str, Any]) -> None:
         """Append one finished task's record (a dict with a ``"task"`` key), flushed and

@@ -31,7 +31,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,8 @@ from ._common import ExperimentResult, progress
 from ._store import ResultStore, TaskJournal, provenance_text
 from .landscape import MATCH_TOL
 
-__all__ = ["SweepConfig", "SweepTask", "load_config", "sweep", "sweep_tasks"]
+__all__ = ["SweepConfig", "SweepTask", "connect", "journal_futures", "load_config", "private_cluster", "quiet_when_interrupted",
+           "record_validator", "run_recorded", "sweep", "sweep_tasks"]
 
 _KEYS = {"seed", "architectures", "max_layers", "max_filter", "datasets", "samples", "starts", "chunk", "steps",
          "enumerate", "threads"}
@@ -242,40 +243,56 @@ def _train(config: SweepConfig, task: SweepTask, points: list[list[float]]) -> d
             "loss": trained.loss.tolist()}
 
 
-def _run_task(config: SweepConfig, task: SweepTask, parent: dict[str, Any] | None) -> dict[str, Any]:
-    """Run one task; never raises: an error becomes a record (``status: "error"``)."""
+def run_recorded(key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The journal record of one task: ``{"task", "status": "ok", "result", "seconds"}``, or
+    for a task that raised ``{"task", "status": "error", "error", "traceback", "seconds"}``
+    (never raises: the sweep or atlas goes on)."""
     start = time.perf_counter()
     try:
-        if task.kind == "enumerate":
-            result = _enumerate(config, task)
-        else:
-            if parent is None or parent.get("status") != "ok":
-                # without its data set's critical points a train task has nothing to attribute
-                # its limits to: it fails too (and --retry-failed runs both again), rather than
-                # recording every limit as "unmatched"
-                raise RuntimeError(f"its enumeration task {task.parent} did not finish")
-            result = _train(config, task, [p["v"] for p in parent["result"]["points"]])
-        record: dict[str, Any] = {"task": task.key, "status": "ok", "result": result}
-    except Exception as exc:  # noqa: BLE001 - recorded, the sweep goes on
-        record = {"task": task.key, "status": "error", "error": f"{type(exc).__name__}: {exc}",
+        record: dict[str, Any] = {"task": key, "status": "ok", "result": compute()}
+    except Exception as exc:  # noqa: BLE001 - recorded, the work goes on
+        record = {"task": key, "status": "error", "error": f"{type(exc).__name__}: {exc}",
                   "traceback": traceback.format_exc()}
     record["seconds"] = round(time.perf_counter() - start, 3)
     return record
 
 
+def _run_task(config: SweepConfig, task: SweepTask, parent: dict[str, Any] | None) -> dict[str, Any]:
+    """Run one task; never raises: an error becomes a record (``status: "error"``)."""
+    def compute() -> dict[str, Any]:
+        if task.kind == "enumerate":
+            return _enumerate(config, task)
+        if parent is None or parent.get("status") != "ok":
+            # without its data set's critical points a train task has nothing to attribute
+            # its limits to: it fails too (and --retry-failed runs both again), rather than
+            # recording every limit as "unmatched"
+            raise RuntimeError(f"its enumeration task {task.parent} did not finish")
+        return _train(config, task, [p["v"] for p in parent["result"]["points"]])
+
+    return run_recorded(task.key, compute)
+
+
 _RESULT_KEYS = {"enumerate": ("points", "counts"), "train": ("runs", "converged", "hits", "unmatched", "best_loss")}
 
 
-def _valid_record(record: Any) -> bool:
-    """Whether a journal line holds a task record the aggregation can use."""
-    if not (isinstance(record, dict) and isinstance(record.get("task"), str)):
-        return False
-    if record.get("status") == "error":
-        return isinstance(record.get("error"), str)
-    result = record.get("result")
-    kind = record["task"].split("/", 1)[0]
-    return (record.get("status") == "ok" and isinstance(result, dict) and kind in _RESULT_KEYS
-            and all(key in result for key in _RESULT_KEYS[kind]))
+def record_validator(result_keys: Mapping[str, Sequence[str]]) -> Callable[[Any], bool]:
+    """Whether a journal line holds a task record the aggregation can use: an error with its
+    message, or a result with the keys ``result_keys`` lists for the task's kind (the task
+    name's first ``/``-separated part)."""
+    def valid(record: Any) -> bool:
+        if not (isinstance(record, dict) and isinstance(record.get("task"), str)):
+            return False
+        if record.get("status") == "error":
+            return isinstance(record.get("error"), str)
+        result = record.get("result")
+        kind = record["task"].split("/", 1)[0]
+        return (record.get("status") == "ok" and isinstance(result, dict) and kind in result_keys
+                and all(key in result for key in result_keys[kind]))
+
+    return valid
+
+
+_valid_record = record_validator(_RESULT_KEYS)
 
 
 def _journal(folder: Path, config: SweepConfig) -> TaskJournal:
@@ -296,13 +313,21 @@ def _run_serial(config: SweepConfig, todo: list[SweepTask], journal: TaskJournal
 
 def _run_dask(config: SweepConfig, todo: list[SweepTask], journal: TaskJournal, client: Any,
               bar: Callable[[Iterator[dict[str, Any]]], Iterator[dict[str, Any]]]) -> None:
-    from distributed import as_completed
-
     prefix = f"lcnfast-sweep-{config.fingerprint()}-"
     futures: dict[str, Any] = {}
     for task in todo:  # enumerations come first, so a train task finds its parent's future
         parent: Any = futures.get(task.parent, journal.done.get(task.parent))
         futures[task.key] = client.submit(_run_task, config, task, parent, key=prefix + task.key, pure=False)
+    journal_futures(client, futures, journal, bar)
+
+
+def journal_futures(client: Any, futures: dict[str, Any], journal: TaskJournal,
+                    bar: Callable[[Iterator[dict[str, Any]]], Iterator[dict[str, Any]]]) -> None:
+    """Journal each task's record as its future completes (``futures``: task name -> future);
+    a future that raises (e.g. ``KilledWorker``: its workers died ``allowed-failures`` times)
+    becomes an error record. The futures left are cancelled on the way out (Ctrl-C)."""
+    from distributed import as_completed
+
     names = {future.key: name for name, future in futures.items()}
 
     def records() -> Iterator[dict[str, Any]]:
@@ -322,7 +347,7 @@ def _run_dask(config: SweepConfig, todo: list[SweepTask], journal: TaskJournal, 
         client.cancel(list(futures.values()))
 
 
-def _private_cluster(workers: int) -> Any:
+def private_cluster(workers: int) -> Any:
     """A ``LocalCluster`` that only this process can use: its scheduler and workers speak TLS
     with temporary credentials held in this process's memory (``Security.temporary()``),
     so another local user cannot attach a client and run code as this user, and it serves
@@ -361,7 +386,7 @@ def _main_thread() -> bool:
 
 
 @contextlib.contextmanager
-def _quiet_when_interrupted() -> Iterator[None]:
+def quiet_when_interrupted() -> Iterator[None]:
     """Ctrl-C: the cluster is closed with Dask's own loggers silenced (cancelled tasks and
     closing connections are the expected consequence, not errors to report), so the command
     prints its one line."""
@@ -373,7 +398,7 @@ def _quiet_when_interrupted() -> Iterator[None]:
         raise
 
 
-def _connect(address: str) -> Any:
+def connect(address: str) -> Any:
     """A client of the scheduler at ``address``; one clear error when it cannot be reached
     (raised before the sweep writes anything)."""
     try:
@@ -531,7 +556,7 @@ def sweep(config: str | os.PathLike[str] | Mapping[str, Any] | SweepConfig, clie
                                 or workers < 1):
         raise ValueError(f"workers: must be a positive integer, got {workers!r}")
     # a scheduler given by address is reached before anything is written
-    remote = _connect(client) if isinstance(client, str) and not serial and not tables_only else None
+    remote = connect(client) if isinstance(client, str) and not serial and not tables_only else None
     try:
         return _sweep_into(cfg, folder, match_tol, tables_only, serial, client if remote is None else remote,
                            workers, retry_failed, show_progress, echo)
@@ -565,8 +590,8 @@ def _sweep_into(cfg: SweepConfig, folder: Path, match_tol: float | None, tables_
                               "(or run with serial=True / --serial)") from None
         if client is None:
             n = int(workers) if workers is not None else (os.cpu_count() or 1)
-            with _private_cluster(n) as cluster, Client(cluster) as own:  # type: ignore[no-untyped-call,unused-ignore]
-                with _quiet_when_interrupted():
+            with private_cluster(n) as cluster, Client(cluster) as own:  # type: ignore[no-untyped-call,unused-ignore]
+                with quiet_when_interrupted():
                     _run_dask(cfg, todo, journal, own, bar)
         else:
             _run_dask(cfg, todo, journal, client, bar)

@@ -1,0 +1,238 @@
+"""The landscape atlas (lcnfast atlas): its architectures against a brute-force enumeration,
+its ED degrees against the exact reference counts and closed forms, every count of its tables
+recomputed from their rows by another code path, resumes and Dask workers byte-identical."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lcnfast
+from lcnfast.cli import main
+from lcnfast.experiments import AtlasConfig, atlas, atlas_architectures, atlas_findings, metric_matrix
+
+from .exact_strata import KNOWN_COUNTS
+
+SMALL = {"max_degree": 4, "datasets": 3, "runs": 8, "show_progress": False, "echo": None}
+TABLES = ("architectures", "ed_degrees", "summary", "data_sets", "families_per_data_set", "critical_points")
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One atlas for D <= 4, strides up to 2 (3 data sets, 8 GD runs each)."""
+    folder = tmp_path_factory.mktemp("atlas") / "out"
+    atlas(folder, **SMALL)
+    return folder
+
+
+def _rows(folder: Path, table: str) -> list[dict[str, str]]:
+    with open(folder / f"{table}.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _brute_force_classes(max_degree: int, max_stride: int) -> dict[tuple[tuple[int, int], ...], list]:
+    """Every (k, s) with k_l >= 2, s_l <= max_stride (last stride 1), grouped by the multiset
+    of pairs (k_l, S_l)."""
+    classes: dict[tuple[tuple[int, int], ...], list] = {}
+    for L in range(1, max_degree + 1):
+        for k in itertools.product(range(2, max_degree + 2), repeat=L):
+            for strides in itertools.product(range(1, max_stride + 1), repeat=L - 1):
+                s = (*strides, 1)
+                S = np.cumprod((1, *strides))
+                if sum((kk - 1) * int(d) for kk, d in zip(k, S)) <= max_degree:
+                    key = tuple(sorted(zip(k, (int(d) for d in S))))
+                    classes.setdefault(key, []).append((k, s))
+    return classes
+
+
+@pytest.mark.parametrize(("max_degree", "max_stride"), [(4, 1), (5, 2), (6, 3)])
+def test_every_architecture_once_up_to_reordering(max_degree: int, max_stride: int) -> None:
+    listed = atlas_architectures(max_degree, max_stride)
+    classes = _brute_force_classes(max_degree, max_stride)
+    keys = [tuple(sorted(zip(k, (int(d) for d in np.cumprod((1, *s[:-1])))))) for k, s in listed]
+    assert len(keys) == len(set(keys)) == len(classes)
+    assert set(keys) == set(classes)
+    rng = np.random.default_rng(max_degree)
+    for (k, s), key in zip(listed, keys):
+        assert s[-1] == 1 and all(kk >= 2 for kk in k)
+        # every other member of the class computes the same filters: the layers reordered
+        rep = lcnfast.Architecture(list(k), list(s))
+        theta = rng.standard_normal(rep.n_params)
+        layers = rep.split(theta[None])
+        dil = [int(d) for d in np.cumprod((1, *s[:-1]))]
+        for k2, s2 in classes[key][:3]:
+            other = lcnfast.Architecture(list(k2), list(s2))
+            dil2 = [int(d) for d in np.cumprod((1, *s2[:-1]))]
+            unused = list(range(len(k)))
+            pieces = []
+            for kk, d in zip(k2, dil2):
+                j = next(j for j in unused if (k[j], dil[j]) == (kk, d))
+                unused.remove(j)
+                pieces.append(np.asarray(layers[j]).ravel())
+            np.testing.assert_allclose(lcnfast.end_to_end(other, np.concatenate(pieces)[None]),
+                                       lcnfast.end_to_end(rep, theta[None]), rtol=1e-12, atol=1e-14)
+
+
+def test_ed_degrees_equal_the_exact_references_and_closed_forms(small: Path) -> None:
+    """Each stratum's ED degree for generic data equals the exact count (msolve and Singular
+    over Q, tests/exact_strata.py) at the reference weights of the same name (for the
+    generic metric any generic weights), the most the reference data reach (special data
+    only lose points); 3D - 2 and D for (D,); Eckart-Young and the generic 6 for the rank-one
+    2 x 2 matrices of (2, 2) with strides (2, 1)."""
+    rows = _rows(small, "ed_degrees")
+    assert {r["metric"] for r in rows} == {"identity", "bombieri-weyl", "generic", "gaussian"}
+    checked = 0
+    for r in rows:
+        assert r["complete"] == "True" and r["certified"] == r["ed_degree"] and r["trace_test"] == "True"
+        if r["kind"] != "stratum" or r["metric"] == "gaussian":
+            continue
+        D, lam = int(r["D"]), tuple(int(x) for x in r["family"].split("+"))
+        known = [n for (d, p, w, _), n in KNOWN_COUNTS.items() if d == D and p == lam and w == r["metric"]]
+        if D >= 2:
+            assert known, (D, lam, r["metric"])
+            assert int(r["ed_degree"]) == max(known), r
+            checked += 1
+        if lam == (D,) and D >= 2:
+            assert int(r["ed_degree"]) == {"generic": 3 * D - 2, "bombieri-weyl": D}.get(r["metric"], int(r["ed_degree"]))
+    assert checked == 3 * (len(lcnfast.strata.partitions(2)) + len(lcnfast.strata.partitions(3))
+                           + len(lcnfast.strata.partitions(4)))
+    segre = {r["metric"]: int(r["ed_degree"]) for r in rows if r["family"] == "k=2,2;s=2,1"}
+    assert segre["identity"] == 2 and segre["generic"] == 6
+
+
+def test_every_count_is_the_count_of_its_rows(small: Path) -> None:
+    """The data-set table's counts, recomputed from the critical-point and family tables; the
+    summary from the data-set table."""
+    data = _rows(small, "data_sets")
+    points = _rows(small, "critical_points")
+    families = _rows(small, "families_per_data_set")
+    archs = _rows(small, "architectures")
+    assert len(data) == SMALL["datasets"] * len(archs) == SMALL["datasets"] * len(atlas_architectures(4, 2))
+    for row in data:
+        mine = [p for p in points if p["architecture"] == row["architecture"] and p["dataset"] == row["dataset"]]
+        fam = [f for f in families if f["architecture"] == row["architecture"] and f["dataset"] == row["dataset"]]
+        assert int(row["points"]) == len(mine)
+        assert int(row["minima"]) == sum(p["verdict"] == "minimum" for p in mine)
+        assert int(row["saddles"]) == sum(p["verdict"] == "saddle" for p in mine)
+        assert int(row["degenerate"]) == sum(p["verdict"] not in ("minimum", "saddle") for p in mine)
+        for column in ("complex", "real", "in_space"):
+            assert int(row[column]) == sum(int(f[column]) for f in fam)
+        indices = sorted(int(p["index"]) for p in mine if p["verdict"] == "saddle")
+        assert row["saddle_indices"] == " ".join(f"{i}:{indices.count(i)}" for i in sorted(set(indices)))
+        minima = [p for p in mine if p["verdict"] == "minimum"]
+        lowest = min(minima, key=lambda p: float(p["loss"]))
+        assert row["global_min_location"] == lowest["location"]
+        assert float(row["global_min_loss"]) == float(lowest["loss"])
+        for cls in ("global minimum", "other minimum", "saddle", "degenerate"):
+            assert int(row[f"gd_{cls.replace(' ', '_')}"]) == sum(int(p["gd_runs"]) for p in mine if p["class"] == cls)
+        total = sum(int(row[f"gd_{c}"]) for c in ("global_minimum", "other_minimum", "saddle", "degenerate",
+                                                    "unattributed", "not_converged"))
+        assert total == int(row["gd_runs"]) == SMALL["runs"]
+        assert int(row["gd_boundary"]) == sum(int(p["gd_runs"]) for p in mine if p["location"] == "boundary")
+    for s in _rows(small, "summary"):
+        mine = [r for r in data if r["architecture"] == s["architecture"]]
+        assert int(s["datasets"]) == len(mine)
+        assert float(s["points_mean"]) == pytest.approx(np.mean([int(r["points"]) for r in mine]), rel=1e-12)
+        runs = sum(int(r["gd_runs"]) for r in mine)
+        hits = sum(int(r["gd_global_minimum"]) for r in mine)
+        assert float(s["gd_global_minimum"]) == pytest.approx(hits / runs, rel=1e-12)
+    for a in archs:  # the function space, from FunctionSpace directly
+        k = [int(x) for x in a["k"].split(",")]
+        s_ = [int(x) for x in a["s"].split(",")]
+        fs = lcnfast.FunctionSpace(lcnfast.Architecture(k, s_))
+        assert int(a["dim"]) == fs.dim and a["filling"] == str(fs.is_filling) and a["thick"] == str(fs.is_thick)
+        assert int(a["D"]) == lcnfast.Architecture(k, s_).filter_size - 1
+
+
+def test_an_interrupted_atlas_resumes_to_the_same_bytes(small: Path, tmp_path: Path) -> None:
+    """What an interruption leaves is the journal's finished lines (and a torn last line):
+    resuming computes the rest and writes the same tables, byte for byte."""
+    resumed = tmp_path / "resumed"
+    resumed.mkdir()
+    shutil.copy(small / "atlas.json", resumed / "atlas.json")
+    lines = (small / "tasks.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    keep = len(lines) // 3
+    (resumed / "tasks.jsonl").write_text("".join(lines[:keep]) + lines[keep][: len(lines[keep]) // 2],
+                                         encoding="utf-8")
+    messages: list[str] = []
+    atlas(resumed, **{**SMALL, "echo": messages.append})
+    assert messages[0].startswith(f"resuming: {keep} of {len(lines)} tasks already done")
+    for table in TABLES:
+        assert (resumed / f"{table}.csv").read_bytes() == (small / f"{table}.csv").read_bytes(), table
+    report = (small / "atlas.md").read_text(encoding="utf-8")
+    again = (resumed / "atlas.md").read_text(encoding="utf-8")
+    assert again.split("## Provenance")[0] == report.split("## Provenance")[0]
+    # a finished atlas runs nothing when asked again
+    atlas(resumed, **{**SMALL, "echo": messages.append})
+    assert messages[-2].startswith(f"resuming: {len(lines)} of {len(lines)}")
+
+
+def test_two_dask_workers_give_the_same_tables(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    settings = {"max_degree": 3, "datasets": 2, "runs": 6, "show_progress": False, "echo": None}
+    atlas(tmp_path / "serial", **settings)
+    atlas(tmp_path / "dask", serial=False, workers=2, **settings)
+    for table in TABLES:
+        assert (tmp_path / "dask" / f"{table}.csv").read_bytes() == (tmp_path / "serial" / f"{table}.csv").read_bytes()
+
+
+def test_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "cli"
+    assert main(["atlas", "--max-degree", "2", "--datasets", "2", "--runs", "4", "--out", str(out), "-q"]) == 0
+    assert {f"{t}.csv" for t in TABLES} <= {p.name for p in out.iterdir()}
+    assert "ED degrees per family and metric" in (out / "atlas.md").read_text(encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["atlas", "--max-degree", "0", "--out", str(tmp_path / "bad")])
+    assert exit_info.value.code == 2
+    assert "max_degree" in capsys.readouterr().err
+
+
+def test_bad_settings_are_refused_by_name() -> None:
+    for name, value in (("max_degree", 0), ("datasets", True), ("runs", -1), ("max_stride", 1.5), ("seed", -1),
+                        ("threads", 0)):
+        with pytest.raises(ValueError, match=name):
+            AtlasConfig(**{name: value})
+    with pytest.raises(ValueError, match="min_degree"):
+        AtlasConfig(min_degree=5, max_degree=4)
+    with pytest.raises(ValueError, match="metric"):
+        metric_matrix("euclid", 3)
+
+
+def test_a_finding_names_the_rows_that_fail() -> None:
+    """The checks are computed: a wrong count is named, never typed over."""
+    base = {"kind": "stratum", "real": 0, "certified": 6, "complete": True, "trace_test": True, "how": "homotopy",
+            "generic_count": 6}
+    ed = [{**base, "family": "3", "D": 3, "metric": "generic", "ed_degree": 6},
+          {**base, "family": "3", "D": 3, "metric": "bombieri-weyl", "ed_degree": 3, "certified": 3}]
+    notes = atlas_findings({"ed degrees": ed, "data sets": [], "summary": []})
+    assert "3D - 2 for generic G (closed form): holds on 0 of 1; fails on D = 3 (6, expected 7)." in notes[0]
+    assert notes[1].endswith("holds on 1 of 1.")
+
+
+def test_the_schema_page_defines_every_column(small: Path) -> None:
+    """docs/atlas.rst names every column of every table the atlas writes, table by table."""
+    import re
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "atlas.rst").read_text(encoding="utf-8")
+    for table in TABLES:
+        # the table's section: from its heading line to the next heading line
+        section = re.split(r"^``\w+\.csv`` \(", page.split(f"\n``{table}.csv`` (", 1)[1], flags=re.MULTILINE)[0]
+        named: set[str] = set()
+        for cell in re.findall(r"^   \* - (.+)$", section, flags=re.MULTILINE):
+            named |= set(re.findall(r"``([^`]+)``", cell))
+        with open(small / f"{table}.csv", newline="", encoding="utf-8") as f:
+            columns = next(csv.reader(f))
+        # "gd_global_minimum ... gd_not_converged and their _95% intervals" stands for the classes
+        expanded = {c for c in columns if c.startswith("gd_") and table == "summary"}
+        missing = [c for c in columns if c not in named and c not in expanded]
+        assert not missing, (table, missing)
+        if table == "summary":
+            for c in expanded - named:
+                base = c.removesuffix("_95%")
+                assert base in {"gd_global_minimum", "gd_other_minimum", "gd_saddle", "gd_degenerate",
+                                "gd_unattributed", "gd_not_converged"}, c
