@@ -236,3 +236,21 @@ def test_the_schema_page_defines_every_column(small: Path) -> None:
                 base = c.removesuffix("_95%")
                 assert base in {"gd_global_minimum", "gd_other_minimum", "gd_saddle", "gd_degenerate",
                                 "gd_unattributed", "gd_not_converged"}, c
+
+
+def test_the_parquet_tables_hold_the_csv_rows(small: Path) -> None:
+    """With pyarrow (the ``parquet`` extra; the test extra has it) every table is also a
+    Parquet file with the same rows, intervals as ``_low``/``_high`` columns."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    for table in TABLES:
+        rows = pq.read_table(small / f"{table}.parquet").to_pylist()
+        csv_rows = _rows(small, table)
+        assert len(rows) == len(csv_rows) > 0
+        for row, text in zip(rows, csv_rows):
+            for column, cell in text.items():
+                if column in row:
+                    value = row[column]
+                    assert ("" if value is None else str(value)) == cell, (table, column)
+                else:  # an interval "(low, high)"
+                    low, high = row[f"{column}_low"], row[f"{column}_high"]
+                    assert cell == ("" if low is None else f"({low}, {high})"), (table, column)

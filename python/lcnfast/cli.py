@@ -389,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "OUT/tasks.jsonl and running again resumes.")
     atl.add_argument("--out", default="lcnfast-atlas", help="output folder (default ./lcnfast-atlas)")
     atl.add_argument("--max-degree", type=int, default=None, metavar="D",
-                     help="largest end-to-end degree (default 4; 6 with --full)")
+                     help="largest end-to-end degree (default 5; 6 with --full)")
     atl.add_argument("--min-degree", type=int, default=1, metavar="D", help="smallest end-to-end degree (default 1)")
     atl.add_argument("--max-stride", type=int, default=2, metavar="S",
                      help="largest stride of a layer (default 2; 1: stride one only)")

@@ -79,7 +79,7 @@ class AtlasConfig:
         C++ threads per task (not part of the numbers).
     """
 
-    max_degree: int = 4
+    max_degree: int = 5
     min_degree: int = 1
     max_stride: int = 2
     datasets: int = 100
@@ -243,14 +243,16 @@ def metric_matrix(name: str, D: int, seed: int = 0, samples: int = 40) -> NDArra
 def _problem(config: AtlasConfig, task: AtlasTask) -> tuple[Any, Any]:
     """The architecture (input width ``K + 6 P``: seven outputs, ``P`` the product of the
     strides) and the squared loss of one data set: ``samples`` Gaussian inputs and targets,
-    from the task's coordinates only."""
+    from the task's coordinates only (the data set's number, ``D`` and ``P``)."""
     from ..architecture import Architecture
     from ..losses import SquaredLoss
 
     K = task.degree + 1
     P = int(np.prod(task.s))
     arch = Architecture(list(task.k), list(task.s), d0=K + 6 * P)
-    rng = np.random.default_rng([config.seed, 2, task.dataset, len(task.k), *task.k, *task.s])
+    # the same data sets for every architecture of one degree and stride product (paired
+    # comparisons): the seed depends on the data set's number, D and P, not on the layers
+    rng = np.random.default_rng([config.seed, 2, task.dataset, task.degree, P])
     widths = arch.widths()
     X = rng.standard_normal((config.samples, int(widths[0])))
     Y = rng.standard_normal((config.samples, int(widths[-1])))
@@ -685,20 +687,22 @@ def _figures(tables: dict[str, list[dict[str, Any]]], folder: Path) -> list[str]
 def _write_parquet(tables: dict[str, list[dict[str, Any]]], folder: Path) -> list[str]:
     """Each table also as Parquet when ``pyarrow`` is installed (intervals as two columns)."""
     try:
-        import pyarrow as pa  # type: ignore[import-not-found,unused-ignore]
-        import pyarrow.parquet as pq  # type: ignore[import-not-found,unused-ignore]
+        import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        import pyarrow.parquet as pq  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
         return []
     written = []
     for name, rows in tables.items():
         if not rows:
             continue
+        # a column that holds an interval in any row is split into two in every row
+        intervals = {key for row in rows for key, value in row.items() if isinstance(value, (tuple, list))}
         flat = []
         for row in rows:
             out: dict[str, Any] = {}
             for key, value in row.items():
-                if isinstance(value, (tuple, list)) and len(value) == 2:
-                    out[f"{key}_low"], out[f"{key}_high"] = value
+                if key in intervals:
+                    out[f"{key}_low"], out[f"{key}_high"] = value if value is not None else (None, None)
                 else:
                     out[key] = value
             flat.append(out)
@@ -741,7 +745,7 @@ def atlas(out: str | os.PathLike[str] = "lcnfast-atlas", *, max_degree: int | No
         duplicating finished tasks), one CSV file per table (Parquet too when ``pyarrow`` is
         installed), ``atlas.md``, figures, ``result.json``.
     max_degree, min_degree : int
-        The range of end-to-end degrees ``D`` (default ``max_degree``: 4, or 6 with ``full``).
+        The range of end-to-end degrees ``D`` (default ``max_degree``: 5, or 6 with ``full``).
     max_stride : int
         Largest stride of a layer (1: stride one only).
     datasets, runs : int
@@ -794,7 +798,7 @@ def atlas(out: str | os.PathLike[str] = "lcnfast-atlas", *, max_degree: int | No
     if threads is None and not serial and client is None:
         # the private cluster's workers share this machine's cores
         threads = max(1, (os.cpu_count() or 1) // (workers or (os.cpu_count() or 1)))
-    config = AtlasConfig(max_degree=(6 if full else 4) if max_degree is None else max_degree, min_degree=min_degree,
+    config = AtlasConfig(max_degree=(6 if full else 5) if max_degree is None else max_degree, min_degree=min_degree,
                          max_stride=max_stride, datasets=(1000 if full else 100) if datasets is None else datasets,
                          runs=(100 if full else 50) if runs is None else runs, samples=samples, steps=steps,
                          seed=seed, threads=threads)
