@@ -67,6 +67,9 @@ class AtlasConfig:
         Largest stride of a layer (1: stride one only).
     datasets : int
         Random data sets per architecture.
+    chunk : int
+        Data sets per task (a worker failure loses at most one task; larger tasks spend less
+        on scheduling).
     runs : int
         Gradient-descent runs per data set (polished).
     samples : int
@@ -83,6 +86,7 @@ class AtlasConfig:
     min_degree: int = 1
     max_stride: int = 2
     datasets: int = 100
+    chunk: int = 10
     runs: int = 50
     samples: int = 40
     steps: int = 20000
@@ -90,7 +94,7 @@ class AtlasConfig:
     threads: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("max_degree", "min_degree", "max_stride", "datasets", "runs", "samples", "steps"):
+        for name in ("max_degree", "min_degree", "max_stride", "datasets", "chunk", "runs", "samples", "steps"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name}: must be a positive integer, got {value!r}")
@@ -119,7 +123,8 @@ class AtlasConfig:
 
 @dataclass(frozen=True)
 class AtlasTask:
-    """One unit of work: ``kind`` is ``"ed"``, ``"ed-arch"`` or ``"data"``."""
+    """One unit of work: ``kind`` is ``"ed"``, ``"ed-arch"`` or ``"data"`` (the data sets
+    ``dataset`` to ``dataset + count - 1`` of one architecture)."""
 
     kind: str
     key: str
@@ -129,6 +134,7 @@ class AtlasTask:
     partition: tuple[int, ...] = ()
     metric: str = ""
     dataset: int = 0
+    count: int = 1
 
 
 def _arch_key(k: Sequence[int], s: Sequence[int]) -> str:
@@ -196,8 +202,10 @@ def atlas_tasks(config: AtlasConfig) -> list[AtlasTask]:
                                        metric=metric))
     for k, s in archs:
         D = sum((kk - 1) * S for kk, S in zip(k, _dilations(s)))
-        for d in range(config.datasets):
-            tasks.append(AtlasTask("data", f"data/{_arch_key(k, s)}/{d}", k=k, s=s, degree=D, dataset=d))
+        for first in range(0, config.datasets, config.chunk):
+            n = min(config.chunk, config.datasets - first)
+            tasks.append(AtlasTask("data", f"data/{_arch_key(k, s)}/{first}-{first + n - 1}", k=k, s=s, degree=D,
+                                   dataset=first, count=n))
     return tasks
 
 
@@ -240,7 +248,7 @@ def metric_matrix(name: str, D: int, seed: int = 0, samples: int = 40) -> NDArra
     raise ValueError(f"metric: unknown metric {name!r}; choose from {list(METRICS)}")
 
 
-def _problem(config: AtlasConfig, task: AtlasTask) -> tuple[Any, Any]:
+def _problem(config: AtlasConfig, task: AtlasTask, dataset: int) -> tuple[Any, Any]:
     """The architecture (input width ``K + 6 P``: seven outputs, ``P`` the product of the
     strides) and the squared loss of one data set: ``samples`` Gaussian inputs and targets,
     from the task's coordinates only (the data set's number, ``D`` and ``P``)."""
@@ -252,7 +260,7 @@ def _problem(config: AtlasConfig, task: AtlasTask) -> tuple[Any, Any]:
     arch = Architecture(list(task.k), list(task.s), d0=K + 6 * P)
     # the same data sets for every architecture of one degree and stride product (paired
     # comparisons): the seed depends on the data set's number, D and P, not on the layers
-    rng = np.random.default_rng([config.seed, 2, task.dataset, task.degree, P])
+    rng = np.random.default_rng([config.seed, 2, dataset, task.degree, P])
     widths = arch.widths()
     X = rng.standard_normal((config.samples, int(widths[0])))
     Y = rng.standard_normal((config.samples, int(widths[-1])))
@@ -299,12 +307,17 @@ def _ed(config: AtlasConfig, task: AtlasTask) -> dict[str, Any]:
 
 
 def _data(config: AtlasConfig, task: AtlasTask) -> dict[str, Any]:
+    """The task's data sets, one after the other (:func:`_data_set`)."""
+    return {"datasets": [_data_set(config, task, task.dataset + j) for j in range(task.count)]}
+
+
+def _data_set(config: AtlasConfig, task: AtlasTask, dataset: int) -> dict[str, Any]:
     """Every critical point of one data set's loss, classified, and where GD runs end."""
     from ..critical import classify, critical_points
     from .landscape import gd_limits, match_limits
     from .training import shared_roots_batch
 
-    arch, loss = _problem(config, task)
+    arch, loss = _problem(config, task, dataset)
     land = critical_points(arch, loss, seed=config.seed)
     points = []
     for p in land.points:
@@ -314,7 +327,7 @@ def _data(config: AtlasConfig, task: AtlasTask) -> dict[str, Any]:
     strata = [{"partition": _text(row["partition"]), "complex": int(row["complex"]), "real": int(row["real"]),
                "in_space": int(row["in_space"]), "lifted": int(row["lifted"]), "complete": bool(row["complete"])}
               for row in land.counts]
-    seed = int(np.random.default_rng([config.seed, 1, task.dataset, len(task.k), *task.k, *task.s])
+    seed = int(np.random.default_rng([config.seed, 1, dataset, len(task.k), *task.k, *task.s])
                .integers(1 << 62))
     trained = gd_limits(arch, loss, config.runs, seed, steps=config.steps, threads=config.threads)
     done = np.asarray(trained.converged, dtype=bool)
@@ -360,7 +373,7 @@ def _run_task(config: AtlasConfig, task: AtlasTask) -> dict[str, Any]:
 
 
 _RESULT_KEYS = {"ed": ("ed_degree", "complete", "generic_count"), "ed-arch": ("ed_degree", "complete", "generic_count"),
-                "data": ("points", "strata", "runs", "converged", "attributed")}
+                "data": ("datasets",)}
 
 
 def _valid_record(record: Any) -> bool:
@@ -429,44 +442,47 @@ def _tables(config: AtlasConfig, tasks: list[AtlasTask], done: dict[str, dict[st
                               "dilations": ",".join(map(str, _dilations(task.s))), "D": task.degree,
                               "layers": len(task.k), "strided": strided, "dim": int(fs.dim),
                               "ambient_dim": int(fs.ambient_dim), "thick": bool(fs.is_thick),
-                              "filling": bool(fs.is_filling), "n_even": fs.n_even, "families": len(r["strata"])})
-        points = r["points"]
-        classes = _classes(points)
-        attributed = r["attributed"]
-        shares = dict.fromkeys(GD_CLASSES, 0)
-        boundary = 0
-        for j in attributed:
-            if j < 0:
-                shares["unattributed"] += 1
-            else:
-                shares[classes[j]] += 1
-                boundary += int(points[j]["location"] == "boundary")
-        shares["not converged"] = r["runs"] - r["converged"]
-        indices = [p["index"] for p in points if p["verdict"] == "saddle" and p["index"] is not None]
-        best = min(range(len(points)), key=lambda i: points[i]["loss"]) if points else None
-        global_min = [i for i, c in enumerate(classes) if c == "global minimum"]
-        data_rows.append({
-            "format": ATLAS_FORMAT, "architecture": name, "D": task.degree, "strided": strided,
-            "dataset": task.dataset,
-            "complex": sum(s["complex"] for s in r["strata"]), "real": sum(s["real"] for s in r["strata"]),
-            "in_space": sum(s["in_space"] for s in r["strata"]), "points": len(points),
-            "minima": sum(1 for p in points if p["verdict"] == "minimum"),
-            "saddles": len(indices) + sum(1 for p in points if p["verdict"] == "saddle" and p["index"] is None),
-            "saddle_indices": " ".join(f"{i}:{indices.count(i)}" for i in sorted(set(indices))),
-            "degenerate": sum(1 for p in points if p["verdict"] not in ("minimum", "saddle")),
-            "global_min_loss": points[global_min[0]]["loss"] if global_min else None,
-            "global_min_location": points[global_min[0]]["location"] if global_min else "",
-            "lowest_point_loss": points[best]["loss"] if best is not None else None,
-            "complete": r["complete"], "gd_runs": r["runs"], "gd_converged": r["converged"],
-            **{f"gd_{c.replace(' ', '_')}": shares[c] for c in GD_CLASSES},
-            "gd_boundary": boundary, "gd_repeated": r["repeated"]})
-        for i, (p, c) in enumerate(zip(points, classes)):
-            point_rows.append({"format": ATLAS_FORMAT, "architecture": name, "dataset": task.dataset, "point": i,
-                               "loss": p["loss"], "partition": p["partition"], "location": p["location"],
-                               "verdict": p["verdict"], "index": p["index"], "class": c, "lifts": p["lifts"],
-                               "gd_runs": sum(1 for j in attributed if j == i)})
-        for s_row in r["strata"]:
-            stratum_rows.append({"format": ATLAS_FORMAT, "architecture": name, "dataset": task.dataset, **s_row})
+                              "filling": bool(fs.is_filling), "n_even": fs.n_even,
+                              "families": len(r["datasets"][0]["strata"])})
+        for offset, r in enumerate(record["result"]["datasets"]):
+            dataset = task.dataset + offset
+            points = r["points"]
+            classes = _classes(points)
+            attributed = r["attributed"]
+            shares = dict.fromkeys(GD_CLASSES, 0)
+            boundary = 0
+            for j in attributed:
+                if j < 0:
+                    shares["unattributed"] += 1
+                else:
+                    shares[classes[j]] += 1
+                    boundary += int(points[j]["location"] == "boundary")
+            shares["not converged"] = r["runs"] - r["converged"]
+            indices = [p["index"] for p in points if p["verdict"] == "saddle" and p["index"] is not None]
+            best = min(range(len(points)), key=lambda i: points[i]["loss"]) if points else None
+            global_min = [i for i, c in enumerate(classes) if c == "global minimum"]
+            data_rows.append({
+                "format": ATLAS_FORMAT, "architecture": name, "D": task.degree, "strided": strided,
+                "dataset": dataset,
+                "complex": sum(s["complex"] for s in r["strata"]), "real": sum(s["real"] for s in r["strata"]),
+                "in_space": sum(s["in_space"] for s in r["strata"]), "points": len(points),
+                "minima": sum(1 for p in points if p["verdict"] == "minimum"),
+                "saddles": len(indices) + sum(1 for p in points if p["verdict"] == "saddle" and p["index"] is None),
+                "saddle_indices": " ".join(f"{i}:{indices.count(i)}" for i in sorted(set(indices))),
+                "degenerate": sum(1 for p in points if p["verdict"] not in ("minimum", "saddle")),
+                "global_min_loss": points[global_min[0]]["loss"] if global_min else None,
+                "global_min_location": points[global_min[0]]["location"] if global_min else "",
+                "lowest_point_loss": points[best]["loss"] if best is not None else None,
+                "complete": r["complete"], "gd_runs": r["runs"], "gd_converged": r["converged"],
+                **{f"gd_{c.replace(' ', '_')}": shares[c] for c in GD_CLASSES},
+                "gd_boundary": boundary, "gd_repeated": r["repeated"]})
+            for i, (p, c) in enumerate(zip(points, classes)):
+                point_rows.append({"format": ATLAS_FORMAT, "architecture": name, "dataset": dataset, "point": i,
+                                   "loss": p["loss"], "partition": p["partition"], "location": p["location"],
+                                   "verdict": p["verdict"], "index": p["index"], "class": c, "lifts": p["lifts"],
+                                   "gd_runs": sum(1 for j in attributed if j == i)})
+            for s_row in r["strata"]:
+                stratum_rows.append({"format": ATLAS_FORMAT, "architecture": name, "dataset": dataset, **s_row})
     summary = _summary(arch_rows, data_rows)
     tables = {"architectures": arch_rows, "ed degrees": ed_rows, "summary": summary, "data sets": data_rows,
               "families per data set": stratum_rows, "critical points": point_rows}
@@ -732,7 +748,8 @@ def _run(config: AtlasConfig, todo: list[AtlasTask], journal: TaskJournal, clien
 
 def atlas(out: str | os.PathLike[str] = "lcnfast-atlas", *, max_degree: int | None = None,
           min_degree: int = 1, max_stride: int = 2, datasets: int | None = None, runs: int | None = None,
-          samples: int = 40, steps: int = 20000, seed: int = 0, full: bool = False, threads: int | None = None,
+          samples: int = 40, steps: int = 20000, chunk: int = 10, seed: int = 0, full: bool = False,
+          threads: int | None = None,
           client: Any = None, serial: bool = True, workers: int | None = None, retry_failed: bool = False,
           show_progress: bool = True, echo: Callable[[str], Any] | None = print) -> ExperimentResult:
     """Compute the landscape atlas into ``out`` (resumable) and return its tables.
@@ -753,6 +770,8 @@ def atlas(out: str | os.PathLike[str] = "lcnfast-atlas", *, max_degree: int | No
         ``full`` 1000 and 100).
     samples, steps : int
         Gaussian samples per data set; step limit of each GD run.
+    chunk : int
+        Data sets per task (default 10).
     seed : int
         Root of every seed: the same seed gives the same tables.
     full : bool
@@ -800,7 +819,7 @@ def atlas(out: str | os.PathLike[str] = "lcnfast-atlas", *, max_degree: int | No
         threads = max(1, (os.cpu_count() or 1) // (workers or (os.cpu_count() or 1)))
     config = AtlasConfig(max_degree=(6 if full else 5) if max_degree is None else max_degree, min_degree=min_degree,
                          max_stride=max_stride, datasets=(1000 if full else 100) if datasets is None else datasets,
-                         runs=(100 if full else 50) if runs is None else runs, samples=samples, steps=steps,
+                         runs=(100 if full else 50) if runs is None else runs, samples=samples, steps=steps, chunk=chunk,
                          seed=seed, threads=threads)
     from .sweeps import connect, private_cluster, quiet_when_interrupted
 
