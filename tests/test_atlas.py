@@ -254,3 +254,22 @@ def test_the_parquet_tables_hold_the_csv_rows(small: Path) -> None:
                 else:  # an interval "(low, high)"
                     low, high = row[f"{column}_low"], row[f"{column}_high"]
                     assert cell == ("" if low is None else f"({low}, {high})"), (table, column)
+
+
+def test_a_journal_line_missing_data_sets_is_not_trusted(small: Path, tmp_path: Path) -> None:
+    """A data task's record read back from disk with fewer data sets than its task holds is
+    reported missing and its rows are absent, never silently short."""
+    import json
+
+    edited = tmp_path / "edited"
+    shutil.copytree(small, edited)
+    lines = (edited / "tasks.jsonl").read_text(encoding="utf-8").splitlines()
+    i = next(j for j, line in enumerate(lines) if json.loads(line)["task"].startswith("data/"))
+    record = json.loads(lines[i])
+    record["result"]["datasets"] = record["result"]["datasets"][:-1]
+    lines[i] = json.dumps(record)
+    (edited / "tasks.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = atlas(edited, **SMALL)  # finished tasks are not run again: the tables come from the journal
+    assert result.parameters["missing"] == [f"{record['task']} (its record does not hold the task's data sets)"]
+    assert len(result.tables["data sets"]) == len(_rows(small, "data_sets")) - SMALL["datasets"]
+    assert "1 task(s) missing or failed" in (edited / "atlas.md").read_text(encoding="utf-8")

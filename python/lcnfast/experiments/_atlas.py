@@ -377,6 +377,7 @@ _RESULT_KEYS = {"ed": ("ed_degree", "complete", "generic_count"), "ed-arch": ("e
 
 
 def _valid_record(record: Any) -> bool:
+    """A journal line the tables can use (:func:`~lcnfast.experiments.sweeps.record_validator`)."""
     from .sweeps import record_validator
 
     return record_validator(_RESULT_KEYS)(record)
@@ -420,6 +421,10 @@ def _tables(config: AtlasConfig, tasks: list[AtlasTask], done: dict[str, dict[st
     seen_arch: set[str] = set()
     for task in tasks:
         record = done.get(task.key)
+        if record is not None and task.kind == "data" and record.get("status") == "ok" and (
+                not isinstance(record["result"]["datasets"], list) or len(record["result"]["datasets"]) != task.count):
+            # a journal line read from disk that does not hold every data set of its task
+            record = {"status": "error", "error": "its record does not hold the task's data sets"}
         if record is None or record.get("status") != "ok":
             missing.append(task.key if record is None else f"{task.key} ({record.get('error')})")
             continue
