@@ -134,6 +134,20 @@ def test_every_count_is_the_count_of_its_rows(small: Path) -> None:
                                                     "unattributed", "not_converged"))
         assert total == int(row["gd_runs"]) == SMALL["runs"]
         assert int(row["gd_boundary"]) == sum(int(p["gd_runs"]) for p in mine if p["location"] == "boundary")
+        assert int(row["singular_points"]) == sum(p["singular"] == "True" for p in mine)
+        arch = next(a for a in archs if a["architecture"] == row["architecture"])
+        for p in mine:  # singular: a lift where the Jacobian's rank is below dim M
+            assert p["singular"] == "False" or int(p["jacobian_rank"]) < int(arch["dim"])
+            if p["singular"] == "True" and set(arch["s"].split(",")) == {"1"}:
+                # stride one: filters sharing a root, so v has a multiple root
+                assert max(int(x) for x in p["partition"].split("+")) >= 2, p
+        if int(arch["layers"]) == 1:  # mu is linear: no singular point, no singular limit
+            assert int(row["singular_points"]) == int(row["gd_singular"]) == 0
+        elif set(arch["s"].split(",")) == {"1"}:
+            # stride one: the Jacobian drops rank exactly where two filters share a root (the
+            # Sylvester matrix of the pair is singular); the atlas finds the first from singular
+            # values and the second from the filters' roots
+            assert int(row["gd_singular"]) == int(row["gd_repeated"]), row
     for s in _rows(small, "summary"):
         mine = [r for r in data if r["architecture"] == s["architecture"]]
         assert int(s["datasets"]) == len(mine)
@@ -141,6 +155,11 @@ def test_every_count_is_the_count_of_its_rows(small: Path) -> None:
         runs = sum(int(r["gd_runs"]) for r in mine)
         hits = sum(int(r["gd_global_minimum"]) for r in mine)
         assert float(s["gd_global_minimum"]) == pytest.approx(hits / runs, rel=1e-12)
+        converged = sum(int(r["gd_converged"]) for r in mine)
+        assert float(s["gd_singular"]) == pytest.approx(sum(int(r["gd_singular"]) for r in mine) / converged,
+                                                        rel=1e-12)
+        assert int(s["singular_points"]) == sum(int(r["singular_points"]) for r in mine)
+        assert int(s["data_sets_with_singular_points"]) == sum(int(r["singular_points"]) > 0 for r in mine)
     for a in archs:  # the function space, from FunctionSpace directly
         k = [int(x) for x in a["k"].split(",")]
         s_ = [int(x) for x in a["s"].split(",")]
@@ -212,6 +231,15 @@ def test_a_finding_names_the_rows_that_fail() -> None:
     notes = atlas_findings({"ed degrees": ed, "data sets": [], "summary": []})
     assert "3D - 2 for generic G (closed form): holds on 0 of 1; fails on D = 3 (6, expected 7)." in notes[0]
     assert notes[1].endswith("holds on 1 of 1.")
+    # the sequel's prediction is checked on the architectures with every stride above 1 only
+    archs = [{"architecture": "k=2,2;s=2,1", "s": "2,1", "layers": 2},
+             {"architecture": "k=2,2,2;s=1,2,1", "s": "1,2,1", "layers": 3}]
+    data = [{"architecture": a["architecture"], "dataset": d, "singular_points": n, "complete": True,
+             "global_min_location": "interior", "gd_unattributed": 0, "gd_converged": 1}
+            for a, counts in zip(archs, ([0, 2], [1, 1])) for d, n in enumerate(counts)]
+    notes = atlas_findings({"ed degrees": [], "data sets": data, "summary": [], "architectures": archs})
+    sequel = next(n for n in notes if n.startswith("The sequel's prediction"))
+    assert sequel.endswith("holds on 1 of 2; fails on k=2,2;s=2,1 data set 1 (2 singular critical point(s)).")
 
 
 def test_the_schema_page_defines_every_column(small: Path) -> None:

@@ -44,13 +44,17 @@ __all__ = ["ATLAS_FORMAT", "METRICS", "AtlasConfig", "AtlasTask", "atlas", "atla
            "atlas_tasks", "metric_matrix"]
 
 #: Version of the atlas's tables (their columns and meaning); written into every table.
-ATLAS_FORMAT = 1
+ATLAS_FORMAT = 2
 
 #: The metrics ``G`` of the ED-degree table (:func:`metric_matrix`).
 METRICS = ("identity", "bombieri-weyl", "generic", "gaussian")
 
 #: Match a converged GD limit to a critical point within ``MATCH_TOL (1 + ||v||)``.
 MATCH_TOL = 1e-3
+
+#: A GD limit is a singular point of the function space when the ``dim``-th singular value of
+#: the Jacobian of ``mu`` there is below ``SINGULAR_RTOL`` times the largest.
+SINGULAR_RTOL = 1e-6
 
 
 @dataclass(frozen=True)
@@ -321,9 +325,11 @@ def _data_set(config: AtlasConfig, task: AtlasTask, dataset: int) -> dict[str, A
     land = critical_points(arch, loss, seed=config.seed)
     points = []
     for p in land.points:
-        index = int(classify(arch, loss, p.lifts[0]).index) if p.lifts else None
+        c = classify(arch, loss, p.lifts[0]) if p.lifts else None
         points.append({"loss": float(p.loss), "partition": _text(p.partition), "location": p.location,
-                       "verdict": p.verdict, "index": index, "lifts": len(p.lifts), "v": p.v.ravel().tolist()})
+                       "verdict": p.verdict, "index": None if c is None else int(c.index),
+                       "jacobian_rank": None if c is None else int(c.jacobian_rank), "lifts": len(p.lifts),
+                       "v": p.v.ravel().tolist()})
     strata = [{"partition": _text(row["partition"]), "complex": int(row["complex"]), "real": int(row["real"]),
                "in_space": int(row["in_space"]), "lifted": int(row["lifted"]), "complete": bool(row["complete"])}
               for row in land.counts]
@@ -341,11 +347,30 @@ def _data_set(config: AtlasConfig, task: AtlasTask, dataset: int) -> dict[str, A
         attributed.append(int(np.argmax(hits)) if hits.sum() else -1)
     repeated: int | None = None
     stride_one = all(x == 1 for x in task.s[:-1])
+    theta = np.asarray(trained.theta, dtype=float).reshape(config.runs, -1)[done]
     if stride_one and len(task.k) > 1:
-        shared, _ = shared_roots_batch(arch, np.asarray(trained.theta, dtype=float)[done])
+        shared, _ = shared_roots_batch(arch, theta)
         repeated = int(np.sum(shared))
     return {"points": points, "strata": strata, "complete": bool(land.complete), "runs": int(config.runs),
-            "converged": int(done.sum()), "attributed": attributed, "repeated": repeated}
+            "converged": int(done.sum()), "attributed": attributed, "repeated": repeated,
+            "singular": _singular_limits(arch, theta, limits[done])}
+
+
+def _singular_limits(arch: Any, theta: NDArray[np.float64], v: NDArray[np.float64]) -> int:
+    """How many of the limits ``theta`` (end-to-end filters ``v``) are non-zero points where
+    the Jacobian of ``mu`` has rank below the function space's dimension (its smallest
+    relevant singular value below ``SINGULAR_RTOL`` times the largest): for stride one, two
+    filters sharing a root."""
+    from ..geometry import FunctionSpace
+    from ..parameterisation import jacobian
+
+    away = np.linalg.norm(v, axis=1) > 1e-8 * (1.0 + float(np.max(np.abs(v), initial=0.0)))
+    if not np.any(away) or len(arch.k) == 1:  # one layer: mu is linear, of full rank
+        return 0
+    dim = FunctionSpace(arch).dim
+    J = np.asarray(jacobian(arch, theta[away]), dtype=float).reshape(int(away.sum()), -1, arch.n_params)
+    sv = np.linalg.svd(J, compute_uv=False)
+    return int(np.sum(sv[:, dim - 1] <= SINGULAR_RTOL * sv[:, 0]))
 
 
 def _text(partition: Any) -> str:
@@ -418,7 +443,7 @@ def _tables(config: AtlasConfig, tasks: list[AtlasTask], done: dict[str, dict[st
     data_rows: list[dict[str, Any]] = []
     point_rows: list[dict[str, Any]] = []
     stratum_rows: list[dict[str, Any]] = []
-    seen_arch: set[str] = set()
+    spaces: dict[str, Any] = {}  # per architecture seen, its function space
     for task in tasks:
         record = done.get(task.key)
         if record is not None and task.kind == "data" and record.get("status") == "ok" and (
@@ -439,9 +464,9 @@ def _tables(config: AtlasConfig, tasks: list[AtlasTask], done: dict[str, dict[st
             continue
         name = _arch_key(task.k, task.s)
         strided = any(x > 1 for x in task.s[:-1])
-        if name not in seen_arch:
-            seen_arch.add(name)
-            fs = FunctionSpace(Architecture(list(task.k), list(task.s)))
+        fs = spaces.get(name)
+        if fs is None:
+            fs = spaces[name] = FunctionSpace(Architecture(list(task.k), list(task.s)))
             arch_rows.append({"format": ATLAS_FORMAT, "architecture": name, "k": _text(task.k).replace("+", ","),
                               "s": ",".join(map(str, task.s)),
                               "dilations": ",".join(map(str, _dilations(task.s))), "D": task.degree,
@@ -463,6 +488,7 @@ def _tables(config: AtlasConfig, tasks: list[AtlasTask], done: dict[str, dict[st
                     shares[classes[j]] += 1
                     boundary += int(points[j]["location"] == "boundary")
             shares["not converged"] = r["runs"] - r["converged"]
+            singular = [_is_singular(p, fs.dim) for p in points]
             indices = [p["index"] for p in points if p["verdict"] == "saddle" and p["index"] is not None]
             best = min(range(len(points)), key=lambda i: points[i]["loss"]) if points else None
             global_min = [i for i, c in enumerate(classes) if c == "global minimum"]
@@ -480,11 +506,13 @@ def _tables(config: AtlasConfig, tasks: list[AtlasTask], done: dict[str, dict[st
                 "lowest_point_loss": points[best]["loss"] if best is not None else None,
                 "complete": r["complete"], "gd_runs": r["runs"], "gd_converged": r["converged"],
                 **{f"gd_{c.replace(' ', '_')}": shares[c] for c in GD_CLASSES},
-                "gd_boundary": boundary, "gd_repeated": r["repeated"]})
+                "gd_boundary": boundary, "gd_repeated": r["repeated"], "gd_singular": r["singular"],
+                "singular_points": sum(singular)})
             for i, (p, c) in enumerate(zip(points, classes)):
                 point_rows.append({"format": ATLAS_FORMAT, "architecture": name, "dataset": dataset, "point": i,
                                    "loss": p["loss"], "partition": p["partition"], "location": p["location"],
                                    "verdict": p["verdict"], "index": p["index"], "class": c, "lifts": p["lifts"],
+                                   "jacobian_rank": p["jacobian_rank"], "singular": singular[i],
                                    "gd_runs": sum(1 for j in attributed if j == i)})
             for s_row in r["strata"]:
                 stratum_rows.append({"format": ATLAS_FORMAT, "architecture": name, "dataset": dataset, **s_row})
@@ -492,6 +520,12 @@ def _tables(config: AtlasConfig, tasks: list[AtlasTask], done: dict[str, dict[st
     tables = {"architectures": arch_rows, "ed degrees": ed_rows, "summary": summary, "data sets": data_rows,
               "families per data set": stratum_rows, "critical points": point_rows}
     return tables, missing
+
+
+def _is_singular(point: dict[str, Any], dim: int) -> bool:
+    """A critical point with ``v != 0`` at a singular point of the function space: the
+    Jacobian of ``mu`` at its first lift has rank below ``dim``."""
+    return bool(point["jacobian_rank"] is not None and point["jacobian_rank"] < dim and any(point["v"]))
 
 
 def _summary(arch_rows: list[dict[str, Any]], data_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -526,6 +560,11 @@ def _summary(arch_rows: list[dict[str, Any]], data_rows: list[dict[str, Any]]) -
         repeated = [r["gd_repeated"] for r in rows if r["gd_repeated"] is not None]
         row["gd_repeated"] = sum(repeated) / converged if repeated and converged else None
         row["gd_repeated_95%"] = wilson_interval(sum(repeated), converged) if repeated and converged else None
+        singular = sum(r["gd_singular"] for r in rows)
+        row["gd_singular"] = singular / converged if converged else None
+        row["gd_singular_95%"] = wilson_interval(singular, converged) if converged else None
+        row["singular_points"] = sum(r["singular_points"] for r in rows)
+        row["data_sets_with_singular_points"] = sum(1 for r in rows if r["singular_points"])
         out.append(row)
     return out
 
@@ -592,7 +631,33 @@ def atlas_findings(tables: dict[str, list[dict[str, Any]]]) -> list[str]:
                        data, lambda r: r["gd_unattributed"] == 0,
                        lambda r: f"{r['architecture']} data set {r['dataset']}",
                        lambda r: f"{r['gd_unattributed']} of {r['gd_converged']} converged runs unattributed"))
+    archs = {a["architecture"]: a for a in tables.get("architectures", [])}
+
+    def every_stride_above_one(name: str) -> bool:
+        strides = [int(x) for x in archs[name]["s"].split(",")] if name in archs else [1]
+        return len(strides) > 1 and all(x > 1 for x in strides[:-1])
+
+    notes.append(check("The sequel's prediction (every stride > 1, generic data): no critical point with v != 0 is "
+                       "a singular point of the function space (at its lift the Jacobian of mu has rank below dim "
+                       "M)", [r for r in data if every_stride_above_one(r["architecture"])],
+                       lambda r: r["singular_points"] == 0, lambda r: f"{r['architecture']} data set {r['dataset']}",
+                       lambda r: f"{r['singular_points']} singular critical point(s)"))
     summary = tables.get("summary", [])
+    others = [r for r in summary if archs.get(r["architecture"], {}).get("layers", 1) > 1
+              and not every_stride_above_one(r["architecture"])]
+    if others:
+        notes.append("Observation (the other architectures of more than one layer, where the prediction does not "
+                     "apply): data sets with a non-zero critical point at a singular point of the space, of all "
+                     "data sets: " + ", ".join(f"{r['architecture']} {r['data_sets_with_singular_points']} of "
+                                               f"{r['datasets']}" for r in others) + ".")
+    sing = [r for r in summary if r.get("gd_singular") is not None and archs.get(r["architecture"], {}).get(
+        "layers", 1) > 1]
+    if sing:
+        notes.append("Observation: share of converged GD runs ending at a non-zero singular point of the function "
+                     "space (Jacobian of mu of rank below dim M; for stride one, repeated filters), with 95% "
+                     "intervals: " + ", ".join(f"{r['architecture']} {r['gd_singular']:.3g} "
+                                               f"[{r['gd_singular_95%'][0]:.3g}, {r['gd_singular_95%'][1]:.3g}]"
+                                               for r in sing) + ".")
     rep = [r for r in summary if r.get("gd_repeated") is not None]
     if rep:
         shares = ", ".join(f"{r['architecture']} {r['gd_repeated']:.3g} [{r['gd_repeated_95%'][0]:.3g}, "
@@ -645,12 +710,14 @@ def _markdown(config: AtlasConfig, tables: dict[str, list[dict[str, Any]]], note
                                   for r in summary]), ""]
         lines += ["## Where gradient descent ends (pooled over data sets)", "",
                   "Shares of all runs, with 95% Wilson intervals; `repeated` is the share of converged runs whose "
-                  "filters share a root (stride one).", ""]
+                  "filters share a root (stride one), `singular` the share ending at a non-zero singular point of "
+                  "the function space (every architecture).", ""]
         lines += [markdown_table([{"architecture": r["architecture"], "runs": sum(
             d["gd_runs"] for d in tables["data sets"] if d["architecture"] == r["architecture"]),
             **{c: f"{r['gd_' + c.replace(' ', '_')]:.3g} [{r['gd_' + c.replace(' ', '_') + '_95%'][0]:.3g}, "
                   f"{r['gd_' + c.replace(' ', '_') + '_95%'][1]:.3g}]" for c in GD_CLASSES},
-            "repeated": "" if r["gd_repeated"] is None else f"{r['gd_repeated']:.3g}"} for r in summary]), ""]
+            "repeated": "" if r["gd_repeated"] is None else f"{r['gd_repeated']:.3g}",
+            "singular": "" if r["gd_singular"] is None else f"{r['gd_singular']:.3g}"} for r in summary]), ""]
     if figures:
         lines += ["## Figures", ""] + [f"![{Path(f).stem}]({Path(f).name})" for f in figures] + [""]
     lines += ["## Files", "",
