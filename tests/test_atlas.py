@@ -301,3 +301,32 @@ def test_a_journal_line_missing_data_sets_is_not_trusted(small: Path, tmp_path: 
     assert result.parameters["missing"] == [f"{record['task']} (its record does not hold the task's data sets)"]
     assert len(result.tables["data sets"]) == len(_rows(small, "data_sets")) - SMALL["datasets"]
     assert "1 task(s) missing or failed" in (edited / "atlas.md").read_text(encoding="utf-8")
+
+
+def test_the_stratum_memo_reuses_strata_and_changes_no_byte(tmp_path: Path) -> None:
+    """The stride-one architectures of one degree share their data sets: with the process's
+    memo each stratum is enumerated once per data set (D = 4: 5 architectures, 4 strata with a
+    multiple root), and the tables equal those of a run that reuses nothing."""
+    from lcnfast.experiments import atlas_memo
+
+    settings = {"min_degree": 4, "max_degree": 4, "max_stride": 1, "datasets": 3, "runs": 4,
+                "show_progress": False, "echo": None}
+    memo = atlas_memo()
+    size = memo.maxsize
+    try:
+        memo.clear()
+        memo.maxsize = 1
+        atlas(tmp_path / "off", **settings)
+        memo.clear()
+        memo.maxsize = size
+        hits, misses = memo.hits, memo.misses
+        atlas(tmp_path / "on", **settings)
+    finally:
+        memo.maxsize = size
+    archs = len(atlas_architectures(4, 1, 4))
+    strata = sum(1 for lam in lcnfast.strata.partitions(4) if max(lam) > 1)
+    # the ED tasks call the strata with other data; the data tasks with the data sets
+    assert archs == 5 and strata == 4
+    assert memo.hits - hits == 3 * (archs - 1) * strata
+    for table in TABLES:
+        assert (tmp_path / "off" / f"{table}.csv").read_bytes() == (tmp_path / "on" / f"{table}.csv").read_bytes()

@@ -148,3 +148,62 @@ def test_progress_follows_every_path_and_changes_nothing():
     assert calls[-1] == (plain.generic_count, plain.generic_count)
     assert [c[0] for c in calls] == sorted(c[0] for c in calls)
     np.testing.assert_array_equal(followed.v, plain.v)
+
+
+def _same_result(a: lcnfast.StratumCriticalPoints, b: lcnfast.StratumCriticalPoints) -> None:
+    for name in ("v", "roots", "is_real", "loss", "certified", "multiplicity"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert (a.partition, a.paths, a.path_counts, a.generic_count, a.complete, a.start) == (
+        b.partition, b.paths, b.path_counts, b.generic_count, b.complete, b.start)
+
+
+@pytest.mark.parametrize("lam", [(2, 1), (3, 1), (2, 2), (2, 1, 1)])
+def test_a_memo_gives_what_a_fresh_enumeration_gives(lam):
+    """Inside a StratumMemo a repeated call returns the first call's result, equal field by
+    field to a fresh enumeration outside any memo (with generic data, data with a root at
+    infinity u[D] = 0 and Bombieri-Weyl weights), as a copy its caller may change; other
+    seeds, data and weights are computed, not reused."""
+    D = sum(lam)
+    rng = np.random.default_rng(sum(lam) * 10 + len(lam))
+    cases = [(np.eye(D + 1), rng.standard_normal(D + 1)),
+             (np.diag([1.0 / math.comb(D, i) for i in range(D + 1)]), np.append(rng.standard_normal(D), 0.0))]
+    memo = lcnfast.StratumMemo()
+    for G, u in cases:
+        fresh = lcnfast.stratum_critical_points(lam, G, u)
+        with memo:
+            first = lcnfast.stratum_critical_points(lam, G, u, threads=1)
+            first.v[:] = 0.0  # the caller's copy: the memo keeps its own
+            again = lcnfast.stratum_critical_points(lam, G, u, threads=2)
+            lcnfast.stratum_critical_points(lam, G, u, seed=1)  # another seed: computed
+            lcnfast.stratum_critical_points(lam, G, u + 2.0 ** -40)  # other data: computed
+        _same_result(again, fresh)
+    assert (memo.hits, memo.misses, len(memo)) == (2, 6, 6)
+    lcnfast.stratum_critical_points(lam, *cases[0])  # outside the block: not seen by the memo
+    assert (memo.hits, memo.misses) == (2, 6)
+
+
+def test_a_memo_replays_warnings_and_forgets_the_least_recently_used():
+    memo = lcnfast.StratumMemo(maxsize=2)
+    G, u = np.eye(3), np.array([1.0, -1.0, 2.0])
+    result = lcnfast.stratum_critical_points((2,), G, u)
+
+    def warned():
+        warnings.warn("lcnfast: stratum (2,): something could not be recovered", RuntimeWarning, stacklevel=2)
+        return result
+
+    for _ in range(2):  # computed, then from the memo: the same warning both times
+        with pytest.warns(RuntimeWarning, match="could not be recovered"):
+            memo.lookup("a", warned)
+    memo.lookup("b", lambda: result)
+    with pytest.warns(RuntimeWarning):
+        memo.lookup("a", warned)  # "a" used more recently than "b"
+    memo.lookup("c", lambda: result)  # drops "b", the least recently used
+    assert (memo.hits, memo.misses, len(memo)) == (2, 3, 2)
+    memo.lookup("b", lambda: result)
+    assert memo.misses == 4
+    memo.clear()
+    assert len(memo) == 0
+    with pytest.raises(ValueError, match="maxsize"):
+        lcnfast.StratumMemo(maxsize=0)
+    with pytest.raises(TypeError, match="maxsize"):
+        lcnfast.StratumMemo(maxsize=2.5)

@@ -78,7 +78,7 @@ from .geometry import (
 from .losses import QuadraticLoss, SquaredLoss, teacher_data
 from .parameterisation import end_to_end, jacobian, vjp
 from .provenance import build_identity, provenance, show_versions
-from .strata import StratumCriticalPoints, generic_count, start_system_cache, stratum_critical_points
+from .strata import StratumCriticalPoints, StratumMemo, generic_count, start_system_cache, stratum_critical_points
 from .strided import StridedCriticalPoints, dilation_groups, ed_degree, strided_critical_points, strided_generic_count
 from .torch_interop import from_torch, to_torch
 from .training import STATUSES, Invariants, Trajectory, TrainResult, auto_lr, auto_tol, balance, invariants, train
@@ -102,6 +102,7 @@ __all__ = [
     "RootStructure",
     "STATUSES",
     "StratumCriticalPoints",
+    "StratumMemo",
     "StridedCriticalPoints",
     "SquaredLoss",
     "TrainResult",

@@ -51,6 +51,8 @@ whose roots collide there.
 
 from __future__ import annotations
 
+import contextvars
+import copy
 import functools
 import logging
 import math
@@ -58,6 +60,7 @@ import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -73,7 +76,7 @@ from ._progress import Progress, ProgressBar
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["StratumCriticalPoints", "ed_degree", "generic_count", "start_system_cache", "stratum_critical_points"]
+__all__ = ["StratumCriticalPoints", "StratumMemo", "ed_degree", "generic_count", "start_system_cache", "stratum_critical_points"]
 
 # the start systems' format (part of the seed of every stratum's start system: keep it, or the
 # start systems, and the order of their solutions, change)
@@ -765,6 +768,17 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
         raise ValueError("G: the zero matrix makes every form critical")
     seed_value = as_seed(seed, rng=rng)
     n_threads = resolve_threads(threads)
+    memo = _MEMO.get()
+    if memo is None:
+        return _solve_stratum(lam, Gm, target, seed_value, n_threads, progress, certify)
+    return memo.lookup((lam, Gm.tobytes(), target.tobytes(), seed_value, bool(certify)),
+                       lambda: _solve_stratum(lam, Gm, target, seed_value, n_threads, progress, certify))
+
+
+def _solve_stratum(lam: tuple[int, ...], Gm: NDArray[np.float64], target: NDArray[np.float64], seed_value: int,
+                   n_threads: int, progress: Progress, certify: bool) -> StratumCriticalPoints:
+    """:func:`stratum_critical_points` on checked arguments."""
+    K = sum(lam) + 1
     family = stratum_family(lam, n_threads)
     scale = float(np.max(np.abs(Gm)))
     # the equations are homogeneous in G: scale it to unit size (exact: a power of two; ldexp
@@ -780,16 +794,101 @@ def stratum_critical_points(partition: Any, G: ArrayLike, u: ArrayLike, *, seed:
     counts, paths = solution.counts, solution.paths
     points = sorted_points(solution.rows, Gm, target, len(lam))
     complete = proven_complete(solution, K) and points.unpaired == 0
-    warn_unverified(family)  # generic_count comes from it, whichever start system answered
+    warn_unverified(family, stacklevel=4)  # generic_count comes from it, whichever start system answered
     _log.info("stratum %s: %d paths tracked; %s; %d point(s), %d real, %d certified", lam, paths,
               ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in counts.items()), len(points.v),
               int(points.real.sum()), int(points.certified.sum()))
-    warn_about(f"stratum {lam}", solution, points, certify, stacklevel=2)
+    warn_about(f"stratum {lam}", solution, points, certify, stacklevel=3)
     # singular (multiple) points are returned, not lost: their multiplicity and certified=False say so
     return StratumCriticalPoints(v=points.v, roots=points.info, partition=lam, is_real=points.real, loss=points.loss,
                                  certified=points.certified, multiplicity=points.multiplicity, paths=paths,
                                  path_counts=counts, generic_count=int(n_starts), complete=complete,
                                  start=solution.start)
+
+
+class StratumMemo:
+    """Reuse of stratum enumerations within a block: inside ``with memo:``, a call of
+    :func:`stratum_critical_points` repeated with the same partition, ``G``, ``u`` (bit for
+    bit), seed and ``certify`` returns a copy of the first call's result and issues its
+    warnings again. The result depends on nothing else (not on ``threads`` or ``progress``),
+    so reuse changes no answer, only the time.
+
+    Made for sweeps over architectures that share their data: every stride-one architecture of
+    degree ``D`` enumerates every stratum of ``D`` for its loss (:func:`lcnfast.critical_points`),
+    and architectures whose losses come from the same samples have the same ``G`` and ``u``
+    (the atlas, :func:`lcnfast.experiments.atlas`, keeps one memo per process).
+
+    Parameters
+    ----------
+    maxsize : int
+        Results kept (the least recently used are dropped first).
+
+    Attributes
+    ----------
+    hits, misses : int
+        Calls answered from the memo, and calls computed.
+
+    Examples
+    --------
+    >>> import numpy as np, lcnfast
+    >>> memo = lcnfast.StratumMemo()
+    >>> G, u = np.eye(4), np.array([1.0, -2.0, 0.5, 3.0])
+    >>> with memo:
+    ...     first = lcnfast.stratum_critical_points((2, 1), G, u)
+    ...     again = lcnfast.stratum_critical_points((2, 1), G, u)
+    >>> (memo.hits, memo.misses, again.n_complex == first.n_complex)
+    (1, 1, True)
+    """
+
+    def __init__(self, maxsize: int = 1024) -> None:
+        self.maxsize = as_int(maxsize, "maxsize", minimum=1)
+        self.hits = 0
+        self.misses = 0
+        self._store: dict[Any, tuple[StratumCriticalPoints, list[Any]]] = {}
+        self._tokens: list[contextvars.Token[StratumMemo | None]] = []
+
+    def __enter__(self) -> StratumMemo:
+        self._tokens.append(_MEMO.set(self))
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        _MEMO.reset(self._tokens.pop())
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def clear(self) -> None:
+        """Forget every stored result."""
+        self._store.clear()
+
+    def lookup(self, key: Any, compute: Any) -> StratumCriticalPoints:
+        """The stored result for ``key`` (a copy; its warnings issued again), else
+        ``compute()``'s, stored with the warnings it issued."""
+        import warnings
+
+        if key in self._store:
+            self.hits += 1
+            result, caught = self._store.pop(key)
+            self._store[key] = (result, caught)  # the most recently used last
+        else:
+            self.misses += 1
+            with warnings.catch_warnings(record=True) as recorded:
+                warnings.simplefilter("always")
+                result = compute()
+            caught = [(w.message, w.category) for w in recorded]
+            self._store[key] = (result, caught)
+            while len(self._store) > self.maxsize:
+                del self._store[next(iter(self._store))]
+        for message, category in caught:
+            warnings.warn(message if isinstance(message, Warning) else category(message), stacklevel=3)
+        return copy.deepcopy(result)
+
+    def __repr__(self) -> str:
+        return f"StratumMemo(maxsize={self.maxsize}, stored={len(self)}, hits={self.hits}, misses={self.misses})"
+
+
+_MEMO: contextvars.ContextVar[StratumMemo | None] = contextvars.ContextVar("lcnfast_stratum_memo", default=None)
 
 
 def _numerically_degenerate(family: StratumFamily, chart: int, e: NDArray[np.complex128], pa: complex, pb: complex,

@@ -11,7 +11,11 @@ folder:
 
 checks that the three write identical tables, and prints the time per (architecture, data
 set) task, per certified critical point (of the data-set tasks), and the scaling ratio of 2
-workers over 1 (the goal on 2 cores: >= 1.8).
+workers over 1 (the goal on 2 cores: >= 1.8). Then the stride-one architectures of the
+largest degree alone, serially, with the stratum memo
+(:class:`lcnfast.StratumMemo`, each stratum enumerated once per data set) and with a
+memo of size 1 (once per architecture and data set): the speed-up and that the tables are
+identical.
 
 Usage: ``python bench/bench_atlas.py [--max-degree 4] [--datasets 20] [--runs 50] [--json out.json]``
 """
@@ -80,6 +84,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 times[f"dask{workers}"] = time.perf_counter() - start
             tables[f"dask{workers}"] = _tables(root / f"dask{workers}")
         task_seconds, tasks, points = _data_task_seconds(root / "serial")
+        # the stratum memo: the stride-one architectures of the largest degree share data
+        # sets; serially with the process's memo, and with one of size 1 (nothing reused)
+        from lcnfast.experiments import atlas_memo
+
+        one_degree = {**settings, "min_degree": args.max_degree, "max_stride": 1}
+        memo = atlas_memo()
+        for name, size in (("memo_off", 1), ("memo_on", memo.maxsize)):
+            memo.clear()
+            memo.maxsize = size
+            start = time.perf_counter()
+            atlas(root / name, **one_degree, threads=1)
+            times[name] = time.perf_counter() - start
+            tables[name] = _tables(root / name)
     return {
         "case": f"atlas D <= {args.max_degree}, strides <= 2, {args.datasets} data sets x {args.runs} GD runs",
         "cpu": cpu_model(),
@@ -92,6 +109,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "per_certified_point_us": 1e6 * task_seconds / max(points, 1),
         "identical_tables": tables["serial"] == tables["dask1"] == tables["dask2"],
         "scaling_2_over_1_workers": times["dask1"] / times["dask2"],
+        "stride_one_at_max_degree_memo_off_s": times["memo_off"],
+        "stride_one_at_max_degree_memo_on_s": times["memo_on"],
+        "memo_speedup": times["memo_off"] / times["memo_on"],
+        "memo_identical_tables": tables["memo_off"] == tables["memo_on"],
     }
 
 

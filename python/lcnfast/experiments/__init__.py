@@ -19,7 +19,8 @@ from .._core import __version__
 from ..provenance import build_identity, provenance
 from ._common import ExperimentResult, markdown_table
 from ._store import ResultStore, provenance_text, real_folder
-from ._atlas import AtlasConfig, AtlasTask, atlas, atlas_architectures, atlas_findings, atlas_tasks, metric_matrix
+from ._atlas import (AtlasConfig, AtlasTask, atlas, atlas_architectures, atlas_findings, atlas_memo, atlas_tasks,
+                     metric_matrix)
 from .landscape import landscape, landscape_figures
 from .spaces import function_spaces, strides
 from .sweeps import SweepConfig, load_config, sweep
@@ -38,6 +39,7 @@ __all__ = [
     "atlas",
     "atlas_architectures",
     "atlas_findings",
+    "atlas_memo",
     "atlas_tasks",
     "function_spaces",
     "invariants_experiment",

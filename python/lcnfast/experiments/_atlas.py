@@ -41,7 +41,7 @@ from ._common import ExperimentResult, markdown_table, progress, wilson_interval
 from ._store import ResultStore, TaskJournal, provenance_text, real_folder
 
 __all__ = ["ATLAS_FORMAT", "METRICS", "AtlasConfig", "AtlasTask", "atlas", "atlas_architectures", "atlas_findings",
-           "atlas_tasks", "metric_matrix"]
+           "atlas_memo", "atlas_tasks", "metric_matrix"]
 
 #: Version of the atlas's tables (their columns and meaning); written into every table.
 ATLAS_FORMAT = 2
@@ -55,6 +55,9 @@ MATCH_TOL = 1e-3
 #: A GD limit is a singular point of the function space when the ``dim``-th singular value of
 #: the Jacobian of ``mu`` there is below ``SINGULAR_RTOL`` times the largest.
 SINGULAR_RTOL = 1e-6
+
+#: Stratum enumerations kept per process for the architectures that share data sets.
+MEMO_SIZE = 512
 
 
 @dataclass(frozen=True)
@@ -310,9 +313,49 @@ def _ed(config: AtlasConfig, task: AtlasTask) -> dict[str, Any]:
             "complete": bool(found.complete), "generic_count": n, "trace_test": verified, "how": "homotopy"}
 
 
+_MEMO: Any = None  # this process's StratumMemo (made on first use)
+
+
+def atlas_memo() -> Any:
+    """This process's :class:`~lcnfast.StratumMemo`, which the atlas's data tasks run in.
+
+    The stride-one architectures of one degree see the same data sets, so each stratum is
+    enumerated once per data set and process, not once per architecture (the tasks run in
+    an order that keeps one chunk of data sets together). Its ``hits`` and ``misses`` show the
+    reuse; ``maxsize = 1`` turns it off (the benchmark compares both). The answers are the
+    same either way.
+
+    Returns
+    -------
+    lcnfast.StratumMemo
+    """
+    global _MEMO
+    if _MEMO is None:
+        from ..strata import StratumMemo
+
+        _MEMO = StratumMemo(maxsize=MEMO_SIZE)
+    return _MEMO
+
+
 def _data(config: AtlasConfig, task: AtlasTask) -> dict[str, Any]:
-    """The task's data sets, one after the other (:func:`_data_set`)."""
-    return {"datasets": [_data_set(config, task, task.dataset + j) for j in range(task.count)]}
+    """The task's data sets, one after the other (:func:`_data_set`), in the process's
+    :func:`atlas_memo` (tasks run in :func:`_execution_order`)."""
+    with atlas_memo():
+        return {"datasets": [_data_set(config, task, task.dataset + j) for j in range(task.count)]}
+
+
+def _execution_order(tasks: list[AtlasTask]) -> list[AtlasTask]:
+    """The order tasks are run in (the tables keep the task list's order): the ED degrees,
+    then the data tasks by degree, stride product and first data set, so that the
+    architectures that share a chunk of data sets run one after the other and find its
+    strata in the memo (:func:`_data`)."""
+    def key(item: tuple[int, AtlasTask]) -> tuple[int, ...]:
+        i, t = item
+        if t.kind != "data":
+            return (0, i)
+        return (1, t.degree, int(np.prod(t.s)), t.dataset, i)
+
+    return [t for _, t in sorted(enumerate(tasks), key=key)]
 
 
 def _data_set(config: AtlasConfig, task: AtlasTask, dataset: int) -> dict[str, Any]:
@@ -803,6 +846,7 @@ def _write_parquet(tables: dict[str, list[dict[str, Any]]], folder: Path) -> lis
 def _run(config: AtlasConfig, todo: list[AtlasTask], journal: TaskJournal, client: Any,
          bar: Callable[[Iterator[dict[str, Any]]], Iterator[dict[str, Any]]]) -> None:
     """The tasks serially (``client`` None) or on Dask, each record journalled as it arrives."""
+    todo = _execution_order(todo)
     if client is None:
         def serial() -> Iterator[dict[str, Any]]:
             for task in todo:
