@@ -165,7 +165,7 @@ def _atlas() -> str:
             r["metric"]] = r["ed_degree"]
     lines += _rst_table("ED degrees per family and metric", list(pivot.values()))
     keep = ("architecture", "datasets", "points_mean", "points_min", "points_max", "minima_mean",
-            "global_min_on_boundary", "gd_global_minimum", "gd_global_minimum_95%", "gd_repeated")
+            "global_min_on_boundary", "gd_global_minimum", "gd_global_minimum_95%", "gd_repeated", "gd_singular")
     lines += _rst_table("Per architecture", [{k: r[k] for k in keep} for r in result.tables["summary"]])
     for figure in result.figures:
         rel = Path(figure).resolve().relative_to(HERE)

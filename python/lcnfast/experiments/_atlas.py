@@ -771,8 +771,10 @@ def _markdown(config: AtlasConfig, tables: dict[str, list[dict[str, Any]]], note
 
 
 def _figures(tables: dict[str, list[dict[str, Any]]], folder: Path) -> list[str]:
-    """The distribution of critical points in the space per architecture, and the share of GD
-    runs ending at the global minimum against D (each saying what it rests on)."""
+    """The distribution of critical points in the space per architecture, the share of GD
+    runs ending at the global minimum against D, and the share of GD limits at singular
+    points per architecture of two or more layers, stride one beside strided (each saying
+    what it rests on)."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
@@ -812,7 +814,33 @@ def _figures(tables: dict[str, list[dict[str, Any]]], folder: Path) -> list[str]
     fig.tight_layout()
     second = folder / "global_minimum_share.png"
     fig.savefig(second, dpi=110, metadata={"Software": None})
-    return [str(first), str(second)]
+    # the share of GD limits at singular points (repeated filters for stride one) against the
+    # stride pattern: architectures of two or more layers, by degree
+    rows = [r for r in summary if r["gd_singular"] is not None
+            and next((a["layers"] for a in tables["architectures"] if a["architecture"] == r["architecture"]), 1) > 1]
+    if not rows:
+        return [str(first), str(second)]
+    fig = Figure(figsize=(max(6.0, 0.45 * len(rows) + 2), 4.0))
+    ax = fig.add_subplot()
+    x = np.arange(len(rows))
+    share = np.array([r["gd_singular"] for r in rows])
+    low = np.array([r["gd_singular_95%"][0] for r in rows])
+    high = np.array([r["gd_singular_95%"][1] for r in rows])
+    for strided, color in ((False, "tab:blue"), (True, "tab:orange")):
+        pick = np.array([r["strided"] == strided for r in rows])
+        if pick.any():
+            ax.bar(x[pick], share[pick], yerr=[(share - low)[pick], (high - share)[pick]], color=color, capsize=2,
+                   label="strided" if strided else "stride one")
+    ax.set_xticks(x, [r["architecture"].replace(";", "\n") for r in rows], fontsize=6)
+    ax.set_ylabel("share of converged GD runs")
+    converged = sum(d["gd_converged"] for d in data if d["architecture"] in {r["architecture"] for r in rows})
+    ax.set_title(f"GD limits at singular points of the space (repeated filters for stride one; {converged} "
+                 "converged runs, 95% intervals)", fontsize=8)
+    ax.legend()
+    fig.tight_layout()
+    third = folder / "singular_limits.png"
+    fig.savefig(third, dpi=110, metadata={"Software": None})
+    return [str(first), str(second), str(third)]
 
 
 def _write_parquet(tables: dict[str, list[dict[str, Any]]], folder: Path) -> list[str]:
