@@ -423,6 +423,20 @@ def solve_in_chart(family: Family, chart: int, Gs: NDArray[np.float64], target: 
                 if proven:
                     e = certifier.centre
                     break
+        if proven and not near_real and _nearly_real(certifier.centre if certifier is not None else e):
+            # certified as a non-real point although its refined centre is real to 1e-6: the
+            # endpoint's imaginary part was tracking error (seen at D = 6, a real critical
+            # point with a triple root whose endpoint left the real line by more than 1e-6,
+            # returned non-real, so the landscape lost a minimum that gradient descent found).
+            # A box symmetric under conjugation proves it real; a complex pair that close to
+            # the real line fails that test (two solutions in the box) and stays non-real
+            assert certifier is not None
+            centre, kept_radius = certifier.centre, radius
+            real_proof, real_radius = certifier.certify(centre, True)
+            if real_proof:
+                e, radius, near_real = certifier.centre, real_radius, True
+            else:
+                e, radius = centre, kept_radius
         if proven:
             assert certifier is not None
             counts["regular"] += 1
@@ -498,6 +512,13 @@ def solve_in_chart(family: Family, chart: int, Gs: NDArray[np.float64], target: 
             counts["duplicate"] += len(drop)
             rows = [row for k, row in enumerate(rows) if k not in drop]
     return rows, counts, paths, trend_judged
+
+
+def _nearly_real(e: NDArray[np.complex128]) -> bool:
+    """Whether a point is real to 1e-6 relative (the tolerance of the endpoints' first
+    guess): a candidate for a proof that it is real."""
+    e = np.asarray(e, dtype=complex)
+    return bool(e.size and np.linalg.norm(e.imag) <= 1e-6 * (1.0 + np.linalg.norm(e)))
 
 
 def _missing_conjugates(kept: list[tuple[NDArray[np.complex128], bool, float, bool, int]], certifier: Any,
