@@ -166,16 +166,25 @@ def test_root_separation_against_numpy_roots(lam):
 
 
 @pytest.mark.parametrize("lam", [(4, 2, 1), (3, 3, 1, 1), (2, 2, 2, 1, 1), (5, 3), (3, 2, 2, 1), (1,) * 8,
-                                 (6, 2, 1, 1), (4, 4, 3), (2, 2, 2, 2, 2, 2)])
+                                 (6, 2, 1, 1), (4, 4, 3), (2, 2, 2, 2, 2, 2),
+                                 # dilated products (S, a, m): q_i(x^S)^a, strided families
+                                 ((1, 1, 3), (2, 1, 3)), ((1, 1, 1), (2, 1, 1), (4, 1, 1), (8, 1, 1)),
+                                 ((1, 2, 1), (2, 1, 2)), ((1, 1, 2), (3, 2, 1)), ((1, 1, 2), (2, 3, 1)),
+                                 ((2, 1, 2), (5, 1, 1))])
 def test_the_product_evaluation_tracks_like_the_term_evaluation(lam):
-    """The tracker evaluates a stratum's equations from the product structure of the form
-    (``groups``) or term by term from the expanded polynomials (no ``groups``): two
-    independent codes. Paths from random points of the family (a random z, made a solution
-    by choosing w in the kernel of the equations, which are linear in w) to random complex
-    parameters must end at the same points, with the same kinds, for partitions beyond the
-    strata the code was written for (D up to 12, one group of eight parts, six equal parts)."""
-    fam = strata.StratumFamily(lam)
-    rng = np.random.default_rng(sum(lam) * 31 + len(lam))
+    """The tracker evaluates a family's equations from the product structure of the form
+    (``groups``; for the dilated products of the strided families with their dilations and
+    the factors' coefficients as linear forms) or term by term from the expanded polynomials
+    (no ``groups``): two independent codes. Paths from random points of the family (a random
+    z, made a solution by choosing w in the kernel of the equations, which are linear in w)
+    to random complex parameters must end at the same points, with the same kinds, for
+    families beyond those the code was written for (D up to 12, one group of eight parts, six
+    equal parts; dilations up to 8, repeated dilated factors)."""
+    from lcnfast import strided
+
+    dilated = isinstance(lam[0], tuple)
+    fam = strided.DilatedFamily(lam) if dilated else strata.StratumFamily(lam)
+    rng = np.random.default_rng(sum(map(sum, lam)) * 31 + len(lam) if dilated else sum(lam) * 31 + len(lam))
     fam.patch = rng.standard_normal(fam.N) + 1j * rng.standard_normal(fam.N)
     K, n = fam.K, fam.n
     starts, params = [], []
@@ -198,11 +207,36 @@ def test_the_product_evaluation_tracks_like_the_term_evaluation(lam):
         from lcnfast import _core
 
         options = _core.TrackerOptions(endgame=False, threads=1)
-        ends = [_core.CriticalSystem(fam.N, K, fam.begin, fam.exps, fam.coeff, fam.patch, groups).track(
-            w, G, target[0], target[1], z0, options) for groups in (fam.groups, [])]
+        structures = ((fam.groups, fam.dilations, fam.group_map), ([], [], []))
+        ends = [_core.CriticalSystem(fam.N, K, fam.begin, fam.exps, fam.coeff, fam.patch, *structure).track(
+            w, G, target[0], target[1], z0, options) for structure in structures]
         (za, ka), (zb, kb) = ((e.z, e.kind) for e in ends)
         assert ka[0] == kb[0]
         if ka[0] == 0:
             assert np.max(np.abs(za - zb)) <= 1e-8 * (1 + np.max(np.abs(zb)))
             arrived += 1
     assert arrived >= 10  # random paths of a parameter homotopy: almost all arrive
+
+
+def test_a_product_structure_that_is_not_the_form_is_refused():
+    """The C++ code compares the product structure with the terms before it tracks: a wrong
+    dilation, a map of the wrong size or a map that gives another form is a ValueError naming
+    ``groups``, never a silently wrong evaluation."""
+    from lcnfast import _core, strided
+
+    fam = strided.DilatedFamily(((1, 1, 2), (2, 1, 1)))
+    fam.patch = np.ones(fam.N, dtype=complex)
+    args = (fam.N, fam.K, fam.begin, fam.exps, fam.coeff, fam.patch, fam.groups)
+    _core.CriticalSystem(*args, fam.dilations, fam.group_map)  # the right structure is accepted
+    with pytest.raises(ValueError, match="groups: need sum part"):
+        _core.CriticalSystem(*args, [1, 3], fam.group_map)
+    with pytest.raises(ValueError, match="groups: the map needs"):
+        _core.CriticalSystem(*args, fam.dilations, fam.group_map[:-1])
+    with pytest.raises(ValueError, match="groups: one dilation per group"):
+        _core.CriticalSystem(*args, [1], fam.group_map)
+    wrong = list(fam.group_map)
+    wrong[0] += 0.5  # another linear form for one coefficient
+    with pytest.raises(ValueError, match="groups: the product of the groups is not the form of the terms"):
+        _core.CriticalSystem(*args, fam.dilations, wrong)
+    with pytest.raises(ValueError, match="groups: the map must be finite"):
+        _core.CriticalSystem(*args, fam.dilations, [float("nan")] + wrong[1:])

@@ -53,12 +53,15 @@ struct CriticalSystem {
   lcnfast::StratumFamily family;
 
   CriticalSystem(int N, int K, std::vector<int> begin, std::vector<int> exps, std::vector<double> coeff,
-                 const ComplexArray& patch, const Groups& groups) {
+                 const ComplexArray& patch, const Groups& groups, std::vector<int> dilations,
+                 std::vector<double> group_map) {
     if (patch.ndim() != 1) throw std::invalid_argument("patch: expected a 1-D array");
     for (const auto& [part, count] : groups) {
       family.group_part.push_back(part);
       family.group_count.push_back(count);
     }
+    family.group_dilation = std::move(dilations);
+    family.group_map = std::move(group_map);
     family.N = N;
     family.K = K;
     family.begin = std::move(begin);
@@ -293,11 +296,15 @@ void bind_homotopy(py::module_& m) {
                              "A family's critical equations (terms of the form p in N homogeneous unknowns, K "
                              "coefficients) with the linear patch that closes the square system, checked once.")
       .def(py::init<int, int, std::vector<int>, std::vector<int>, std::vector<double>, const ComplexArray&,
-                    const Groups&>(),
+                    const Groups&, std::vector<int>, std::vector<double>>(),
            py::arg("N"), py::arg("K"), py::arg("begin"), py::arg("exps"), py::arg("coeff"), py::arg("patch"),
-           py::arg("groups") = Groups{},
+           py::arg("groups") = Groups{}, py::arg("dilations") = std::vector<int>{},
+           py::arg("group_map") = std::vector<double>{},
            "begin, exps, coeff: the form's terms (exact in float64); patch: N entries; groups: optional (part, "
-           "count) pairs giving the form as a product (faster evaluation; checked against the terms).")
+           "count) pairs giving the form as a product prod_g q_g(x^S_g)^part (faster evaluation; checked against "
+           "the terms); dilations: the S_g (default all 1); group_map: the coefficients of each q_g as linear "
+           "forms in the N unknowns, sum (count + 1) rows of N, row-major (default: the strata's q_g = (h, "
+           "e...)).")
       .def_property_readonly("N", [](const CriticalSystem& s) { return s.family.N; })
       .def_property_readonly("K", [](const CriticalSystem& s) { return s.family.K; })
       .def("track", &track, py::arg("w0"), py::arg("G0"), py::arg("w1"), py::arg("G1"), py::arg("starts"),

@@ -238,6 +238,8 @@ class CriticalSystem:
         coeff: list[float],
         patch: NDArray[np.complex128],
         groups: list[tuple[int, int]] = ...,
+        dilations: list[int] = ...,
+        group_map: list[float] = ...,
     ) -> None: ...
     @property
     def N(self) -> int: ...

@@ -91,6 +91,27 @@ def _factor_form(m: int, offset: int, N: int) -> list[Poly]:
     return q
 
 
+def _factor_map(factors: tuple[Factor, ...]) -> NDArray[np.float64]:
+    """The coefficients of every factor (ascending in ``y``) as linear forms in the ``N``
+    homogeneous unknowns, one row per coefficient (:func:`_factor_form`'s, for the C++
+    product evaluation): ``q[j] = e_(j+1)``, ``q[m] = h - sum_j r_j e_(j+1)``."""
+    N = 1 + sum(m for _, _, m in factors)
+    rows = []
+    offset = 1
+    for _, _, m in factors:
+        for j in range(m):
+            row = np.zeros(N)
+            row[offset + j] = 1.0
+            rows.append(row)
+        last = np.zeros(N)
+        last[0] = 1.0
+        for j in range(m):
+            last[offset + j] = -float(_CHART_ROW[j])
+        rows.append(last)
+        offset += m
+    return np.array(rows, dtype=float).reshape(len(rows), N)
+
+
 @functools.lru_cache(maxsize=None)
 def _dilated_form(factors: tuple[Factor, ...]) -> tuple[list[Poly], int]:
     """The coefficients (ascending in x) of ``prod_i q_i(x^S_i)^a_i`` as polynomials in the
@@ -128,7 +149,8 @@ class DilatedFamily(Family):
     def __init__(self, factors: tuple[Factor, ...]) -> None:
         self.factors = factors
         form, _ = _dilated_form(factors)
-        super().__init__(("dilated",) + tuple(factors), form)
+        super().__init__(("dilated",) + tuple(factors), form, groups=[(a, m) for _, a, m in factors],
+                         dilations=[S for S, _, _ in factors], group_map=_factor_map(factors))
 
     @property
     def label(self) -> str:

@@ -53,11 +53,15 @@ struct StratumFamily {
   std::vector<int> exps;       // N exponents per term
   std::vector<double> coeff;   // real coefficient per term
   std::vector<cplx> patch;     // N coefficients of the patch equation
-  // Optional: the form as a product prod_g q_g^part[g], q_g = h X^m + e_1 X^(m-1) Y + ... +
-  // e_m Y^m with m = count[g] and the e of the groups in order (strata.py's chart form).
-  // Given, the homotopy evaluates the form and its derivatives from this structure (a few
-  // polynomial products) instead of term by term; it checks that both agree.
-  std::vector<int> group_part, group_count;
+  // Optional: the form as a product prod_g q_g(X^S_g)^part[g] of polynomials q_g with
+  // count[g] + 1 coefficients, each a linear form in z. Without group_map, S_g = 1 and q_g =
+  // h X^m + e_1 X^(m-1) Y + ... + e_m Y^m with m = count[g] and the e of the groups in order
+  // (strata.py's chart form); with it, group_dilation holds the S_g and group_map the
+  // coefficients (sum_g (count[g] + 1)) x N, row-major, of the linear forms (strided.py's
+  // dilated factors). Given, the homotopy evaluates the form and its derivatives from this
+  // structure (a few polynomial products) instead of term by term; it checks that both agree.
+  std::vector<int> group_part, group_count, group_dilation;
+  std::vector<double> group_map;
 
   void check() const {
     if (N < 2 || N > kMaxUnknowns) throw std::invalid_argument("family: needs 2..16 homogeneous unknowns");
@@ -74,15 +78,25 @@ struct StratumFamily {
       if (e < 0 || e > 64) throw std::invalid_argument("family: exponents must be in [0, 64]");
     if (static_cast<int>(patch.size()) != N) throw std::invalid_argument("family: patch needs N coefficients");
     if (group_part.size() != group_count.size()) throw std::invalid_argument("groups: parts and counts differ in number");
+    const bool mapped = !group_map.empty() || !group_dilation.empty();
+    if (mapped && group_dilation.size() != group_part.size())
+      throw std::invalid_argument("groups: one dilation per group");
     if (!group_part.empty()) {
-      int degree = 0, unknowns = 1;
+      int degree = 0, unknowns = 1, rows = 0;
       for (std::size_t g = 0; g < group_part.size(); ++g) {
         if (group_part[g] < 1 || group_count[g] < 1) throw std::invalid_argument("groups: parts and counts must be >= 1");
-        degree += group_part[g] * group_count[g];
+        const int S = mapped ? group_dilation[g] : 1;
+        if (S < 1) throw std::invalid_argument("groups: dilations must be >= 1");
+        degree += group_part[g] * group_count[g] * S;
         unknowns += group_count[g];
+        rows += group_count[g] + 1;
       }
-      if (degree != K - 1 || unknowns != N)
-        throw std::invalid_argument("groups: need sum part * count = K - 1 and 1 + sum count = N");
+      if (degree != K - 1) throw std::invalid_argument("groups: need sum part * count * dilation = K - 1");
+      if (!mapped && unknowns != N) throw std::invalid_argument("groups: need 1 + sum count = N");
+      if (mapped && group_map.size() != static_cast<std::size_t>(rows) * static_cast<std::size_t>(N))
+        throw std::invalid_argument("groups: the map needs sum (count + 1) rows of N coefficients");
+      for (double c : group_map)
+        if (!std::isfinite(c)) throw std::invalid_argument("groups: the map must be finite");
     }
   }
 };
@@ -138,6 +152,26 @@ class StratumHomotopy {
     if (family.K > kMaxForm) throw std::invalid_argument("family: at most 16 form coefficients");
     for (int e : family.exps) max_exp_ = std::max(max_exp_, static_cast<std::size_t>(e));
     if (!family.group_part.empty()) {
+      // each coefficient of each group as its nonzero (unknown, weight) pairs
+      const bool mapped = !family.group_map.empty();
+      const auto uN = static_cast<std::size_t>(family.N);
+      std::size_t row = 0;
+      for (std::size_t g = 0, b0 = 1; g < family.group_part.size(); ++g) {
+        const int m = family.group_count[g];
+        dilation_.push_back(mapped ? family.group_dilation[g] : 1);
+        std::vector<std::vector<std::pair<int, double>>> coefficients(static_cast<std::size_t>(m) + 1);
+        for (int i = 0; i <= m; ++i, ++row) {
+          if (mapped) {
+            for (std::size_t k = 0; k < uN; ++k)
+              if (const double c = family.group_map[row * uN + k]; c != 0.0)
+                coefficients[static_cast<std::size_t>(i)].emplace_back(static_cast<int>(k), c);
+          } else {
+            coefficients[static_cast<std::size_t>(i)].emplace_back(i == 0 ? 0 : static_cast<int>(b0) + i - 1, 1.0);
+          }
+        }
+        b0 += static_cast<std::size_t>(m);
+        map_.push_back(std::move(coefficients));
+      }
       // the product structure must describe the same form as the terms: compare the form,
       // its gradient and both Hessians from either code at a fixed point and fixed w, G
       const int N = family.N, K = family.K;
@@ -235,43 +269,49 @@ class StratumHomotopy {
       for (int j = 0; j <= db; ++j) out[i + j] += cmul(a[i], b[j]);
   }
 
-  // p, its gradient P and the Hessians A2 of w.p and B2 of g.p from the product structure. With S_g = part_g q_g^(part_g - 1) prod_{k != g} q_k^part_k,
-  // the derivative of p in the coefficient i of q_g (i = 0: h's share) is S_g shifted by i;
-  // the second derivative in the coefficients i of q_g and j of q_h is T_gh shifted by i + j,
-  // T_gh = part_g part_h q_g^(part_g - 1) q_h^(part_h - 1) prod_{k != g, h} q_k^part_k (g != h),
-  // T_gg = part_g (part_g - 1) q_g^(part_g - 2) prod_{k != g} q_k^part_k. So the Hessian of
-  // w.p at those coefficients is the correlation of w with T_gh at lag i + j; h enters every
-  // group, so its rows are sums over the groups (chain rule).
+  // p, its gradient P and the Hessians A2 of w.p and B2 of g.p from the product structure
+  // p = prod_g q_g(X^S_g)^a_g. With S_g = a_g q_g^(a_g - 1) prod_{k != g} F_k (F_k = q_k^a_k,
+  // all dilated), the derivative of p in the coefficient i of q_g is S_g shifted by i S_g;
+  // the second derivative in the coefficients i of q_g and j of q_h is T_gh shifted by
+  // i S_g + j S_h, T_gh = a_g a_h q_g^(a_g - 1) q_h^(a_h - 1) prod_{k != g, h} F_k (g != h),
+  // T_gg = a_g (a_g - 1) q_g^(a_g - 2) prod_{k != g} F_k. So the Hessian of w.p at those
+  // coefficients is the correlation of w with T_gh at that lag; each coefficient is a linear
+  // form in z (map_), so the rows and columns in z are sums over its terms (chain rule).
   void jets_product(Scratch& ws, const HVec& z, const FVec& w, const FMat& G, FVec& p, FVec& gv) const {
     const int N = f_.N, K = f_.K;
     const int Gn = static_cast<int>(f_.group_part.size());
-    auto& Q = ws.qpow;  // per group: q^(a-2), q^(a-1), q^a (rows 0, 1, 2)
-    int base[kMaxForm];
+    auto& Q = ws.qpow;  // per group: q^(a-2), q^(a-1), q^a (rows 0, 1, 2), dilated
     cplx* const q = ws.q.data();
     cplx* const tmp = ws.tmp.data();
     cplx* const cur = ws.cur.data();
-    for (int g = 0, b0 = 1; g < Gn; ++g) {
-      const int m = f_.group_count[static_cast<std::size_t>(g)], a = f_.group_part[static_cast<std::size_t>(g)];
-      base[g] = b0;
-      q[0] = z[0];
-      for (int i = 1; i <= m; ++i) q[i] = z[b0 + i - 1];
-      b0 += m;
+    const auto group = [&](int g) { return static_cast<std::size_t>(g); };
+    // the degree in X of q_g(X^S_g)
+    const auto qdeg = [&](int g) { return f_.group_count[group(g)] * dilation_[group(g)]; };
+    for (int g = 0; g < Gn; ++g) {
+      const int m = f_.group_count[group(g)], a = f_.group_part[group(g)], S = dilation_[group(g)];
+      const int dq = m * S;
+      for (int i = 0; i <= dq; ++i) q[i] = 0.0;
+      for (int i = 0; i <= m; ++i) {
+        cplx c = 0.0;
+        for (const auto& [k, weight] : map_[group(g)][static_cast<std::size_t>(i)]) c += weight * z[k];
+        q[i * S] = c;
+      }
       // powers q^0 .. q^a, keeping the last three
       cur[0] = 1.0;
       int d = 0;
       for (int k = 0; k <= a; ++k) {
         if (k >= a - 2) {
-          auto& row = Q[static_cast<std::size_t>(g)][static_cast<std::size_t>(k - (a - 2))];
+          auto& row = Q[group(g)][static_cast<std::size_t>(k - (a - 2))];
           for (int i = 0; i <= d; ++i) row[static_cast<std::size_t>(i)] = cur[i];
         }
         if (k == a) break;
-        conv(cur, d, q, m, tmp);
-        d += m;
+        conv(cur, d, q, dq, tmp);
+        d += dq;
         for (int i = 0; i <= d; ++i) cur[i] = tmp[i];
       }
     }
-    const auto deg = [&](int g) { return f_.group_part[static_cast<std::size_t>(g)] * f_.group_count[static_cast<std::size_t>(g)]; };
-    const auto qp = [&](int g, int k) { return Q[static_cast<std::size_t>(g)][static_cast<std::size_t>(k)].data(); };
+    const auto deg = [&](int g) { return f_.group_part[group(g)] * qdeg(g); };
+    const auto qp = [&](int g, int k) { return Q[group(g)][static_cast<std::size_t>(k)].data(); };
     // prefix and suffix products of the full powers F_g = q_g^a_g
     auto& pre = ws.pre;
     auto& suf = ws.suf;
@@ -279,19 +319,18 @@ class StratumHomotopy {
     pre[0][0] = 1.0;
     dpre[0] = 0;
     for (int g = 0; g < Gn; ++g) {
-      conv(pre[static_cast<std::size_t>(g)].data(), dpre[g], qp(g, 2), deg(g), pre[static_cast<std::size_t>(g) + 1].data());
+      conv(pre[group(g)].data(), dpre[g], qp(g, 2), deg(g), pre[group(g) + 1].data());
       dpre[g + 1] = dpre[g] + deg(g);
     }
-    suf[static_cast<std::size_t>(Gn)][0] = 1.0;
+    suf[group(Gn)][0] = 1.0;
     dsuf[Gn] = 0;
     for (int g = Gn; g-- > 0;) {
-      conv(qp(g, 2), deg(g), suf[static_cast<std::size_t>(g) + 1].data(), dsuf[g + 1], suf[static_cast<std::size_t>(g)].data());
+      conv(qp(g, 2), deg(g), suf[group(g) + 1].data(), dsuf[g + 1], suf[group(g)].data());
       dsuf[g] = dsuf[g + 1] + deg(g);
     }
     p.resize(K);
-    for (int al = 0; al < K; ++al) p[al] = pre[static_cast<std::size_t>(Gn)][static_cast<std::size_t>(al)];
+    for (int al = 0; al < K; ++al) p[al] = pre[group(Gn)][static_cast<std::size_t>(al)];
     gv = G * p;
-    // P: S_g shifted by i
     FNMat& P = ws.P;
     P.setZero(K, N);
     HMat& A2 = ws.A2;
@@ -299,18 +338,17 @@ class StratumHomotopy {
     A2.setZero(N, N);
     B2.setZero(N, N);
     cplx* const other = ws.other.data();
-    cplx* const S = ws.S.data();
+    cplx* const Sp = ws.S.data();
     cplx* const T = ws.T.data();
     cplx* const mid = ws.mid.data();
     cplx* const t2 = ws.t2.data();
     cplx* const cw = ws.cw.data();
     cplx* const cg = ws.cg.data();
-    // the (row, column) of the Hessian for coefficient i of group g: 0 for h
-    const auto at = [&](int g, int i) { return i == 0 ? 0 : base[g] + i - 1; };
-    // adds the correlations of w and g with T (degree dT) at lags i + j to the Hessians
+    // adds the correlations of w and g with T (degree dT) at lags i S_g + j S_h to the Hessians
     const auto add = [&](int g, int h, const cplx* Tp, int dT) {
-      const int mg = f_.group_count[static_cast<std::size_t>(g)], mh = f_.group_count[static_cast<std::size_t>(h)];
-      for (int l = 0; l <= mg + mh; ++l) {
+      const int mg = f_.group_count[group(g)], mh = f_.group_count[group(h)];
+      const int Sg = dilation_[group(g)], Sh = dilation_[group(h)];
+      for (int l = 0; l <= mg * Sg + mh * Sh; ++l) {
         cplx sw = 0.0, sg = 0.0;
         for (int k = 0; k <= dT && k + l < K; ++k) {
           sw += cmul(w[k + l], Tp[k]);
@@ -320,28 +358,32 @@ class StratumHomotopy {
         cg[l] = sg;
       }
       for (int i = 0; i <= mg; ++i)
-        for (int j = 0; j <= mh; ++j) {
-          const int r = at(g, i), c = at(h, j);
-          A2(r, c) += cw[i + j];
-          B2(r, c) += cg[i + j];
-        }
+        for (const auto& [r, cr] : map_[group(g)][static_cast<std::size_t>(i)])
+          for (int j = 0; j <= mh; ++j)
+            for (const auto& [c, cc] : map_[group(h)][static_cast<std::size_t>(j)]) {
+              const double weight = cr * cc;
+              A2(r, c) += weight * cw[i * Sg + j * Sh];
+              B2(r, c) += weight * cg[i * Sg + j * Sh];
+            }
     };
     for (int g = 0; g < Gn; ++g) {
-      const int a = f_.group_part[static_cast<std::size_t>(g)], m = f_.group_count[static_cast<std::size_t>(g)];
+      const int a = f_.group_part[group(g)], m = f_.group_count[group(g)], S = dilation_[group(g)];
+      const int dq = qdeg(g);
       // other = prod_{k != g} F_k
-      conv(pre[static_cast<std::size_t>(g)].data(), dpre[g], suf[static_cast<std::size_t>(g) + 1].data(), dsuf[g + 1], other);
+      conv(pre[group(g)].data(), dpre[g], suf[group(g) + 1].data(), dsuf[g + 1], other);
       const int dother = dpre[g] + dsuf[g + 1];
       // S_g = a q^(a-1) other
-      conv(qp(g, 1), (a - 1) * m, other, dother, S);
-      const int dS = (a - 1) * m + dother;
-      for (int i = 0; i <= m; ++i) {
-        const int col = at(g, i);
-        for (int k = 0; k <= dS; ++k) P(k + i, col) += static_cast<double>(a) * S[k];
-      }
+      conv(qp(g, 1), (a - 1) * dq, other, dother, Sp);
+      const int dS = (a - 1) * dq + dother;
+      for (int i = 0; i <= m; ++i)
+        for (const auto& [col, weight] : map_[group(g)][static_cast<std::size_t>(i)]) {
+          const double scale = static_cast<double>(a) * weight;
+          for (int k = 0; k <= dS; ++k) P(k + i * S, col) += scale * Sp[k];
+        }
       // T_gg = a (a - 1) q^(a-2) other
       if (a >= 2) {
-        conv(qp(g, 0), (a - 2) * m, other, dother, T);
-        const int dT = (a - 2) * m + dother;
+        conv(qp(g, 0), (a - 2) * dq, other, dother, T);
+        const int dT = (a - 2) * dq + dother;
         for (int k = 0; k <= dT; ++k) T[k] *= static_cast<double>(a * (a - 1));
         add(g, g, T, dT);
       }
@@ -349,14 +391,14 @@ class StratumHomotopy {
       mid[0] = 1.0;
       int dmid = 0;  // prod_{g < k < h} F_k
       for (int h = g + 1; h < Gn; ++h) {
-        const int ah = f_.group_part[static_cast<std::size_t>(h)], mh = f_.group_count[static_cast<std::size_t>(h)];
-        conv(pre[static_cast<std::size_t>(g)].data(), dpre[g], mid, dmid, t2);  // prod_{k < h, k != g}
-        conv(t2, dpre[g] + dmid, suf[static_cast<std::size_t>(h) + 1].data(), dsuf[h + 1], other);
+        const int ah = f_.group_part[group(h)];
+        conv(pre[group(g)].data(), dpre[g], mid, dmid, t2);  // prod_{k < h, k != g}
+        conv(t2, dpre[g] + dmid, suf[group(h) + 1].data(), dsuf[h + 1], other);
         int d = dpre[g] + dmid + dsuf[h + 1];
-        conv(other, d, qp(g, 1), (a - 1) * m, t2);
-        d += (a - 1) * m;
-        conv(t2, d, qp(h, 1), (ah - 1) * mh, T);
-        d += (ah - 1) * mh;
+        conv(other, d, qp(g, 1), (a - 1) * dq, t2);
+        d += (a - 1) * dq;
+        conv(t2, d, qp(h, 1), (ah - 1) * qdeg(h), T);
+        d += (ah - 1) * qdeg(h);
         for (int k = 0; k <= d; ++k) T[k] *= static_cast<double>(a * ah);
         add(g, h, T, d);
         add(h, g, T, d);
@@ -451,6 +493,9 @@ class StratumHomotopy {
 
   const StratumFamily& f_;
   bool product_ = false;
+  // the product structure: per group its dilation and, per coefficient, (unknown, weight)
+  std::vector<int> dilation_;
+  std::vector<std::vector<std::vector<std::pair<int, double>>>> map_;
   FVec w0_;
   FMat G0_;
   FVec dw_;

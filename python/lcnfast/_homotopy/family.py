@@ -164,7 +164,15 @@ class Family:
         The ``K`` coefficient polynomials of ``p`` in the ``N = n + 1`` homogeneous unknowns,
         with exact (integer or ``Fraction``) coefficients that are exact in float64.
     groups : list of (int, int)
-        The product structure the C++ tracker may use instead of the terms (strata only).
+        The product structure the C++ tracker may use instead of the terms: ``(part,
+        count)`` per factor ``q_g`` of ``p = prod_g q_g(x^S_g)^part`` (``count + 1``
+        coefficients). Without ``group_map`` the factors are the strata's ``(h, e...)``.
+    dilations : list of int, optional
+        The ``S_g`` (with ``group_map``).
+    group_map : ndarray, optional
+        The coefficients of the factors as linear forms in the ``N`` unknowns: ``sum_g
+        (count_g + 1)`` rows of ``N`` (exact in float64). The C++ code checks the product
+        against the terms once.
     """
 
     #: charts (data transforms R) the solver may use; the second is tried when the first
@@ -173,11 +181,14 @@ class Family:
     #: whether a lost path may be judged degenerate by the trend of ``trend_measures``
     trend_test = False
 
-    def __init__(self, key: tuple[Any, ...], form: list[Poly], groups: list[tuple[int, int]] | None = None) -> None:
+    def __init__(self, key: tuple[Any, ...], form: list[Poly], groups: list[tuple[int, int]] | None = None,
+                 dilations: list[int] | None = None, group_map: NDArray[np.float64] | None = None) -> None:
         self.key = key
         self.K = len(form)
         self.n = len(next(e for f in form for e in f)) - 1
         self.groups = list(groups or [])
+        self.dilations = list(dilations or [])
+        self.group_map = [] if group_map is None else [float(x) for x in np.asarray(group_map, dtype=float).ravel()]
         begin: list[int] = [0]
         exps: list[int] = []
         coeff: list[float] = []
@@ -274,7 +285,8 @@ class Family:
         key = patch.tobytes()
         if self._system is None or self._system[0] != key:
             self._system = (key, _core.CriticalSystem(self.N, self.K, self.begin, self.exps, self.coeff,
-                                                      np.ascontiguousarray(patch, dtype=complex), self.groups))
+                                                      np.ascontiguousarray(patch, dtype=complex), self.groups,
+                                                      self.dilations, self.group_map))
         return self._system[1]
 
     def track(self, q0: tuple[Any, Any], q1: tuple[Any, Any], starts: NDArray[np.complex128], *, endgame: bool,
