@@ -484,11 +484,13 @@ def _strided_lifts(arch: Architecture, v: NDArray[np.float64], W: dict[int, NDAr
 
 
 def _cluster_tolerance(v: NDArray[np.float64], partition: tuple[int, ...]) -> float:
-    """The smallest of 1e-5, 1e-4, 1e-3 at which the root clusters of ``v`` have the
+    """The smallest of 1e-5, 1e-4, 1e-3, 1e-2 at which the root clusters of ``v`` have the
     multiplicities ``partition`` of the stratum it was certified on (a root of multiplicity m
-    computed in floating point spreads by about eps^(1/m)); 1e-5 when none does."""
+    computed in floating point spreads by about eps^(1/m): 2e-3 for m = 6, where the full
+    atlas found the global minimum (x - a)^6 of k = (2,) * 6 dropped on 49 of 1000 data sets
+    for want of a real factorisation at 1e-3); 1e-5 when none does."""
     want = sorted(partition, reverse=True)
-    for tol in (1e-5, 1e-4, 1e-3):
+    for tol in (1e-5, 1e-4, 1e-3, 1e-2):
         if sorted(tolerant_structure(v, tol).partition, reverse=True) == want:
             return tol
     return 1e-5
