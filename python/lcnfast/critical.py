@@ -455,19 +455,25 @@ def _strided_location(arch: Architecture, W: dict[int, NDArray[np.float64]]) -> 
     return where
 
 
-def _strided_lifts(arch: Architecture, v: NDArray[np.float64], W: dict[int, NDArray[np.float64]]
-                   ) -> list[NDArray[np.float64]]:
+def _strided_lifts(arch: Architecture, v: NDArray[np.float64], W: dict[int, NDArray[np.float64]],
+                   stratum: Any = None) -> list[NDArray[np.float64]]:
     """Parameters ``theta`` with ``mu(theta) = v`` from the dilation polynomials ``W_S``: every
     factorisation of each ``W_S`` into the layers of its dilation (stride one), combined, with
-    the scale of ``v`` spread evenly over the layers (its sign in the first)."""
+    the scale of ``v`` spread evenly over the layers (its sign in the first). ``stratum``: the
+    root multiplicities of each ``W_S`` (one partition per dilation group), which fix the
+    tolerance its root clusters are read at (:func:`_cluster_tolerance`)."""
     per_group = []
     groups = dilation_groups(arch)
-    for S, layers in groups.items():
+    parts = list(stratum) if stratum is not None and len(stratum) == len(groups) else [None] * len(groups)
+    for (S, layers), lam in zip(groups.items(), parts):
         if len(layers) == 1:
             per_group.append([[W[S]]])
             continue
         sub = Architecture([arch.k[layer] for layer in layers])
-        per_group.append([sub.split(theta) for theta in FunctionSpace(sub).factorizations(W[S], tol=1e-5, exact=False)])
+        # a root of W_S of multiplicity m spreads by eps^(1/m) (seen: a quadruple root of four
+        # linear layers at dilation 1, whose landscape had no minimum at 1e-5)
+        tol = _cluster_tolerance(W[S], tuple(lam)) if lam else 1e-5
+        per_group.append([sub.split(theta) for theta in FunctionSpace(sub).factorizations(W[S], tol=tol, exact=False)])
     lifts = []
     for combo in itertools.product(*per_group):
         filters = [np.ones(1) for _ in range(arch.L)]
@@ -514,7 +520,7 @@ def _lift(arch: Architecture, fs: FunctionSpace, loss: QuadraticLoss,
         # (x - a)^4, had no real factorisation and was dropped)
         cluster = _cluster_tolerance(v, partition) if stride_one else 1e-5
         for theta in (fs.factorizations(v, tol=cluster, exact=False) if stride_one
-                      else _strided_lifts(arch, v, W or {})):
+                      else _strided_lifts(arch, v, W or {}, partition)):
             grad = vjp(arch, theta, loss.grad(end_to_end(arch, theta)))
             if np.linalg.norm(grad) <= tolerance * scale * max(1.0, float(np.linalg.norm(theta)) ** (2 * arch.L)):
                 lifts.append(theta)
