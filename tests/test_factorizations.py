@@ -216,6 +216,69 @@ def test_stride_one_forms_agree_with_brute_force(data):
     event(f"factorisations: {min(count, 3)}{'+' if count > 3 else ''}")
 
 
+def known_roots(v, roots):
+    """The distinct roots of a known form as complex numbers (a real root with imaginary part
+    0, infinity as ``inf``) and their multiplicities, for ``factorizations_from_roots``."""
+    infinity = v.size - 1 - int(np.flatnonzero(v)[-1])
+    z = [complex(r) if mpmath.im(r) != 0 else complex(float(mpmath.re(r)), 0.0) for r, _ in roots]
+    m = [multiplicity for _, multiplicity in roots]
+    return z + [complex(math.inf, 0.0)] * bool(infinity), m + [infinity] * bool(infinity)
+
+
+@settings(max_examples=80)
+@given(data=st.data())
+def test_factorisations_from_known_roots_agree_with_brute_force(data):
+    """The landscape lifts a certified stratum point from its roots, not from its float
+    coefficients: given the distinct roots and multiplicities, the factorisations deal them
+    out exactly as the brute-force reference does, and each maps back to v."""
+    v, roots = data.draw(forms(max_degree=data.draw(st.sampled_from([4, 6, 10]))))
+    D = v.size - 1
+    k = [2] * D if D <= 6 and data.draw(st.booleans()) else data.draw(layer_sizes(D))
+    arch = Architecture(k)
+    infinity = v.size - 1 - int(np.flatnonzero(v)[-1])
+    z, m = known_roots(v, roots)
+    found = lcnfast.factorization.factorizations_from_roots(arch, v, z, m)
+    check_factorisations(arch, v, found, roots, reference_distributions(roots, infinity, k, [1] * len(k)))
+
+
+def test_factorisations_from_roots_survive_a_far_sextuple_root():
+    """(x - 1260.3)^6 through six linear layers: its float coefficients have six roots spread
+    over hundreds (eps^(1/6) relative, times 1260), so no clustering tolerance below 1 finds
+    the sextuple root; given the root, the one factorisation has every layer a multiple of
+    x - 1260.3 and maps back to v to rounding."""
+    a = 1260.3
+    v = P.polypow([-a, 1.0], 6) * 0.37
+    spread = np.ptp(np.roots(v[::-1]).real)
+    arch = Architecture([2] * 6)
+    found = lcnfast.factorization.factorizations_from_roots(arch, v, [a], [6])
+    assert len(found) == 1
+    for w in arch.split(found[0]):
+        assert abs(-w[0] / w[1] - a) <= 1e-9 * a
+    assert np.linalg.norm(lcnfast.end_to_end(arch, found[0]) - v) <= 1e-12 * np.linalg.norm(v)
+    assert spread > 1.0  # the float roots of v do not show the sextuple root
+    # a double complex pair and a double real root through (3, 3, 2): the pair stays together
+    v, roots = known_form([(-2, 2)], [((1, 2), 2)], 1, 3)
+    z, m = known_roots(v, roots)
+    found = lcnfast.factorization.factorizations_from_roots(Architecture([3, 3, 2, 2]), v, z, m)
+    check_factorisations(Architecture([3, 3, 2, 2]), v, found, roots,
+                         reference_distributions(roots, 1, [3, 3, 2, 2], [1] * 4))
+
+
+def test_factorisations_from_roots_refuse_bad_roots():
+    arch = Architecture([2, 3])
+    v = P.polymul([-1.0, 1.0], [2.0, 0.0, 1.0])  # (x - 1)(x^2 + 2)
+    z = [1.0, 1j * math.sqrt(2), -1j * math.sqrt(2)]
+    assert len(lcnfast.factorization.factorizations_from_roots(arch, v, z, [1, 1, 1])) == 1
+    with pytest.raises(ValueError, match="roots"):  # a non-real root without its conjugate
+        lcnfast.factorization.factorizations_from_roots(arch, v, [1.0, 1j * math.sqrt(2)], [1, 2])
+    with pytest.raises(ValueError, match="roots"):  # degrees that do not add up
+        lcnfast.factorization.factorizations_from_roots(arch, v, [1.0], [2])
+    with pytest.raises(ValueError, match="multiplicities"):
+        lcnfast.factorization.factorizations_from_roots(arch, v, z, [1, 1])
+    with pytest.raises(ValueError, match="arch"):
+        lcnfast.factorization.factorizations_from_roots(Architecture([2, 3], [2, 1]), v, z, [1, 1, 1])
+
+
 def test_examples_of_issue_14():
     # -(x - 1)^3 (x^2 + x + 3): the pair and one root in the middle layer, one each outside
     v, roots = known_form([(1, 3)], [((1, 3), 1)], 0, -1)

@@ -29,6 +29,7 @@ from . import _saving
 from ._validation import as_real, as_seed
 from ._newton import hessians
 from .architecture import Architecture, require_architecture
+from .factorization import factorizations_from_roots
 from .geometry import FunctionSpace, jacobian_rank, partitions, strided_points_in_space
 from .roots import chordal, tolerant_structure
 from .strata import stratum_critical_points
@@ -42,7 +43,12 @@ __all__ = ["Classification", "Landscape", "LandscapePoint", "classify", "critica
 
 #: A candidate critical point in function space: the filter, its stratum (or tuple of
 #: partitions, one per dilation) and, for strides, its dilation polynomials W_S.
-Candidate = tuple[NDArray[np.float64], tuple[Any, ...], "dict[int, NDArray[np.float64]] | None"]
+# a real critical filter in the space, the stratum it was certified on, its dilation
+# polynomials W_S (strided; None for stride one), and per dilation S the distinct roots of
+# W_S (of v for stride one; a real root with imaginary part 0) with their multiplicities, from
+# the certified unknowns (None: the unconstrained optimum u, rooted again)
+GroupRoots = dict[int, tuple[NDArray[np.complex128], tuple[int, ...]]]
+Candidate = tuple[NDArray[np.float64], tuple[Any, ...], "dict[int, NDArray[np.float64]] | None", "GroupRoots | None"]
 
 
 def _check(arch: Any, loss: Any) -> None:
@@ -408,7 +414,7 @@ def _stride_one_candidates(arch: Architecture, fs: FunctionSpace, loss: Quadrati
             inside = bool(fs.contains(u))
             rs_partition = tolerant_structure(u, 1e-9).partition if np.any(u) else ()
             if rs_partition == partition and inside:
-                candidates.append((u.copy(), partition, None))
+                candidates.append((u.copy(), partition, None, None))
             counts.append({"partition": partition, "complex": 1, "real": 1, "in_space": int(inside),
                            "lifted": 0, "complete": True})
             continue
@@ -416,7 +422,8 @@ def _stride_one_candidates(arch: Architecture, fs: FunctionSpace, loss: Quadrati
         n_real_roots = found.real_root_counts()
         in_space = [i for i in range(found.n_complex) if found.is_real[i] and n_real_roots[i] >= e]
         for i in in_space:
-            candidates.append((np.ascontiguousarray(found.v[i].real), partition, None))
+            roots = _realified(found.roots[i])
+            candidates.append((np.ascontiguousarray(found.v[i].real), partition, None, {1: (roots, tuple(partition))}))
         counts.append({"partition": partition, "complex": found.n_complex, "real": found.n_real,
                        "in_space": len(in_space), "lifted": 0, "complete": bool(found.complete)})
     return candidates, counts
@@ -433,7 +440,7 @@ def _strided_candidates(arch: Architecture, fs: FunctionSpace, loss: QuadraticLo
         found = strided_critical_points(arch, loss.G, u, stratum=stratum, seed=seed, progress=progress)
         in_space = strided_points_in_space(arch, found)
         for i, W in in_space:
-            candidates.append((np.ascontiguousarray(found.v[i].real), stratum, W))
+            candidates.append((np.ascontiguousarray(found.v[i].real), stratum, W, _factor_roots(found, i)))
         counts.append({"partition": stratum, "complex": found.n_complex, "real": found.n_real,
                        "in_space": len(in_space), "lifted": 0, "complete": bool(found.complete),
                        "degenerate": int(found.path_counts.get("degenerate", 0))})
@@ -455,25 +462,61 @@ def _strided_location(arch: Architecture, W: dict[int, NDArray[np.float64]]) -> 
     return where
 
 
+def _realified(roots: NDArray[np.complex128]) -> NDArray[np.complex128]:
+    """The roots of a real certified point with the real ones made exactly real: within
+    ``1e-8 (1 + |z|)`` of the real line, the rule of
+    :meth:`lcnfast.StratumCriticalPoints.real_root_counts` that decided the point is in the
+    space (its conjugate pairs are pairwise distinct roots, so they are much farther apart)."""
+    z = np.array(roots, dtype=complex)
+    finite = np.isfinite(z)
+    near = ~finite | (np.abs(z.imag) <= 1e-8 * (1.0 + np.abs(np.where(finite, z, 0))))
+    z[near & finite] = z[near & finite].real
+    z[~finite] = complex(np.inf, 0.0)
+    return z
+
+
+def _factor_roots(found: Any, i: int) -> GroupRoots:
+    """Per dilation ``S``, the distinct roots of ``W_S = prod q_j^a_j`` of point ``i`` of a
+    strided enumeration, from its factors ``q_j``: each factor's roots (simple, ``inf`` where
+    its degree drops), the ``r`` nearest the real line made real with ``r`` the exact count of
+    :func:`lcnfast.roots.real_root_count`, each of multiplicity ``a_j``."""
+    from .roots import real_root_count
+
+    q = np.asarray(found.q[i]).real
+    out: dict[int, tuple[list[complex], list[int]]] = {}
+    offset = 0
+    for S, a, m in found.factors:
+        factor = np.ascontiguousarray(q[offset:offset + m + 1])
+        offset += m + 1
+        if m == 0:
+            continue
+        finite = np.roots(factor[::-1]) if np.any(factor[1:]) else np.zeros(0, dtype=complex)
+        at_infinity = m - finite.size
+        n_real = int(real_root_count(factor)) - at_infinity
+        order = np.argsort(np.abs(finite.imag) / (1.0 + np.abs(finite)), kind="stable")
+        z = finite.astype(complex)
+        z[order[:n_real]] = z[order[:n_real]].real
+        roots, mults = out.setdefault(int(S), ([], []))
+        roots.extend(list(z) + [complex(np.inf, 0.0)] * at_infinity)
+        mults.extend([int(a)] * m)
+    return {S: (np.array(r, dtype=complex), tuple(k)) for S, (r, k) in out.items()}
+
+
 def _strided_lifts(arch: Architecture, v: NDArray[np.float64], W: dict[int, NDArray[np.float64]],
-                   stratum: Any = None) -> list[NDArray[np.float64]]:
+                   roots: GroupRoots) -> list[NDArray[np.float64]]:
     """Parameters ``theta`` with ``mu(theta) = v`` from the dilation polynomials ``W_S``: every
-    factorisation of each ``W_S`` into the layers of its dilation (stride one), combined, with
-    the scale of ``v`` spread evenly over the layers (its sign in the first). ``stratum``: the
-    root multiplicities of each ``W_S`` (one partition per dilation group), which fix the
-    tolerance its root clusters are read at (:func:`_cluster_tolerance`)."""
+    factorisation of each ``W_S`` into the layers of its dilation (stride one, from the
+    roots of its certified factors, :func:`lcnfast.factorization.factorizations_from_roots`),
+    combined, with the scale of ``v`` spread evenly over the layers (its sign in the first)."""
     per_group = []
     groups = dilation_groups(arch)
-    parts = list(stratum) if stratum is not None and len(stratum) == len(groups) else [None] * len(groups)
-    for (S, layers), lam in zip(groups.items(), parts):
+    for S, layers in groups.items():
         if len(layers) == 1:
             per_group.append([[W[S]]])
             continue
         sub = Architecture([arch.k[layer] for layer in layers])
-        # a root of W_S of multiplicity m spreads by eps^(1/m) (seen: a quadruple root of four
-        # linear layers at dilation 1, whose landscape had no minimum at 1e-5)
-        tol = _cluster_tolerance(W[S], tuple(lam)) if lam else 1e-5
-        per_group.append([sub.split(theta) for theta in FunctionSpace(sub).factorizations(W[S], tol=tol, exact=False)])
+        z, mults = roots[S]
+        per_group.append([sub.split(theta) for theta in factorizations_from_roots(sub, W[S], z, mults)])
     lifts = []
     for combo in itertools.product(*per_group):
         filters = [np.ones(1) for _ in range(arch.L)]
@@ -489,17 +532,11 @@ def _strided_lifts(arch: Architecture, v: NDArray[np.float64], W: dict[int, NDAr
     return lifts
 
 
-def _cluster_tolerance(v: NDArray[np.float64], partition: tuple[int, ...]) -> float:
-    """The smallest of 1e-5, 1e-4, 1e-3, 1e-2 at which the root clusters of ``v`` have the
-    multiplicities ``partition`` of the stratum it was certified on (a root of multiplicity m
-    computed in floating point spreads by about eps^(1/m): 2e-3 for m = 6, where the full
-    atlas found the global minimum (x - a)^6 of k = (2,) * 6 dropped on 49 of 1000 data sets
-    for want of a real factorisation at 1e-3); 1e-5 when none does."""
-    want = sorted(partition, reverse=True)
-    for tol in (1e-5, 1e-4, 1e-3, 1e-2):
-        if sorted(tolerant_structure(v, tol).partition, reverse=True) == want:
-            return tol
-    return 1e-5
+def _root_location(fs: FunctionSpace, roots: NDArray[np.complex128], multiplicities: tuple[int, ...]) -> str:
+    """``locate`` of a stride-one point from its certified roots (the point is in the space):
+    interior when the space fills or its real roots of odd multiplicity number at least ``e``."""
+    odd = sum(m % 2 for z, m in zip(roots, multiplicities) if z.imag == 0.0 or not np.isfinite(z))
+    return "interior" if fs.is_filling or odd >= (fs.n_even or 0) else "boundary"
 
 
 def _lift(arch: Architecture, fs: FunctionSpace, loss: QuadraticLoss,
@@ -510,26 +547,33 @@ def _lift(arch: Architecture, fs: FunctionSpace, loss: QuadraticLoss,
     points: list[LandscapePoint] = []
     scale = max(float(np.linalg.norm(loss.b)), 1e-300)
     seen: list[NDArray[np.float64]] = []
-    for v, partition, W in candidates:
+    for v, partition, W, roots in candidates:
         if not stride_one and any(np.max(np.abs(v - w)) <= 1e-9 * (1.0 + np.max(np.abs(w))) for w in seen):
             continue  # the same filter found on two families
         lifts = []
-        # the stratum the point was certified on fixes its root multiplicities: the clusters
-        # of the float roots are read at the tolerance that finds them (a quadruple root
-        # spreads over ~1e-4, eps^(1/4): at 1e-5 the global minimum of a (2,2,2,2) landscape,
-        # (x - a)^4, had no real factorisation and was dropped)
-        cluster = _cluster_tolerance(v, partition) if stride_one else 1e-5
-        for theta in (fs.factorizations(v, tol=cluster, exact=False) if stride_one
-                      else _strided_lifts(arch, v, W or {}, partition)):
+        # the lifts are built from the roots the stratum certified: re-rooting v's float
+        # coefficients spreads a root of multiplicity m by ~eps^(1/m) relative to its size (the
+        # global minimum (x - 1260.3)^6 of a k = (2,) * 6 landscape spread over +-800 and
+        # had no critical lift)
+        if not stride_one:
+            thetas = _strided_lifts(arch, v, W or {}, roots or {})
+        elif roots is None:  # the optimum u, with distinct roots
+            thetas = fs.factorizations(v, tol=1e-5, exact=False)
+        else:
+            thetas = factorizations_from_roots(arch, v, roots[1][0], roots[1][1])
+        for theta in thetas:
             grad = vjp(arch, theta, loss.grad(end_to_end(arch, theta)))
             if np.linalg.norm(grad) <= tolerance * scale * max(1.0, float(np.linalg.norm(theta)) ** (2 * arch.L)):
                 lifts.append(theta)
         if lifts:
             seen.append(v)
             c = classify(arch, loss, lifts[0], tol=1e-6)
-            # a root of multiplicity m computed in floating point spreads by ~eps^(1/m): locate
-            # with a tolerance fit for triple roots
-            location = str(fs.locate(v, max(cluster, 1e-4))) if stride_one else _strided_location(arch, W or {})
+            if not stride_one:
+                location = _strided_location(arch, W or {})
+            elif roots is None:
+                location = str(fs.locate(v, 1e-4))
+            else:
+                location = _root_location(fs, roots[1][0], roots[1][1])
             point_partition = partition if stride_one else (tolerant_structure(v, 1e-6).partition if np.any(v) else ())
             points.append(LandscapePoint(v=v, lifts=lifts, loss=float(loss.value(v)), partition=point_partition,
                                          location=location, verdict=c.verdict))

@@ -21,20 +21,20 @@ polished by Gauss-Newton on ``mu(theta) = v``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import flint
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from .architecture import Architecture
 from .parameterisation import end_to_end, jacobian
 from .roots import ExactRoots, linked_groups, NeedPrecision, roots_at, tolerant_structure, with_precision
 
-__all__ = ["factorizations", "has_factorization"]
+__all__ = ["factorizations", "factorizations_from_roots", "has_factorization"]
 
 
 @dataclass(frozen=True)
@@ -131,22 +131,28 @@ def _tolerant_units(v: NDArray[np.float64], tol: float) -> tuple[list[int], list
     """Slots and units of stride one from the tolerant root clusters of ``v``: a real
     cluster (infinity included) or a cluster in the upper half plane, standing for its pair."""
     rs = tolerant_structure(v, tol)
-    multiplicities: list[int] = []
+    return _root_units([complex(z) for z in rs.roots], [int(m) for m in rs.multiplicities],
+                       [bool(r) for r in rs.is_real])
+
+
+def _root_units(roots: list[complex], multiplicities: list[int], real: list[bool]) -> tuple[list[int], list[_Unit]]:
+    """Slots and units of stride one from distinct roots with their multiplicities: a real
+    root (infinity included) or a root in the upper half plane, standing for its pair."""
+    slots: list[int] = []
     units = []
     one = flint.arb(1)
-    for root, m, real in zip(rs.roots, rs.multiplicities, rs.is_real):
-        z = complex(root)
-        if not real and z.imag < 0:
+    for z, m, is_real in zip(roots, multiplicities, real):
+        if not is_real and z.imag < 0:
             continue
-        slot = len(multiplicities)
-        multiplicities.append(int(m))
+        slot = len(slots)
+        slots.append(int(m))
         if math.isinf(abs(z)):
             units.append(_Unit(1, ((slot, 1),), None, "infinity"))
-        elif real:
+        elif is_real:
             units.append(_Unit(1, ((slot, 1),), (flint.arb(-z.real), one)))
         else:
             units.append(_Unit(2, ((slot, 1),), (flint.arb(abs(z) ** 2), flint.arb(-2.0 * z.real), one)))
-    return multiplicities, units
+    return slots, units
 
 
 Layer = tuple[int, list[_Unit]]  # (degree k_l - 1, the units its dilation allows)
@@ -303,9 +309,15 @@ def factorizations(arch: Architecture, v: NDArray[np.float64], tol: float | None
     """Every ``theta`` with ``mu(theta) = v`` up to scaling, for a nonzero filter ``v`` of a
     1D valid architecture (exact distribution of the roots when ``tol`` is None)."""
     multiplicities, layers, prec = _setup(arch, v, tol)
-    steps = 8 if tol is None else 100
+    return _deal(arch, v, multiplicities, layers, prec, 8 if tol is None else 100, limit)
+
+
+def _deal(arch: Architecture, v: NDArray[np.float64], multiplicities: list[int], layers: list[Layer], prec: int,
+          steps: int, limit: int) -> list[NDArray[np.float64]]:
+    """The parameters of every distribution of the roots (slots with ``multiplicities``) to
+    the ``layers``, at most ``limit``."""
     # the floating-point work on v scaled by a power of two to a largest coefficient near 1
-    # (no overflow in norms); the roots above came from v itself
+    # (no overflow in norms); the roots came from elsewhere (v itself, or certified unknowns)
     _, exponent = np.frexp(np.max(np.abs(v)))
     unit = np.ldexp(v, -int(exponent))
     scale = 2.0 ** (int(exponent) / arch.L)
@@ -321,3 +333,51 @@ def has_factorization(arch: Architecture, v: NDArray[np.float64]) -> bool:
     """Whether the nonzero filter ``v`` factors through ``arch``, exactly (1D valid)."""
     multiplicities, layers, _ = _setup(arch, v, None)
     return next(_distributions(multiplicities, layers), None) is not None
+
+
+def factorizations_from_roots(arch: Architecture, v: NDArray[np.float64], roots: ArrayLike,
+                              multiplicities: Sequence[int], *, limit: int = 100000) -> list[NDArray[np.float64]]:
+    """Every ``theta`` with ``mu(theta) = v`` for a nonzero real filter ``v`` of a stride-one
+    1D valid architecture whose distinct roots are known: ``roots`` (complex; ``inf`` for a
+    root at infinity; a root with zero imaginary part is real) with ``multiplicities``.
+
+    For a point certified on a multiple-root stratum the roots come from the certified
+    unknowns, so a root of multiplicity ``m`` is one number; re-rooting the float
+    coefficients of ``v`` spreads it by about ``eps^(1/m)`` relative to its size (a sextuple
+    root at 1260 over +-800), beyond any clustering tolerance. The layer filters are built
+    from the roots and polished by Gauss-Newton on ``mu(theta) = v``, as in the tolerant
+    mode of :func:`factorizations`.
+
+    Raises
+    ------
+    ValueError
+        ``roots``: a non-real root without its complex conjugate of the same multiplicity
+        (``v`` real has its non-real roots in conjugate pairs), or degrees that do not add
+        up to ``len(v) - 1``; ``arch``: a layer with ``k_l > 1`` at a dilation ``S_l > 1``;
+        ``limit``: more factorisations than that.
+    """
+    z = np.asarray(roots, dtype=complex).ravel()
+    m = [int(x) for x in multiplicities]
+    if len(m) != z.size or any(x < 1 for x in m):
+        raise ValueError("multiplicities: one positive multiplicity per root")
+    if any(int(kl) > 1 and int(S) > 1 for kl, S in zip(arch.k, arch.dilations)):
+        raise ValueError("arch: factorisations from roots are implemented for stride one")
+    if sum(m) != int(v.size) - 1:
+        raise ValueError(f"roots: multiplicities add up to {sum(m)}, the filter has degree {v.size - 1}")
+    real = [bool(x.imag == 0.0 or math.isinf(abs(x))) for x in z]
+    upper = [(x, k) for x, k, r in zip(z, m, real) if not r and x.imag > 0]
+    lower = [(x, k) for x, k, r in zip(z, m, real) if not r and x.imag < 0]
+    unmatched = list(lower)
+    for x, k in upper:
+        partners = [i for i, (y, j) in enumerate(unmatched) if j == k]
+        if not partners:
+            raise ValueError(f"roots: {x} has no complex conjugate of multiplicity {k}")
+        best = min(partners, key=lambda i: abs(unmatched[i][0] - x.conjugate()))
+        if abs(unmatched[best][0] - x.conjugate()) > 1e-6 * (1.0 + abs(x)):
+            raise ValueError(f"roots: {x} has no complex conjugate of multiplicity {k}")
+        unmatched.pop(best)
+    if unmatched:
+        raise ValueError(f"roots: {unmatched[0][0]} has no complex conjugate")
+    slots, units = _root_units([complex(x) for x in z], m, real)
+    layers = [(int(kl) - 1, units) for kl in arch.k]
+    return _deal(arch, v, slots, layers, 64, 100, limit)

@@ -57,6 +57,7 @@ import functools
 import logging
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -862,7 +863,7 @@ class StratumMemo:
         """Forget every stored result."""
         self._store.clear()
 
-    def lookup(self, key: Any, compute: Any) -> StratumCriticalPoints:
+    def lookup(self, key: Any, compute: Callable[[], StratumCriticalPoints]) -> StratumCriticalPoints:
         """The stored result for ``key`` (a copy; its warnings issued again), else
         ``compute()``'s, stored with the warnings it issued."""
         import warnings

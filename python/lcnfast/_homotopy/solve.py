@@ -423,14 +423,13 @@ def solve_in_chart(family: Family, chart: int, Gs: NDArray[np.float64], target: 
                 if proven:
                     e = certifier.centre
                     break
-        if proven and not near_real and _nearly_real(certifier.centre if certifier is not None else e):
+        if proven and certifier is not None and not near_real and _nearly_real(e):
             # certified as a non-real point although its refined centre is real to 1e-6: the
             # endpoint's imaginary part was tracking error (seen at D = 6, a real critical
             # point with a triple root whose endpoint left the real line by more than 1e-6,
             # returned non-real, so the landscape lost a minimum that gradient descent found).
             # A box symmetric under conjugation proves it real; a complex pair that close to
             # the real line fails that test (two solutions in the box) and stays non-real
-            assert certifier is not None
             centre, kept_radius = certifier.centre, radius
             real_proof, real_radius = certifier.certify(centre, True)
             if real_proof:

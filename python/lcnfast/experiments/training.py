@@ -149,8 +149,8 @@ def _certified_location(arch: Architecture, loss: SquaredLoss, limit: NDArray[np
     of multiplicity m only to about tol^(1/m), so next to a quadruple-root boundary point two
     pairs of shared roots 4e-4 apart were located "interior" by the 1e-4 tolerance of
     ``locate`` (issue 29; the certified point, ``(x - a)^4``, was then missing from the
-    landscape too, see ``critical._cluster_tolerance``). ``numerical`` (``locate``'s verdict)
-    only when no point is matched."""
+    landscape too; the landscape now lifts and locates it from its certified roots).
+    ``numerical`` (``locate``'s verdict) only when no point is matched."""
     landscape = critical_points(arch, loss)
     points = [p for p in landscape.points if p.location in ("interior", "boundary")]
     if not points:
