@@ -169,3 +169,39 @@ def test_a_quadruple_root_minimum_is_in_the_landscape_and_gd_never_beats_it(seed
     assert hits.sum() == 1 and unmatched == 0
     lowest = landscape.points[int(np.flatnonzero(hits)[0])]
     assert lowest.partition == (4,) and lowest.location == "boundary" and lowest.verdict == "minimum"
+
+
+@pytest.mark.parametrize(("k", "s"), [((3, 2, 2), (1, 1, 1)), ((2, 2, 2), (1, 1, 1)), ((2, 2, 2), (1, 2, 1)),
+                                      ((3, 3), (2, 1))])
+def test_each_point_records_the_index_and_jacobian_rank_of_its_first_lift(k, s, tmp_path):
+    """A landscape point's Morse index is the number of negative eigenvalues of the loss's
+    Hessian (numpy, on the explicit Hessian) restricted to the complement of the scaling
+    orbit, and its Jacobian rank is numpy's rank of the explicit Jacobian of mu; both survive
+    saving and loading."""
+    arch = Architecture(list(k), list(s))
+    rng = np.random.default_rng(5)
+    loss = QuadraticLoss(np.eye(arch.filter_size), rng.standard_normal(arch.filter_size))
+    land = lcnfast.critical_points(arch, loss)
+    assert len(land.points) >= 3
+    for p in land.points:
+        theta = p.lifts[0]
+        J = np.asarray(lcnfast.jacobian(arch, theta)).reshape(arch.filter_size, arch.n_params)
+        sv = np.linalg.svd(J, compute_uv=False)
+        assert p.jacobian_rank == int(np.sum(sv > 1e-6 * max(sv.max(), 1e-300)))
+        H = lcnfast.hessian(arch, loss, theta)
+        # the orbit of the scalings w_i -> t w_i, w_j -> w_j / t: directions (..., w_i, ..., -w_j, ...)
+        blocks = np.cumsum([0] + list(k))
+        directions = []
+        for i in range(1, len(k)):
+            d = np.zeros(arch.n_params)
+            d[blocks[0]:blocks[1]] = theta[blocks[0]:blocks[1]]
+            d[blocks[i]:blocks[i + 1]] = -theta[blocks[i]:blocks[i + 1]]
+            directions.append(d)
+        D = np.array(directions).T
+        rank = np.linalg.matrix_rank(D) if np.any(D) else 0
+        U, _, _ = np.linalg.svd(D, full_matrices=True) if rank else (np.eye(arch.n_params), None, None)
+        Q = U[:, rank:]
+        eig = np.linalg.eigvalsh(Q.T @ H @ Q)
+        assert p.index == int(np.sum(eig < -1e-6 * np.abs(eig).max()))
+    back = lcnfast.Landscape.load(land.save(tmp_path / "land.npz"))
+    assert [(p.index, p.jacobian_rank) for p in back.points] == [(p.index, p.jacobian_rank) for p in land.points]

@@ -230,6 +230,13 @@ class LandscapePoint:
     location : str
     verdict : str
         Of the first lift (:func:`classify`).
+    index : int or None
+        Of the first lift: its Morse index (negative Hessian eigenvalues across the scaling
+        orbits, :attr:`Classification.index`). None in files saved before it was recorded.
+    jacobian_rank : int or None
+        Of the first lift: the rank of the Jacobian of ``mu`` there
+        (:attr:`Classification.jacobian_rank`); below the function space's dimension at a
+        singular point. None in files saved before it was recorded.
     """
 
     v: NDArray[np.float64]
@@ -238,6 +245,8 @@ class LandscapePoint:
     partition: tuple[int, ...]
     location: str
     verdict: str
+    index: int | None = None
+    jacobian_rank: int | None = None
 
     def __repr__(self) -> str:
         return (f"LandscapePoint(loss={self.loss:.6g}, verdict={self.verdict!r}, location={self.location!r}, "
@@ -561,10 +570,11 @@ def _lift(arch: Architecture, fs: FunctionSpace, loss: QuadraticLoss,
             thetas = fs.factorizations(v, tol=1e-5, exact=False)
         else:
             thetas = factorizations_from_roots(arch, v, roots[1][0], roots[1][1])
-        for theta in thetas:
-            grad = vjp(arch, theta, loss.grad(end_to_end(arch, theta)))
-            if np.linalg.norm(grad) <= tolerance * scale * max(1.0, float(np.linalg.norm(theta)) ** (2 * arch.L)):
-                lifts.append(theta)
+        if thetas:
+            T = np.asarray(thetas, dtype=float)
+            grad = np.linalg.norm(vjp(arch, T, loss.grad(end_to_end(arch, T))), axis=1)
+            bound = tolerance * scale * np.maximum(1.0, np.linalg.norm(T, axis=1) ** (2 * arch.L))
+            lifts = [theta for theta, g, b in zip(thetas, grad, bound) if g <= b]
         if lifts:
             seen.append(v)
             c = classify(arch, loss, lifts[0], tol=1e-6)
@@ -576,7 +586,8 @@ def _lift(arch: Architecture, fs: FunctionSpace, loss: QuadraticLoss,
                 location = _root_location(fs, roots[1][0], roots[1][1])
             point_partition = partition if stride_one else (tolerant_structure(v, 1e-6).partition if np.any(v) else ())
             points.append(LandscapePoint(v=v, lifts=lifts, loss=float(loss.value(v)), partition=point_partition,
-                                         location=location, verdict=c.verdict))
+                                         location=location, verdict=c.verdict, index=int(c.index),
+                                         jacobian_rank=int(c.jacobian_rank)))
             for row in counts:
                 if row["partition"] == partition:
                     row["lifted"] += 1
@@ -585,6 +596,7 @@ def _lift(arch: Architecture, fs: FunctionSpace, loss: QuadraticLoss,
         c = classify(arch, loss, zero)
         if c.grad_norm <= tolerance * scale:
             points.append(LandscapePoint(v=np.zeros(K), lifts=[zero], loss=float(loss.value(np.zeros(K))),
-                                         partition=(), location=c.location, verdict=c.verdict))
+                                         partition=(), location=c.location, verdict=c.verdict, index=int(c.index),
+                                         jacobian_rank=int(c.jacobian_rank)))
     points.sort(key=lambda p: p.loss)
     return Landscape(points=points, counts=counts)

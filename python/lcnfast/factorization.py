@@ -380,4 +380,72 @@ def factorizations_from_roots(arch: Architecture, v: NDArray[np.float64], roots:
         raise ValueError(f"roots: {unmatched[0][0]} has no complex conjugate")
     slots, units = _root_units([complex(x) for x in z], m, real)
     layers = [(int(kl) - 1, units) for kl in arch.k]
-    return _deal(arch, v, slots, layers, 64, 100, limit)
+    distributions: list[list[tuple[int, ...]]] = []
+    for distribution in _distributions(slots, layers):
+        if len(distributions) == limit:
+            raise ValueError(f"limit: more than {limit} factorisations; raise limit")
+        distributions.append(distribution)
+    return _thetas_from_roots(arch, v, layers, distributions)
+
+
+def _thetas_from_roots(arch: Architecture, v: NDArray[np.float64], layers: list[Layer],
+                       distributions: list[list[tuple[int, ...]]]) -> list[NDArray[np.float64]]:
+    """The parameters of the ``distributions`` of known roots, all at once: each layer filter
+    the product of its units' factors in float64 (the roots are float64 numbers, so ball
+    arithmetic adds nothing), largest coefficient near 1; the scale fitted to ``v``; the rows
+    whose product misses ``v`` by more than rounding polished one by one (:func:`_polish`);
+    normalised as :func:`_normalise` does."""
+    if not distributions:
+        return []
+    _, exponent = np.frexp(np.max(np.abs(v)))
+    unit = np.ldexp(v, -int(exponent))
+    scale = 2.0 ** (int(exponent) / arch.L)
+    factors = [None if u.coefficients is None else np.array([float(c.mid()) for c in u.coefficients])
+               for u in layers[0][1]] if layers else []
+    n, P = len(distributions), arch.n_params
+    theta = np.zeros((n, P))
+    free = np.ones((n, P), dtype=bool)
+    offsets = np.concatenate(([0], np.cumsum([degree + 1 for degree, _ in layers])))
+    for row, distribution in enumerate(distributions):
+        for (degree, _), counts, start in zip(layers, distribution, offsets):
+            w = np.ones(1)
+            at_infinity = 0
+            for factor, count in zip(factors, counts):
+                if factor is None:
+                    at_infinity += count
+                else:
+                    for _ in range(count):
+                        w = np.convolve(w, factor)
+            _, e = np.frexp(np.max(np.abs(w)))
+            theta[row, start:start + w.size] = np.ldexp(w, -int(e))
+            free[row, start + degree + 1 - at_infinity:start + degree + 1] = False
+    product = end_to_end(arch, theta)
+    theta[:, offsets[0]:offsets[1]] *= ((product @ unit) / np.einsum("ij,ij->i", product, product))[:, None]
+    residual = np.linalg.norm(unit[None, :] - end_to_end(arch, theta), axis=1)
+    floor = 2.0 * np.finfo(np.float64).eps * float(np.linalg.norm(unit))
+    for row in np.flatnonzero(residual > floor).tolist():
+        theta[row] = _polish(arch, theta[row], unit, free[row], 100)
+    return list(_normalise_rows(theta, offsets) * scale)
+
+
+def _normalise_rows(theta: NDArray[np.float64], offsets: NDArray[np.int64]) -> NDArray[np.float64]:
+    """:func:`_normalise` for a batch of rows whose layers are ``theta[:, offsets[l]:offsets[l+1]]``."""
+    theta = theta.copy()
+    blocks = [slice(int(a), int(b)) for a, b in zip(offsets[:-1], offsets[1:])]
+    sign = np.ones(theta.shape[0])
+    for block in blocks[1:]:
+        w = theta[:, block]
+        nonzero = np.abs(w) > 0
+        first = np.argmax(nonzero, axis=1)
+        lead = w[np.arange(w.shape[0]), first]
+        flip = nonzero.any(axis=1) & (lead < 0)
+        theta[flip, block] = -theta[flip, block]
+        sign[flip] = -sign[flip]
+    theta[:, blocks[0]] *= sign[:, None]
+    norms = np.stack([np.linalg.norm(theta[:, block], axis=1) for block in blocks], axis=1)
+    ok = np.all(norms > 0, axis=1)
+    if np.any(ok):
+        target = np.exp(np.mean(np.log(np.where(ok[:, None], norms, 1.0)), axis=1))
+        for j, block in enumerate(blocks):
+            theta[ok, block] *= (target[ok] / norms[ok, j])[:, None]
+    return theta

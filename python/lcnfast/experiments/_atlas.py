@@ -373,19 +373,17 @@ def _execution_order(tasks: list[AtlasTask]) -> list[AtlasTask]:
 
 def _data_set(config: AtlasConfig, task: AtlasTask, dataset: int) -> dict[str, Any]:
     """Every critical point of one data set's loss, classified, and where GD runs end."""
-    from ..critical import classify, critical_points
+    from ..critical import critical_points
     from .landscape import gd_limits, match_limits
     from .training import shared_roots_batch
 
     arch, loss = _problem(config, task, dataset)
     land = critical_points(arch, loss, seed=config.seed)
     points = []
-    for p in land.points:
-        c = classify(arch, loss, p.lifts[0]) if p.lifts else None
+    for p in land.points:  # index and Jacobian rank of the first lift, as critical_points classified it
         points.append({"loss": float(p.loss), "partition": _text(p.partition), "location": p.location,
-                       "verdict": p.verdict, "index": None if c is None else int(c.index),
-                       "jacobian_rank": None if c is None else int(c.jacobian_rank), "lifts": len(p.lifts),
-                       "v": p.v.ravel().tolist()})
+                       "verdict": p.verdict, "index": p.index, "jacobian_rank": p.jacobian_rank,
+                       "lifts": len(p.lifts), "v": p.v.ravel().tolist()})
     strata = [{"partition": _text(row["partition"]), "complex": int(row["complex"]), "real": int(row["real"]),
                "in_space": int(row["in_space"]), "lifted": int(row["lifted"]), "complete": bool(row["complete"])}
               for row in land.counts]
