@@ -185,23 +185,9 @@ def classify(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike, tol: flo
         if not (np.all(np.isfinite(v)) and np.all(np.isfinite(gbar))):
             raise ValueError("theta: the loss's derivatives overflow float64 at these parameters")
         grad = vjp(arch, row, gbar.reshape(arch.filter_shape))
-        H = _hessian_one(arch, loss, row)
-        if not (np.all(np.isfinite(H)) and np.all(np.isfinite(grad))):
+        H, eig, negative, verdict = _morse(arch, loss, row, tolerance)
+        if not np.all(np.isfinite(grad)):
             raise ValueError("theta: the loss's derivatives overflow float64 at these parameters")
-        Q = _orbit_complement(arch, row)
-        eig = np.asarray(np.linalg.eigvalsh(Q.T @ H @ Q) if Q.shape[1] else np.zeros(0), dtype=np.float64)
-        scale = max(float(np.abs(eig).max(initial=0.0)), 1e-300)
-        negative = int(np.sum(eig < -tolerance * scale))
-        positive = int(np.sum(eig > tolerance * scale))
-        zero = eig.size - negative - positive
-        if negative and positive:
-            verdict = "saddle"
-        elif zero == 0 and negative == 0:
-            verdict = "minimum"
-        elif zero == 0 and positive == 0:
-            verdict = "maximum"
-        else:
-            verdict = "degenerate"
         if arch.ndim == 1 and np.any(v):
             partition = tolerant_structure(v.ravel(), tolerance).partition
         else:
@@ -212,6 +198,30 @@ def classify(arch: Architecture, loss: QuadraticLoss, theta: ArrayLike, tol: flo
             jacobian_rank=int(jacobian_rank(arch, row, rtol=tolerance)), shared_roots=root_sharing(arch, row, tolerance),
             hessian=H, eigenvalues=eig, index=negative, verdict=verdict))
     return out[0] if single else out
+
+
+def _morse(arch: Architecture, loss: QuadraticLoss, row: NDArray[np.float64], tolerance: float
+           ) -> tuple[NDArray[np.float64], NDArray[np.float64], int, str]:
+    """The Hessian at ``row``, its eigenvalues off the scaling orbits, the Morse index and the
+    verdict (:func:`classify`)."""
+    H = _hessian_one(arch, loss, row)
+    if not np.all(np.isfinite(H)):
+        raise ValueError("theta: the loss's derivatives overflow float64 at these parameters")
+    Q = _orbit_complement(arch, row)
+    eig = np.asarray(np.linalg.eigvalsh(Q.T @ H @ Q) if Q.shape[1] else np.zeros(0), dtype=np.float64)
+    scale = max(float(np.abs(eig).max(initial=0.0)), 1e-300)
+    negative = int(np.sum(eig < -tolerance * scale))
+    positive = int(np.sum(eig > tolerance * scale))
+    zero = eig.size - negative - positive
+    if negative and positive:
+        verdict = "saddle"
+    elif zero == 0 and negative == 0:
+        verdict = "minimum"
+    elif zero == 0 and positive == 0:
+        verdict = "maximum"
+    else:
+        verdict = "degenerate"
+    return H, eig, negative, verdict
 
 
 @dataclass(frozen=True)
@@ -577,7 +587,7 @@ def _lift(arch: Architecture, fs: FunctionSpace, loss: QuadraticLoss,
             lifts = [theta for theta, g, b in zip(thetas, grad, bound) if g <= b]
         if lifts:
             seen.append(v)
-            c = classify(arch, loss, lifts[0], tol=1e-6)
+            _, _, index, verdict = _morse(arch, loss, lifts[0], 1e-6)  # as classify(lifts[0]) with tol 1e-6
             if not stride_one:
                 location = _strided_location(arch, W or {})
             elif roots is None:
@@ -586,8 +596,8 @@ def _lift(arch: Architecture, fs: FunctionSpace, loss: QuadraticLoss,
                 location = _root_location(fs, roots[1][0], roots[1][1])
             point_partition = partition if stride_one else (tolerant_structure(v, 1e-6).partition if np.any(v) else ())
             points.append(LandscapePoint(v=v, lifts=lifts, loss=float(loss.value(v)), partition=point_partition,
-                                         location=location, verdict=c.verdict, index=int(c.index),
-                                         jacobian_rank=int(c.jacobian_rank)))
+                                         location=location, verdict=verdict, index=index,
+                                         jacobian_rank=int(jacobian_rank(arch, lifts[0], rtol=1e-6))))
             for row in counts:
                 if row["partition"] == partition:
                     row["lifted"] += 1
