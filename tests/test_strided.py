@@ -398,6 +398,35 @@ def test_sub_family_counts_equal_an_exact_solver(k, s, stratum, seed, weights):
     assert found.n_real == int(found.is_real.sum()) and found.n_real % 2 == found.n_complex % 2
 
 
+@pytest.mark.parametrize("factors", [((1, 1, 2),), ((1, 2, 1), (2, 1, 1)), ((1, 1, 1), (1, 2, 1), (3, 1, 1)),
+                                     ((1, 1, 1), (2, 2, 1), (4, 1, 1)), ((2, 2, 2),), ((1, 2, 2), (1, 3, 1))], ids=str)
+def test_the_certifier_jets_of_a_dilated_product_equal_its_expanded_terms(factors):
+    """The form of a dilated product and its first and second derivatives, by the product
+    rule (what the certifier evaluates), equal the engine's expansion into terms exactly at
+    rational unknowns, and overlap it in ball arithmetic."""
+    import random
+
+    import flint
+
+    from lcnfast._homotopy.family import Family
+
+    family = strided.DilatedFamily(factors)
+    draw = random.Random(len(factors) * 31 + family.n)
+    for _ in range(2):
+        e = [flint.fmpq(draw.randint(-50, 50), draw.randint(1, 30)) for _ in range(family.n)]
+        product, terms = family.jets(e, flint.fmpq_poly, True), Family.jets(family, e, flint.fmpq_poly, True)
+        assert [flint.fmpq(x) for x in product[0]] == [flint.fmpq(x) for x in terms[0]]
+        assert [[flint.fmpq(x) for x in row] for row in product[1]] == [[flint.fmpq(x) for x in row] for row in terms[1]]
+        assert ([[[flint.fmpq(x) for x in col] for col in row] for row in product[2]]
+                == [[[flint.fmpq(x) for x in col] for col in row] for row in terms[2]])
+        balls = [flint.acb(float(x.p) / float(x.q), draw.random()) for x in e]
+        product, terms = family.jets(balls, flint.acb_poly, True), Family.jets(family, balls, flint.acb_poly, True)
+        flat = [(a, b) for a, b in zip(product[0], terms[0])]
+        flat += [(a, b) for r1, r2 in zip(product[1], terms[1]) for a, b in zip(r1, r2)]
+        flat += [(a, b) for R1, R2 in zip(product[2], terms[2]) for r1, r2 in zip(R1, R2) for a, b in zip(r1, r2)]
+        assert all(flint.acb(a).overlaps(flint.acb(b)) for a, b in flat)
+
+
 # -- bookkeeping, bad input, files ------------------------------------------------------------
 def test_dilation_groups_and_strata_tuples():
     arch = lcnfast.Architecture([2, 3, 1, 2, 2], [2, 1, 3, 1, 1])  # dilations 1, 2, 2, 6, 6

@@ -141,10 +141,84 @@ def _dilated_form(factors: tuple[Factor, ...]) -> tuple[list[Poly], int]:
     return form, K
 
 
+def _dilated_jets(factors: tuple[Factor, ...], e: list[Any], poly: Any, K: int, second: bool
+                  ) -> tuple[Any, Any, Any]:
+    """:meth:`Family.jets` of ``prod_i Q_i^a_i``, ``Q_i(x) = q_i(x^S_i)``, from the product rule
+    instead of the expanded terms (the certifier's ball arithmetic and exact checks): ``q_i``'s
+    coefficients are linear in its unknowns (:func:`_factor_form`, ``h = 1``), so
+    ``dQ_i/de_(i,j) = x^(S_i j) - r_j x^(S_i m_i)``, and ``dp/de_(i,j) = a_i Q_i^(a_i - 1)
+    dQ_i/de_(i,j) prod_(k != i) Q_k^a_k``; second derivatives likewise (each ``Q_i`` is linear in
+    its unknowns). ``poly`` is ``acb_poly`` (balls) or ``fmpq_poly`` (exact)."""
+    import flint
+
+    rational = poly is flint.fmpq_poly
+
+    def const(q: Fraction) -> Any:
+        return flint.fmpq(q.numerator, q.denominator) if rational else flint.acb(float(q))
+
+    one, zero = const(Fraction(1)), const(Fraction(0))
+    Q, dQ, offsets = [], [], []
+    offset = 0
+    for S, _, m in factors:
+        coefficients = [zero] * (S * m + 1)
+        last = one
+        for j in range(m):
+            coefficients[S * j] = e[offset + j]
+            last = last - const(_CHART_ROW[j]) * e[offset + j]
+        coefficients[S * m] = last
+        Q.append(poly(coefficients))
+        derivatives = []
+        for j in range(m):
+            d = [zero] * (S * m + 1)
+            d[S * j] = one
+            d[S * m] = -const(_CHART_ROW[j])
+            derivatives.append(poly(d))
+        dQ.append(derivatives)
+        offsets.append(offset)
+        offset += m
+    F = len(factors)
+    power = [[Q[i] ** (factors[i][1] - r) if factors[i][1] >= r else None for r in range(3)] for i in range(F)]
+
+    def product(drop: dict[int, int]) -> Any:
+        f = poly([one])
+        for i in range(F):
+            f = f * power[i][drop.get(i, 0)]
+        return f
+
+    def padded(f: Any, scale: int) -> list[Any]:
+        c = list(f.coeffs())
+        return [c[i] * scale if i < len(c) else zero for i in range(K)]
+
+    p = padded(product({}), 1)
+    P: list[Any] = [None] * offset
+    for i, (_, a, m) in enumerate(factors):
+        base = product({i: 1})
+        for j in range(m):
+            P[offsets[i] + j] = padded(base * dQ[i][j], a)
+    P2: list[list[Any]] = [[None] * offset for _ in range(offset)] if second else []
+    if second:
+        for i, (_, a, m) in enumerate(factors):
+            for k, (_, b, n) in enumerate(factors):
+                if k < i:
+                    continue
+                if i == k and a < 2:
+                    for j in range(m):
+                        for l in range(m):
+                            P2[offsets[i] + j][offsets[i] + l] = [zero] * K
+                    continue
+                f, scale = (product({i: 2}), a * (a - 1)) if i == k else (product({i: 1, k: 1}), a * b)
+                for j in range(m):
+                    for l in range(n):
+                        value = padded(f * dQ[i][j] * dQ[k][l], scale)
+                        P2[offsets[i] + j][offsets[k] + l] = value
+                        P2[offsets[k] + l][offsets[i] + j] = value
+    return p, P, P2
+
+
 class DilatedFamily(Family):
     """The critical equations on the dilated product ``prod_i q_i(x^S_i)^a_i`` (the module
-    docstring), with the default (term-wise) evaluations of the engine and its immersion
-    test as the non-degeneracy proof."""
+    docstring): evaluated from the product structure (C++ tracking and the certifier's
+    jets), with its immersion test as the non-degeneracy proof."""
 
     def __init__(self, factors: tuple[Factor, ...]) -> None:
         self.factors = factors
@@ -160,6 +234,9 @@ class DilatedFamily(Family):
     @property
     def cache_name(self) -> str:
         return "dilated-v1/" + "_".join(f"{S}-{a}-{m}" for S, a, m in self.factors) + ".npz"
+
+    def jets(self, e: list[Any], poly: Any, second: bool) -> tuple[Any, Any, Any]:
+        return _dilated_jets(self.factors, e, poly, self.K, second)
 
     def point_info(self, chart: int, E: NDArray[np.complex128]) -> NDArray[np.complex128]:
         """The factors' coefficients (ascending in ``y = x^S``, in the user's orientation, each
