@@ -16,6 +16,11 @@ float64 coefficients: the roots of ``v`` and their multiplicities by python-flin
 are the values ``z^S`` (see :func:`_power_classes`). The layer filters are then evaluated
 from certified enclosures of the ``rho`` at 128 bits or more, rounded to float64 and
 polished by Gauss-Newton on ``mu(theta) = v``.
+
+From known roots (:func:`factorizations_from_roots`, stride one): a point certified on a
+multiple-root stratum comes with its distinct roots and their multiplicities, which re-rooting
+its float coefficients could not recover (a root of multiplicity m spreads by eps^(1/m)); the
+landscape deals those out instead.
 """
 
 from __future__ import annotations
