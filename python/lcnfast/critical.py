@@ -41,12 +41,11 @@ from ._progress import Progress
 __all__ = ["Classification", "Landscape", "LandscapePoint", "classify", "critical_points", "hessian"]
 
 
-#: A candidate critical point in function space: the filter, its stratum (or tuple of
-#: partitions, one per dilation) and, for strides, its dilation polynomials W_S.
-# a real critical filter in the space, the stratum it was certified on, its dilation
-# polynomials W_S (strided; None for stride one), and per dilation S the distinct roots of
-# W_S (of v for stride one; a real root with imaginary part 0) with their multiplicities, from
-# the certified unknowns (None: the unconstrained optimum u, rooted again)
+#: A candidate critical point in function space: the real filter, the stratum it was
+#: certified on (or tuple of partitions, one per dilation), its dilation polynomials W_S
+#: (strided; None for stride one), and per dilation S the distinct roots of W_S (of v for
+#: stride one; a real root with imaginary part 0) with their multiplicities, from the
+#: certified unknowns (None: the unconstrained optimum u, rooted again).
 GroupRoots = dict[int, tuple[NDArray[np.complex128], tuple[int, ...]]]
 Candidate = tuple[NDArray[np.float64], tuple[Any, ...], "dict[int, NDArray[np.float64]] | None", "GroupRoots | None"]
 
@@ -439,9 +438,10 @@ def _stride_one_candidates(arch: Architecture, fs: FunctionSpace, loss: Quadrati
             continue
         found = stratum_critical_points(partition, loss.G, u, seed=seed, progress=progress)
         n_real_roots = found.real_root_counts()
+        real_mask = found.real_root_mask()
         in_space = [i for i in range(found.n_complex) if found.is_real[i] and n_real_roots[i] >= e]
         for i in in_space:
-            roots = _realified(found.roots[i])
+            roots = _realified(found.roots[i], real_mask[i])
             candidates.append((np.ascontiguousarray(found.v[i].real), partition, None, {1: (roots, tuple(partition))}))
         counts.append({"partition": partition, "complex": found.n_complex, "real": found.n_real,
                        "in_space": len(in_space), "lifted": 0, "complete": bool(found.complete)})
@@ -481,15 +481,13 @@ def _strided_location(arch: Architecture, W: dict[int, NDArray[np.float64]]) -> 
     return where
 
 
-def _realified(roots: NDArray[np.complex128]) -> NDArray[np.complex128]:
-    """The roots of a real certified point with the real ones made exactly real: within
-    ``1e-8 (1 + |z|)`` of the real line, the rule of
-    :meth:`lcnfast.StratumCriticalPoints.real_root_counts` that decided the point is in the
-    space (its conjugate pairs are pairwise distinct roots, so they are much farther apart)."""
+def _realified(roots: NDArray[np.complex128], real: NDArray[np.bool_]) -> NDArray[np.complex128]:
+    """The roots of a real certified point with those ``real`` (the rule that decided the point
+    is in the space, :meth:`lcnfast.StratumCriticalPoints.real_root_mask`) made exactly real,
+    infinity as ``inf + 0j``."""
     z = np.array(roots, dtype=complex)
     finite = np.isfinite(z)
-    near = ~finite | (np.abs(z.imag) <= 1e-8 * (1.0 + np.abs(np.where(finite, z, 0))))
-    z[near & finite] = z[near & finite].real
+    z[real & finite] = z[real & finite].real
     z[~finite] = complex(np.inf, 0.0)
     return z
 
@@ -552,10 +550,10 @@ def _strided_lifts(arch: Architecture, v: NDArray[np.float64], W: dict[int, NDAr
 
 
 def _root_location(fs: FunctionSpace, roots: NDArray[np.complex128], multiplicities: tuple[int, ...]) -> str:
-    """``locate`` of a stride-one point from its certified roots (the point is in the space):
-    interior when the space fills or its real roots of odd multiplicity number at least ``e``."""
-    odd = sum(m % 2 for z, m in zip(roots, multiplicities) if z.imag == 0.0 or not np.isfinite(z))
-    return "interior" if fs.is_filling or odd >= (fs.n_even or 0) else "boundary"
+    """``locate`` of a stride-one point from its certified roots rather than its coefficients."""
+    real = [z.imag == 0.0 or not np.isfinite(z) for z in roots]
+    return str(fs._where(sum(m for m, r in zip(multiplicities, real) if r),
+                         sum(m % 2 for m, r in zip(multiplicities, real) if r)))
 
 
 def _lift(arch: Architecture, fs: FunctionSpace, loss: QuadraticLoss,

@@ -222,20 +222,10 @@ def _distributions(multiplicities: list[int], layers: list[Layer]) -> Iterator[l
 
 def _normalise(arch: Architecture, theta: NDArray[np.float64]) -> NDArray[np.float64]:
     """Equal layer norms (same product), sign on the first layer, others' first nonzero
-    coefficient positive."""
-    filters = [np.array(w, dtype=float) for w in arch.split(theta)]
-    sign = 1.0
-    for i in range(1, len(filters)):
-        nz = np.flatnonzero(np.abs(filters[i]) > 0)
-        if nz.size and filters[i][nz[0]] < 0:
-            filters[i] = -filters[i]
-            sign = -sign
-    filters[0] = sign * filters[0]
-    norms = np.array([np.linalg.norm(w) for w in filters])
-    if np.all(norms > 0):
-        target = float(np.exp(np.mean(np.log(norms))))
-        filters = [w * (target / n) for w, n in zip(filters, norms)]
-    return np.concatenate(filters)
+    coefficient positive (:func:`_normalise_rows` for one row)."""
+    offsets = np.concatenate(([0], np.cumsum([int(kl) for kl in arch.k])))
+    out: NDArray[np.float64] = _normalise_rows(np.asarray(theta, dtype=float)[None, :], offsets)[0]
+    return out
 
 
 def _polish(arch: Architecture, theta: NDArray[np.float64], v: NDArray[np.float64], free: NDArray[np.bool_],
@@ -399,7 +389,7 @@ def _thetas_from_roots(arch: Architecture, v: NDArray[np.float64], layers: list[
     the product of its units' factors in float64 (the roots are float64 numbers, so ball
     arithmetic adds nothing), largest coefficient near 1; the scale fitted to ``v``; the rows
     whose product misses ``v`` by more than rounding polished one by one (:func:`_polish`);
-    normalised as :func:`_normalise` does."""
+    normalised (:func:`_normalise_rows`)."""
     if not distributions:
         return []
     _, exponent = np.frexp(np.max(np.abs(v)))
@@ -434,7 +424,8 @@ def _thetas_from_roots(arch: Architecture, v: NDArray[np.float64], layers: list[
 
 
 def _normalise_rows(theta: NDArray[np.float64], offsets: NDArray[np.int64]) -> NDArray[np.float64]:
-    """:func:`_normalise` for a batch of rows whose layers are ``theta[:, offsets[l]:offsets[l+1]]``."""
+    """Equal layer norms (same product), sign on the first layer, others' first nonzero
+    coefficient positive, for a batch of rows whose layers are ``theta[:, offsets[l]:offsets[l+1]]``."""
     theta = theta.copy()
     blocks = [slice(int(a), int(b)) for a, b in zip(offsets[:-1], offsets[1:])]
     sign = np.ones(theta.shape[0])

@@ -350,20 +350,22 @@ class FunctionSpace:
             self._require_stride_one("locate with a tolerance")
         rows, lead = self._rows(v)
         tolerance = as_real(tol, "tol", positive=True)
-        e = self.n_even or 0
         out = []
         for row in rows:
             if not np.any(row):
                 out.append("interior" if self.is_filling else "boundary")
                 continue
             rs = tolerant_structure(row, tolerance)
-            if rs.n_real < e:
-                out.append("outside")
-            elif self.is_filling or rs.n_odd_real >= e:
-                out.append("interior")
-            else:
-                out.append("boundary")
+            out.append(self._where(rs.n_real, rs.n_odd_real))
         return batch_result(np.array(out), lead, str)
+
+    def _where(self, n_real: int, n_odd_real: int) -> str:
+        """Stride one: where a nonzero filter with ``n_real`` real roots (with multiplicity,
+        infinity included) of which ``n_odd_real`` distinct ones have odd multiplicity lies."""
+        e = self.n_even or 0
+        if n_real < e:
+            return "outside"
+        return "interior" if self.is_filling or n_odd_real >= e else "boundary"
 
     # -- factorisations --------------------------------------------------------------------
     def factorizations(self, v: ArrayLike, *, tol: float | None = None, limit: int = 100000,

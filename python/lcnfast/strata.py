@@ -557,13 +557,17 @@ class StratumCriticalPoints:
         """Every returned point is certified."""
         return bool(np.all(self.certified))
 
+    def real_root_mask(self) -> NDArray[np.bool_]:
+        """Which of :attr:`roots` are real, shape (m, parts): within ``1e-8 (1 + |z|)`` of the
+        real line, or infinity (distinct roots of a certified point are far further apart)."""
+        tol = 1e-8 * (1.0 + np.abs(np.where(np.isfinite(self.roots), self.roots, 0)))
+        return np.asarray(np.isinf(self.roots.real) | (np.abs(self.roots.imag) <= tol), dtype=bool)
+
     def real_root_counts(self) -> NDArray[np.int64]:
         """For each critical form, its real roots with multiplicity (from the stratum's
         structure, so exact multiplicities rather than numerically split clusters)."""
         lam = np.array(self.partition)
-        tol = 1e-8 * (1.0 + np.abs(np.where(np.isfinite(self.roots), self.roots, 0)))
-        real = np.isinf(self.roots.real) | (np.abs(self.roots.imag) <= tol)
-        return np.asarray((real * lam).sum(axis=1), dtype=np.int64)
+        return np.asarray((self.real_root_mask() * lam).sum(axis=1), dtype=np.int64)
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={v}" for k, v in self.path_counts.items() if v)
