@@ -552,7 +552,7 @@ def _strided_lifts(arch: Architecture, v: NDArray[np.float64], W: dict[int, NDAr
 def _root_location(fs: FunctionSpace, roots: NDArray[np.complex128], multiplicities: tuple[int, ...]) -> str:
     """``locate`` of a stride-one point from its certified roots rather than its coefficients."""
     real = [z.imag == 0.0 or not np.isfinite(z) for z in roots]
-    return str(fs._where(sum(m for m, r in zip(multiplicities, real) if r),
+    return str(fs.location_from_root_counts(sum(m for m, r in zip(multiplicities, real) if r),
                          sum(m % 2 for m, r in zip(multiplicities, real) if r)))
 
 

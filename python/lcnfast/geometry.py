@@ -356,12 +356,14 @@ class FunctionSpace:
                 out.append("interior" if self.is_filling else "boundary")
                 continue
             rs = tolerant_structure(row, tolerance)
-            out.append(self._where(rs.n_real, rs.n_odd_real))
+            out.append(self.location_from_root_counts(rs.n_real, rs.n_odd_real))
         return batch_result(np.array(out), lead, str)
 
-    def _where(self, n_real: int, n_odd_real: int) -> str:
-        """Stride one: where a nonzero filter with ``n_real`` real roots (with multiplicity,
-        infinity included) of which ``n_odd_real`` distinct ones have odd multiplicity lies."""
+    def location_from_root_counts(self, n_real: int, n_odd_real: int) -> str:
+        """Stride one: ``"interior"``, ``"boundary"`` or ``"outside"`` for a nonzero filter with
+        ``n_real`` real roots (with multiplicity, infinity included) of which ``n_odd_real``
+        distinct ones have odd multiplicity (the rule of :meth:`locate`, for roots already
+        known, such as a certified critical point's)."""
         e = self.n_even or 0
         if n_real < e:
             return "outside"
