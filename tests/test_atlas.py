@@ -333,14 +333,11 @@ def test_a_journal_line_missing_data_sets_is_not_trusted(small: Path, tmp_path: 
     assert "1 task(s) missing or failed" in (edited / "atlas.md").read_text(encoding="utf-8")
 
 
-def test_the_stratum_memo_reuses_strata_and_changes_no_byte(tmp_path: Path) -> None:
-    """The stride-one architectures of one degree share their data sets: with the process's
-    memo each stratum is enumerated once per data set (D = 4: 5 architectures, 4 strata with a
-    multiple root), and the tables equal those of a run that reuses nothing."""
+def _hits_with_and_without_memo(tmp_path: Path, settings: dict[str, object]) -> int:
+    """Runs the atlas into ``off`` with the process's memo turned off (size 1) and into ``on``
+    with it; the memo's hits in the second run. The tables of both must be identical."""
     from lcnfast.experiments import atlas_memo
 
-    settings = {"min_degree": 4, "max_degree": 4, "max_stride": 1, "datasets": 3, "runs": 4,
-                "show_progress": False, "echo": None}
     memo = atlas_memo()
     size = memo.maxsize
     try:
@@ -349,14 +346,55 @@ def test_the_stratum_memo_reuses_strata_and_changes_no_byte(tmp_path: Path) -> N
         atlas(tmp_path / "off", **settings)
         memo.clear()
         memo.maxsize = size
-        hits, misses = memo.hits, memo.misses
+        hits = memo.hits
         atlas(tmp_path / "on", **settings)
     finally:
         memo.maxsize = size
+    for table in TABLES:
+        assert (tmp_path / "off" / f"{table}.csv").read_bytes() == (tmp_path / "on" / f"{table}.csv").read_bytes()
+    return memo.hits - hits
+
+
+def _dilated_products(k: tuple[int, ...], s: tuple[int, ...]) -> list[tuple[tuple[int, int, int], ...]]:
+    """The dilated products a strided landscape solves, written out by hand: per stratum tuple
+    (one partition per dilation, increasing), per dilation ``S`` and multiplicity ``a`` of its
+    partition, the factor ``(S, a, number of parts equal to a)``."""
+    products = []
+    for stratum in lcnfast.strided.stratum_tuples(lcnfast.Architecture(list(k), list(s))):
+        dilations = sorted(lcnfast.dilation_groups(lcnfast.Architecture(list(k), list(s))))
+        products.append(tuple((S, a, lam.count(a)) for S, lam in zip(dilations, stratum) for a in sorted(set(lam))))
+    return products
+
+
+def test_the_memo_solves_each_dilated_product_once_per_data_set(tmp_path: Path) -> None:
+    """The strided architectures of one degree and stride product share their data sets and
+    most of their dilated products: with the process's memo each product is solved once per
+    data set (D = 5, strides up to 2), and the tables equal those of a run that reuses
+    nothing."""
+    settings = {"min_degree": 5, "max_degree": 5, "max_stride": 2, "datasets": 2, "chunk": 2, "runs": 4,
+                "show_progress": False, "echo": None}
+    hits = _hits_with_and_without_memo(tmp_path, settings)
+    archs = atlas_architectures(5, 2, 5)
+    stride_one = [k for k, s in archs if all(x == 1 for x in s[:-1])]
+    strided = [(k, s) for k, s in archs if any(x > 1 for x in s[:-1])]
+    strata = sum(1 for lam in lcnfast.strata.partitions(5) if max(lam) > 1)
+    solves: dict[int, list[tuple[tuple[int, int, int], ...]]] = {}  # per stride product
+    for k, s in strided:
+        solves.setdefault(int(np.prod(s)), []).extend(_dilated_products(k, s))
+    shared = sum(len(products) - len(set(products)) for products in solves.values())
+    assert len(strided) >= 4 and shared >= 4
+    assert hits == 2 * ((len(stride_one) - 1) * strata + shared)
+
+
+def test_the_stratum_memo_reuses_strata_and_changes_no_byte(tmp_path: Path) -> None:
+    """The stride-one architectures of one degree share their data sets: with the process's
+    memo each stratum is enumerated once per data set (D = 4: 5 architectures, 4 strata with a
+    multiple root), and the tables equal those of a run that reuses nothing."""
+    settings = {"min_degree": 4, "max_degree": 4, "max_stride": 1, "datasets": 3, "runs": 4,
+                "show_progress": False, "echo": None}
+    hits = _hits_with_and_without_memo(tmp_path, settings)
     archs = len(atlas_architectures(4, 1, 4))
     strata = sum(1 for lam in lcnfast.strata.partitions(4) if max(lam) > 1)
     # the ED tasks call the strata with other data; the data tasks with the data sets
     assert archs == 5 and strata == 4
-    assert memo.hits - hits == 3 * (archs - 1) * strata
-    for table in TABLES:
-        assert (tmp_path / "off" / f"{table}.csv").read_bytes() == (tmp_path / "on" / f"{table}.csv").read_bytes()
+    assert hits == 3 * (archs - 1) * strata

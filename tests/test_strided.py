@@ -427,6 +427,40 @@ def test_the_certifier_jets_of_a_dilated_product_equal_its_expanded_terms(factor
         assert all(flint.acb(a).overlaps(flint.acb(b)) for a, b in flat)
 
 
+def _same_strided(a: lcnfast.StridedCriticalPoints, b: lcnfast.StridedCriticalPoints) -> None:
+    for name in ("v", "q", "is_real", "loss", "certified", "multiplicity"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert (a.factors, a.paths, a.path_counts, a.generic_count, a.complete, a.start) == (
+        b.factors, b.paths, b.path_counts, b.generic_count, b.complete, b.start)
+
+
+def test_a_memo_solves_a_dilated_product_once_for_every_architecture():
+    """k = (3, 2), s = (2, 1) and k = (2, 2, 2), s = (1, 2, 1) have one closure, the dilated
+    product q(x) r(x^2) with q quadratic and r linear: inside a StratumMemo the second
+    architecture's closure is answered from the first's solve, equal field by field to a
+    fresh solve outside any memo (generic data and the identity with a root at infinity, u[D]
+    = 0), and a copy its caller may change; a sub-family the first does not have, another
+    seed and other data are computed."""
+    first_arch = lcnfast.Architecture([3, 2], [2, 1])
+    second_arch = lcnfast.Architecture([2, 2, 2], [1, 2, 1])
+    rng = np.random.default_rng(11)
+    A = rng.standard_normal((5, 5))
+    cases = [(A @ A.T + np.eye(5), rng.standard_normal(5)), (np.eye(5), np.append(rng.standard_normal(4), 0.0))]
+    memo = lcnfast.StratumMemo()
+    for G, u in cases:
+        fresh = lcnfast.strided_critical_points(second_arch, G, u)
+        assert fresh.factors == ((1, 1, 2), (2, 1, 1)) and fresh.complete
+        with memo:
+            first = lcnfast.strided_critical_points(first_arch, G, u, threads=1)
+            first.v[:] = 0.0  # the caller's copy: the memo keeps its own
+            again = lcnfast.strided_critical_points(second_arch, G, u, threads=2)
+            lcnfast.strided_critical_points(second_arch, G, u, stratum=((2,), (1,)))  # not the first's
+            lcnfast.strided_critical_points(second_arch, G, u, seed=1)  # another seed
+            lcnfast.strided_critical_points(second_arch, G, u + 2.0 ** -40)  # other data
+        _same_strided(again, fresh)
+    assert (memo.hits, memo.misses, len(memo)) == (2, 8, 8)
+
+
 # -- bookkeeping, bad input, files ------------------------------------------------------------
 def test_dilation_groups_and_strata_tuples():
     arch = lcnfast.Architecture([2, 3, 1, 2, 2], [2, 1, 3, 1, 1])  # dilations 1, 2, 2, 6, 6

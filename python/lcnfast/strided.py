@@ -60,7 +60,7 @@ from ._progress import Progress, ProgressBar
 from ._validation import as_int, as_real_array, as_seed, resolve_threads
 from .architecture import Architecture, require_architecture
 from .strata import ed_degree as stratum_ed_degree
-from .strata import partitions
+from .strata import StratumMemo, partitions
 
 __all__ = ["StridedCriticalPoints", "dilation_groups", "ed_degree", "strided_critical_points",
            "strided_generic_count"]
@@ -411,9 +411,10 @@ class StridedCriticalPoints:
         Complex critical points for generic data: the ED degree of the family's image
         for the weights' generic kind.
     complete : bool
-        Every path accounted for (none failed or left a duplicate, none judged degenerate
-        without a proof), the start system passed the trace test, and every non-real point
-        came with its complex conjugate (the data are real).
+        Every path accounted for (none failed or left a duplicate, none judged degenerate by
+        the trend of its last points alone), the start system passed the trace test, and
+        every non-real point came with its complex conjugate (the data are real); or as many
+        certified points as :attr:`generic_count` (no data have more isolated ones).
     start : str
         ``"generic"``: tracked from the family's start system (random complex weights);
         ``"weights"``: from start systems for the data's own weights, used when the first
@@ -564,7 +565,11 @@ def strided_critical_points(arch: Any, G: ArrayLike, u: ArrayLike, *, stratum: A
     Gm, target = _check_data(K, G, u)
     seed_value = as_seed(seed, rng=rng)
     n_threads = resolve_threads(threads)
-    return _solve_factors(factors, Gm, target, seed_value, n_threads, progress, certify)
+    memo = StratumMemo.active()  # a dilated product shared by several architectures is solved once
+    if memo is None:
+        return _solve_factors(factors, Gm, target, seed_value, n_threads, progress, certify)
+    return memo.lookup(("dilated", factors, Gm.tobytes(), target.tobytes(), seed_value, bool(certify)),
+                       lambda: _solve_factors(factors, Gm, target, seed_value, n_threads, progress, certify))
 
 
 def _solve_factors(factors: tuple[Factor, ...], Gm: NDArray[np.float64], target: NDArray[np.float64], seed_value: int,
