@@ -357,6 +357,12 @@ def _data(config: AtlasConfig, task: AtlasTask) -> dict[str, Any]:
         return {"datasets": [_data_set(config, task, task.dataset + j) for j in range(task.count)]}
 
 
+def _memo_group(task: AtlasTask) -> tuple[int, ...]:
+    """The data tasks whose data sets, and so whose strata and dilated products, are the same
+    (:func:`_problem`): one degree, stride product and first data set."""
+    return (task.degree, int(np.prod(task.s)), task.dataset)
+
+
 def _execution_order(tasks: list[AtlasTask]) -> list[AtlasTask]:
     """The order tasks are run in (the tables keep the task list's order): the ED degrees,
     then the data tasks by degree, stride product and first data set, so that the
@@ -900,8 +906,35 @@ def _run(config: AtlasConfig, todo: list[AtlasTask], journal: TaskJournal, clien
     from .sweeps import journal_futures
 
     prefix = f"lcnfast-atlas-{config.fingerprint()}-"
-    futures = {task.key: client.submit(_run_task, config, task, key=prefix + task.key, pure=False) for task in todo}
-    journal_futures(client, futures, journal, bar)
+    # the data tasks that share a memo group (one degree, stride product and chunk of data
+    # sets) run one after the other on one worker, each submitted when the one before it is
+    # done, to the worker that ran it (a hint, not a restriction: another worker takes it if
+    # that one is gone), so that they find each other's strata and dilated products in its
+    # memo; the groups and the other tasks spread over the workers as Dask balances them
+    chains: dict[tuple[int, ...], list[AtlasTask]] = {}
+    for task in todo:
+        if task.kind == "data":
+            chains.setdefault(_memo_group(task), []).append(task)
+    waiting = {chain[0].key: chain[1:] for chain in chains.values()}
+    # the other tasks first (the ED degrees: their start systems serve the data tasks), then
+    # the groups, the costliest (highest degree) first so that no long group starts last;
+    # a group's next task outranks every task not yet started, so a worker finishes its
+    # group before it starts another (and its memo holds the group's data sets)
+    heads = sorted((chain[0] for chain in chains.values()), key=lambda t: (-t.degree, _memo_group(t)))
+    futures = {task.key: client.submit(_run_task, config, task, key=prefix + task.key, pure=False)
+               for task in [t for t in todo if t.kind != "data"] + heads}
+
+    def then(name: str, worker: str | None) -> tuple[str, Any] | None:
+        rest = waiting.pop(name, [])
+        if not rest:
+            return None
+        task = rest[0]
+        waiting[task.key] = rest[1:]
+        return task.key, client.submit(_run_task, config, task, key=prefix + task.key, pure=False,
+                                       workers=None if worker is None else [worker], allow_other_workers=True,
+                                       priority=1)
+
+    journal_futures(client, futures, journal, bar, then)
 
 
 def atlas(out: str | os.PathLike[str] = "lcnfast-atlas", *, max_degree: int | None = None,

@@ -322,21 +322,35 @@ def _run_dask(config: SweepConfig, todo: list[SweepTask], journal: TaskJournal, 
 
 
 def journal_futures(client: Any, futures: dict[str, Any], journal: TaskJournal,
-                    bar: Callable[[Iterator[dict[str, Any]]], Iterator[dict[str, Any]]]) -> None:
+                    bar: Callable[[Iterator[dict[str, Any]]], Iterator[dict[str, Any]]],
+                    then: Callable[[str, str | None], tuple[str, Any] | None] | None = None) -> None:
     """Journal each task's record as its future completes (``futures``: task name -> future);
     a future that raises (e.g. ``KilledWorker``: its workers died ``allowed-failures`` times)
-    becomes an error record. The futures left are cancelled on the way out (Ctrl-C)."""
+    becomes an error record. The futures left are cancelled on the way out (Ctrl-C).
+
+    ``then(name, worker)``, called as each task completes with the address of the worker that
+    ran it (None when unknown), may submit a task that should follow it there and return its
+    ``(name, future)``: that future is awaited and journalled too."""
     from distributed import as_completed
 
+    futures = dict(futures)
     names = {future.key: name for name, future in futures.items()}
 
     def records() -> Iterator[dict[str, Any]]:
-        for future in as_completed(list(futures.values())):  # type: ignore[no-untyped-call,unused-ignore]
+        pending = as_completed(list(futures.values()))  # type: ignore[no-untyped-call,unused-ignore]
+        for future in pending:
             name = names[future.key]
             try:
                 record = future.result()
             except Exception as exc:  # e.g. KilledWorker: its workers died allowed-failures times
                 record = {"task": name, "status": "error", "error": f"{type(exc).__name__}: {exc}", "seconds": 0.0}
+            if then is not None:
+                holders = client.who_has([future]).get(future.key, ()) if record.get("status") == "ok" else ()
+                follow = then(name, next(iter(holders), None))
+                if follow is not None:
+                    futures[follow[0]] = follow[1]
+                    names[follow[1].key] = follow[0]
+                    pending.add(follow[1])  # type: ignore[no-untyped-call,unused-ignore]
             future.release()
             yield record
 
