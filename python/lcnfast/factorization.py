@@ -230,23 +230,29 @@ def _normalise(arch: Architecture, theta: NDArray[np.float64]) -> NDArray[np.flo
 
 def _polish(arch: Architecture, theta: NDArray[np.float64], v: NDArray[np.float64], free: NDArray[np.bool_],
             steps: int) -> NDArray[np.float64]:
-    """Gauss-Newton on ``mu(theta) = v`` in the ``free`` coefficients (the others are the
-    exact zeros of roots at 0 and infinity), keeping a step only when it lowers the residual
-    (quadratic convergence at simple roots, linear at roots shared between layers)."""
-    residual = v - end_to_end(arch, theta)
-    size = float(np.linalg.norm(residual))
+    """Gauss-Newton on ``mu(theta) = v`` for rows ``theta`` (n, P) at once, each in its
+    ``free`` coefficients (the others are the exact zeros of roots at 0 and infinity): the
+    minimum-norm least-squares step of each row (its Jacobian's pseudo-inverse, the free
+    columns only), which a row keeps only while it lowers its residual (quadratic
+    convergence at simple roots, linear at roots shared between layers)."""
+    theta = np.array(theta, dtype=float, copy=True)
+    residual = v[None, :] - end_to_end(arch, theta)
+    size = np.linalg.norm(residual, axis=1)
     floor = 2.0 * np.finfo(np.float64).eps * float(np.linalg.norm(v))
+    active = np.flatnonzero(size > floor)
     for _ in range(steps):
-        if size <= floor:
+        if active.size == 0:
             break
-        step, *_ = np.linalg.lstsq(jacobian(arch, theta)[:, free], residual, rcond=None)
-        candidate = theta.copy()
-        candidate[free] += step
-        candidate_residual = v - end_to_end(arch, candidate)
-        candidate_size = float(np.linalg.norm(candidate_residual))
-        if not candidate_size < size:
-            break
-        theta, residual, size = candidate, candidate_residual, candidate_size
+        J = jacobian(arch, theta[active]) * free[active][:, None, :]
+        # (the pseudo-inverse's rows of the fixed columns are rounding, not zero: masked)
+        step = np.einsum("npk,nk->np", np.linalg.pinv(J), residual[active]) * free[active]
+        candidate = theta[active] + step
+        candidate_residual = v[None, :] - end_to_end(arch, candidate)
+        candidate_size = np.linalg.norm(candidate_residual, axis=1)
+        better = candidate_size < size[active]
+        kept = active[better]
+        theta[kept], residual[kept], size[kept] = candidate[better], candidate_residual[better], candidate_size[better]
+        active = kept[size[kept] > floor]
     return theta
 
 
@@ -275,7 +281,7 @@ def _theta(arch: Architecture, v: NDArray[np.float64], layers: list[Layer], dist
             free.append(mask)
     product = end_to_end(arch, np.concatenate(filters))
     filters[0] = filters[0] * (float(v @ product) / float(product @ product))
-    theta = _polish(arch, np.concatenate(filters), v, np.concatenate(free), steps)
+    theta = _polish(arch, np.concatenate(filters)[None, :], v, np.concatenate(free)[None, :], steps)[0]
     return _normalise(arch, theta)
 
 
@@ -388,38 +394,51 @@ def _thetas_from_roots(arch: Architecture, v: NDArray[np.float64], layers: list[
     """The parameters of the ``distributions`` of known roots, all at once: each layer filter
     the product of its units' factors in float64 (the roots are float64 numbers, so ball
     arithmetic adds nothing), largest coefficient near 1; the scale fitted to ``v``; the rows
-    whose product misses ``v`` by more than rounding polished one by one (:func:`_polish`);
+    whose product misses ``v`` by more than rounding polished together (:func:`_polish`);
     normalised (:func:`_normalise_rows`)."""
     if not distributions:
         return []
     _, exponent = np.frexp(np.max(np.abs(v)))
     unit = np.ldexp(v, -int(exponent))
     scale = 2.0 ** (int(exponent) / arch.L)
-    factors = [None if u.coefficients is None else np.array([float(c.mid()) for c in u.coefficients])
-               for u in layers[0][1]] if layers else []
+    units = layers[0][1] if layers else []
+    factors = [None if u.coefficients is None else np.array([float(c.mid()) for c in u.coefficients]) for u in units]
+    zero = [u.kind == "zero" for u in units]
     n, P = len(distributions), arch.n_params
     theta = np.zeros((n, P))
     free = np.ones((n, P), dtype=bool)
     offsets = np.concatenate(([0], np.cumsum([degree + 1 for degree, _ in layers])))
-    for row, distribution in enumerate(distributions):
-        for (degree, _), counts, start in zip(layers, distribution, offsets):
+    made: dict[tuple[int, ...], tuple[NDArray[np.float64], int, int]] = {}  # a layer's filter per counts
+
+    def layer_filter(counts: tuple[int, ...]) -> tuple[NDArray[np.float64], int, int]:
+        if counts not in made:
             w = np.ones(1)
-            at_infinity = 0
-            for factor, count in zip(factors, counts):
+            at_zero = at_infinity = 0
+            for factor, count, is_zero in zip(factors, counts, zero):
                 if factor is None:
                     at_infinity += count
                 else:
+                    at_zero += count if is_zero else 0
                     for _ in range(count):
                         w = np.convolve(w, factor)
             _, e = np.frexp(np.max(np.abs(w)))
-            theta[row, start:start + w.size] = np.ldexp(w, -int(e))
+            made[counts] = (np.ldexp(w, -int(e)), at_zero, at_infinity)
+        return made[counts]
+
+    for row, distribution in enumerate(distributions):
+        for (degree, _), counts, start in zip(layers, distribution, offsets):
+            w, at_zero, at_infinity = layer_filter(tuple(counts))
+            theta[row, start:start + w.size] = w
+            # the coefficients that roots at 0 and infinity make exactly zero stay zero
+            free[row, start:start + at_zero] = False
             free[row, start + degree + 1 - at_infinity:start + degree + 1] = False
     product = end_to_end(arch, theta)
     theta[:, offsets[0]:offsets[1]] *= ((product @ unit) / np.einsum("ij,ij->i", product, product))[:, None]
     residual = np.linalg.norm(unit[None, :] - end_to_end(arch, theta), axis=1)
     floor = 2.0 * np.finfo(np.float64).eps * float(np.linalg.norm(unit))
-    for row in np.flatnonzero(residual > floor).tolist():
-        theta[row] = _polish(arch, theta[row], unit, free[row], 100)
+    rows = np.flatnonzero(residual > floor)
+    if rows.size:
+        theta[rows] = _polish(arch, theta[rows], unit, free[rows], 100)
     return list(_normalise_rows(theta, offsets) * scale)
 
 
