@@ -525,28 +525,32 @@ def _strided_lifts(arch: Architecture, v: NDArray[np.float64], W: dict[int, NDAr
     factorisation of each ``W_S`` into the layers of its dilation (stride one, from the
     roots of its certified factors, :func:`lcnfast.factorization.factorizations_from_roots`),
     combined, with the scale of ``v`` spread evenly over the layers (its sign in the first)."""
-    per_group = []
     groups = dilation_groups(arch)
+    per_group = []  # per dilation: its layers' filters, one row per factorisation, unit norm
     for S, layers in groups.items():
         if len(layers) == 1:
-            per_group.append([[W[S]]])
-            continue
-        sub = Architecture([arch.k[layer] for layer in layers])
-        z, mults = roots[S]
-        per_group.append([sub.split(theta) for theta in factorizations_from_roots(sub, W[S], z, mults)])
-    lifts = []
-    for combo in itertools.product(*per_group):
-        filters = [np.ones(1) for _ in range(arch.L)]
-        for layers, group_filters in zip(groups.values(), combo):
-            for layer, f in zip(layers, group_filters):
-                filters[layer] = np.asarray(f, dtype=float) / max(float(np.linalg.norm(f)), 1e-300)
-        mu = end_to_end(arch, arch.join(filters)).ravel()
-        scale = float(v @ mu) / float(mu @ mu)
-        size = abs(scale) ** (1.0 / arch.L)
-        filters = [f * size for f in filters]
-        filters[0] = filters[0] * math.copysign(1.0, scale)
-        lifts.append(arch.join(filters))
-    return lifts
+            rows = [np.asarray(W[S], dtype=float)[None, :]]
+        else:
+            sub = Architecture([arch.k[layer] for layer in layers])
+            z, mults = roots[S]
+            found = factorizations_from_roots(sub, W[S], z, mults)
+            if not found:
+                return []
+            rows = sub.split(np.asarray(found, dtype=float))
+        per_group.append([f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-300) for f in rows])
+    # every combination of one factorisation per dilation, all at once
+    picks = np.array(list(itertools.product(*[range(group[0].shape[0]) for group in per_group])), dtype=np.int64)
+    filters: list[NDArray[np.float64]] = [np.ones((picks.shape[0], 1))] * arch.L
+    for g, (layers, group) in enumerate(zip(groups.values(), per_group)):
+        for layer, f in zip(layers, group):
+            filters[layer] = f[picks[:, g]]
+    theta = arch.join(filters)
+    mu = end_to_end(arch, theta)
+    scale = (mu @ v) / np.einsum("ij,ij->i", mu, mu)
+    theta *= (np.abs(scale) ** (1.0 / arch.L))[:, None]  # the scale spread evenly over the layers
+    first = arch.split(theta)[0]
+    first *= np.copysign(1.0, scale)[:, None]  # its sign in the first layer
+    return list(arch.join([first] + arch.split(theta)[1:]))
 
 
 def _root_location(fs: FunctionSpace, roots: NDArray[np.complex128], multiplicities: tuple[int, ...]) -> str:
