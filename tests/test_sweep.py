@@ -285,3 +285,49 @@ def test_tables_rebuilt_from_stored_limits_with_another_tolerance(serial, tmp_pa
         _run(tmp_path, "nowhere", tables_only=True)
     with pytest.raises(ValueError, match="match_tol: must be > 0"):
         _run(tmp_path, "out", tables_only=True, match_tol=0.0)
+
+
+def test_a_follow_up_task_runs_where_the_task_before_it_ran():
+    """``journal_futures(..., then)``: each finished task may submit the next of its chain to
+    the worker that ran it (how the atlas keeps a memo group on one worker). Two chains of
+    three tasks on two workers: every task journalled once, each chain in order, every
+    follow-up told the worker its predecessor ran on and run there."""
+    pytest.importorskip("distributed")
+    from distributed import Client
+
+    from lcnfast.experiments.sweeps import journal_futures, private_cluster
+
+    def where(name):  # a task: which worker ran it
+        from distributed import get_worker
+
+        time.sleep(0.05)
+        return {"task": name, "status": "ok", "worker": get_worker().address}
+
+    class Journal:
+        def __init__(self):
+            self.records = []
+
+        def add(self, record):
+            self.records.append(record)
+
+    journal = Journal()
+    told = {}
+    with private_cluster(2) as cluster, Client(cluster) as client:
+        def then(name, worker):
+            chain, step = name.split("-")
+            if int(step) == 2:
+                return None
+            follow = f"{chain}-{int(step) + 1}"
+            told[follow] = worker
+            return follow, client.submit(where, follow, key=f"test-{follow}", pure=False, workers=[worker],
+                                         allow_other_workers=True, priority=1)
+
+        heads = {name: client.submit(where, name, key=f"test-{name}", pure=False) for name in ("a-0", "b-0")}
+        journal_futures(client, heads, journal, lambda records: records, then)
+    ran = {r["task"]: r["worker"] for r in journal.records}
+    assert sorted(ran) == ["a-0", "a-1", "a-2", "b-0", "b-1", "b-2"] and len(journal.records) == 6
+    for chain in "ab":
+        order = [r["task"] for r in journal.records if r["task"].startswith(chain)]
+        assert order == [f"{chain}-0", f"{chain}-1", f"{chain}-2"]
+        for step in (1, 2):
+            assert told[f"{chain}-{step}"] == ran[f"{chain}-{step - 1}"] == ran[f"{chain}-{step}"]
