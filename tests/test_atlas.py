@@ -369,8 +369,8 @@ def _dilated_products(k: tuple[int, ...], s: tuple[int, ...]) -> list[tuple[tupl
 def test_the_memo_solves_each_dilated_product_once_per_data_set(tmp_path: Path) -> None:
     """The strided architectures of one degree and stride product share their data sets and
     most of their dilated products: with the process's memo each product is solved once per
-    data set (D = 5, strides up to 2), and the tables equal those of a run that reuses
-    nothing."""
+    data set, and once per metric for the ED degrees (D = 5, strides up to 2), and the tables
+    equal those of a run that reuses nothing."""
     settings = {"min_degree": 5, "max_degree": 5, "max_stride": 2, "datasets": 2, "chunk": 2, "runs": 4,
                 "show_progress": False, "echo": None}
     hits = _hits_with_and_without_memo(tmp_path, settings)
@@ -379,11 +379,18 @@ def test_the_memo_solves_each_dilated_product_once_per_data_set(tmp_path: Path) 
     strided = [(k, s) for k, s in archs if any(x > 1 for x in s[:-1])]
     strata = sum(1 for lam in lcnfast.strata.partitions(5) if max(lam) > 1)
     solves: dict[int, list[tuple[tuple[int, int, int], ...]]] = {}  # per stride product
+    ed_solves = []  # the ED tasks: the same G and u for every architecture of the degree
     for k, s in strided:
-        solves.setdefault(int(np.prod(s)), []).extend(_dilated_products(k, s))
+        products = _dilated_products(k, s)
+        solves.setdefault(int(np.prod(s)), []).extend(products)
+        fills = lcnfast.FunctionSpace(lcnfast.Architecture(list(k), list(s))).dim == 6  # closure not solved
+        ed_solves.extend(products[1:] if fills else products)
     shared = sum(len(products) - len(set(products)) for products in solves.values())
-    assert len(strided) >= 4 and shared >= 4
-    assert hits == 2 * ((len(stride_one) - 1) * strata + shared)
+    ed_shared = len(ed_solves) - len(set(ed_solves))
+    assert len(strided) >= 4 and shared >= 4 and ed_shared >= 3
+    # per data set: the strata of all but the first stride-one architecture, the products
+    # solved before; per metric (4): the ED tasks' products solved before
+    assert hits == 2 * ((len(stride_one) - 1) * strata + shared) + 4 * ed_shared
 
 
 def test_the_stratum_memo_reuses_strata_and_changes_no_byte(tmp_path: Path) -> None:

@@ -341,6 +341,26 @@ def _stratum_factors(arch: Architecture, stratum: Any) -> tuple[Factor, ...]:
     return tuple(sorted(factors))
 
 
+def dilated_factors(arch: Any, stratum: Any = None) -> tuple[Factor, ...]:
+    """The dilated product ``prod_i q_i(x^S_i)^a_i`` whose critical points
+    :func:`strided_critical_points` finds for ``arch`` and ``stratum``, as its factors ``(S_i,
+    a_i, m_i)`` (dilation, power, degree of ``q_i`` in ``y = x^S_i``), sorted.
+
+    Architectures with the same factors have the same Zariski closure (or sub-family), so the
+    same critical points for the same data (:class:`lcnfast.StratumMemo` reuses them).
+
+    Examples
+    --------
+    >>> import lcnfast
+    >>> from lcnfast.strided import dilated_factors
+    >>> dilated_factors(lcnfast.Architecture([3, 2], [2, 1]))          # q(x) r(x^2), q quadratic
+    ((1, 1, 2), (2, 1, 1))
+    >>> dilated_factors(lcnfast.Architecture([2, 2, 2], [1, 2, 1]), stratum=((2,), (1,)))   # q(x)^2 r(x^2)
+    ((1, 2, 1), (2, 1, 1))
+    """
+    return _stratum_factors(require_architecture(arch), stratum)
+
+
 def stratum_tuples(arch: Any) -> list[tuple[tuple[int, ...], ...]]:
     """The tuples of partitions, one per dilation group, whose dilated products hold the
     critical points of the training loss: every partition of ``D_S`` for a group of several

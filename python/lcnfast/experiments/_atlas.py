@@ -330,13 +330,15 @@ _MEMO: Any = None  # this process's StratumMemo (made on first use)
 
 
 def atlas_memo() -> Any:
-    """This process's :class:`~lcnfast.StratumMemo`, which the atlas's data tasks run in.
+    """This process's :class:`~lcnfast.StratumMemo`, which the atlas's tasks run in.
 
-    The stride-one architectures of one degree see the same data sets, so each stratum is
-    enumerated once per data set and process, not once per architecture (the tasks run in
-    an order that keeps one chunk of data sets together). Its ``hits`` and ``misses`` show the
-    reuse; ``maxsize = 1`` turns it off (the benchmark compares both). The answers are the
-    same either way.
+    The architectures of one degree and stride product see the same data sets, so each
+    stratum and each dilated product is solved once per data set and process, not once per
+    architecture (the tasks run in an order that keeps one chunk of data sets together; on
+    Dask, one memo group on one worker); the ED tasks of one degree and metric share ``G``
+    and ``u``, so a dilated product that several strided architectures have is solved once.
+    Its ``hits`` and ``misses`` show the reuse; ``maxsize = 1`` turns it off (the benchmark
+    compares both). The answers are the same either way.
 
     Returns
     -------
@@ -351,23 +353,33 @@ def atlas_memo() -> Any:
 
 
 def _data(config: AtlasConfig, task: AtlasTask) -> dict[str, Any]:
-    """The task's data sets, one after the other (:func:`_data_set`), in the process's
-    :func:`atlas_memo` (tasks run in :func:`_execution_order`)."""
-    with atlas_memo():
-        return {"datasets": [_data_set(config, task, task.dataset + j) for j in range(task.count)]}
+    """The task's data sets, one after the other (:func:`_data_set`; in the process's
+    :func:`atlas_memo`, as every task, :func:`_run_task`)."""
+    return {"datasets": [_data_set(config, task, task.dataset + j) for j in range(task.count)]}
 
 
-def _memo_group(task: AtlasTask) -> tuple[int, ...]:
-    """The data tasks whose data sets, and so whose strata and dilated products, are the same
-    (:func:`_problem`): one degree, stride product and first data set."""
-    return (task.degree, int(np.prod(task.s)), task.dataset)
+def _memo_group(task: AtlasTask) -> tuple[Any, ...] | None:
+    """The tasks that solve the same systems, which the process's memo answers once: the data
+    tasks of one degree, stride product and first data set (the same data sets,
+    :func:`_problem`, so the same strata and mostly the same dilated products), and the ED
+    tasks of the strided architectures of one degree and metric whose closures or sub-families
+    are one dilated product (the same ``G`` and ``u``, :func:`_ed`). None: a task alone."""
+    if task.kind == "data":
+        return ("data", task.degree, int(np.prod(task.s)), task.dataset)
+    if task.kind == "ed-arch":
+        from ..architecture import Architecture
+        from ..strided import dilated_factors
+
+        return ("ed", task.degree, task.metric, dilated_factors(Architecture(list(task.k), list(task.s)),
+                                                                task.stratum or None))
+    return None
 
 
 def _execution_order(tasks: list[AtlasTask]) -> list[AtlasTask]:
     """The order tasks are run in (the tables keep the task list's order): the ED degrees,
     then the data tasks by degree, stride product and first data set, so that the
     architectures that share a chunk of data sets run one after the other and find its
-    strata in the memo (:func:`_data`)."""
+    strata and dilated products in the memo (:func:`atlas_memo`)."""
     def key(item: tuple[int, AtlasTask]) -> tuple[int, ...]:
         i, t = item
         if t.kind != "data":
@@ -450,7 +462,8 @@ def _run_task(config: AtlasConfig, task: AtlasTask) -> dict[str, Any]:
     def compute() -> dict[str, Any]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = _ed(config, task) if task.kind != "data" else _data(config, task)
+            with atlas_memo():  # a dilated product that another task solved is not solved again
+                result = _ed(config, task) if task.kind != "data" else _data(config, task)
         result["warnings"] = sorted({str(w.message) for w in caught})
         return result
 
@@ -911,18 +924,24 @@ def _run(config: AtlasConfig, todo: list[AtlasTask], journal: TaskJournal, clien
     # done, to the worker that ran it (a hint, not a restriction: another worker takes it if
     # that one is gone), so that they find each other's strata and dilated products in its
     # memo; the groups and the other tasks spread over the workers as Dask balances them
-    chains: dict[tuple[int, ...], list[AtlasTask]] = {}
+    chains: dict[tuple[Any, ...], list[AtlasTask]] = {}
+    alone = []
     for task in todo:
-        if task.kind == "data":
-            chains.setdefault(_memo_group(task), []).append(task)
+        group = _memo_group(task)
+        if group is None:
+            alone.append(task)
+        else:
+            chains.setdefault(group, []).append(task)
     waiting = {chain[0].key: chain[1:] for chain in chains.values()}
-    # the other tasks first (the ED degrees: their start systems serve the data tasks), then
-    # the groups, the costliest (highest degree) first so that no long group starts last;
-    # a group's next task outranks every task not yet started, so a worker finishes its
-    # group before it starts another (and its memo holds the group's data sets)
-    heads = sorted((chain[0] for chain in chains.values()), key=lambda t: (-t.degree, _memo_group(t)))
+    # the ED degrees first (their start systems serve the data tasks), then the data groups,
+    # the costliest (highest degree) first so that no long group starts last; a group's next
+    # task outranks every task not yet started, so a worker finishes its group before it
+    # starts another (and its memo holds the group's data sets)
+    heads = [chain[0] for chain in chains.values()]
+    first = alone + [t for t in heads if t.kind != "data"]
+    data = sorted((t for t in heads if t.kind == "data"), key=lambda t: (-t.degree, t.s, t.dataset))
     futures = {task.key: client.submit(_run_task, config, task, key=prefix + task.key, pure=False)
-               for task in [t for t in todo if t.kind != "data"] + heads}
+               for task in first + data}
 
     def then(name: str, worker: str | None) -> tuple[str, Any] | None:
         rest = waiting.pop(name, [])
