@@ -283,8 +283,10 @@ def weights_family(family: Family, chart: int, Gc: NDArray[np.complex128], threa
     if found is None:
         found = family.blank()
         monodromy(found, threads, weights=Gc)
-        if not found.verified:
-            warn_unverified(found, stacklevel=5)
+    # on every use, not only when it was computed: a result's warnings must not depend on
+    # what this process solved before it (seen in the atlas: the ED tasks of one dilated
+    # product warned or not depending on which of them computed the start system)
+    warn_unverified(found, stacklevel=5)
     WEIGHTS_FAMILIES[key] = found
     while len(WEIGHTS_FAMILIES) > WEIGHTS_KEPT:
         WEIGHTS_FAMILIES.pop(next(iter(WEIGHTS_FAMILIES)))
