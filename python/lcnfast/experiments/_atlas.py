@@ -919,11 +919,12 @@ def _run(config: AtlasConfig, todo: list[AtlasTask], journal: TaskJournal, clien
     from .sweeps import journal_futures
 
     prefix = f"lcnfast-atlas-{config.fingerprint()}-"
-    # the data tasks that share a memo group (one degree, stride product and chunk of data
-    # sets) run one after the other on one worker, each submitted when the one before it is
-    # done, to the worker that ran it (a hint, not a restriction: another worker takes it if
-    # that one is gone), so that they find each other's strata and dilated products in its
-    # memo; the groups and the other tasks spread over the workers as Dask balances them
+    # the tasks of one memo group (:func:`_memo_group`: the data tasks of one degree, stride
+    # product and chunk of data sets; the ED tasks of one dilated product and metric) run one
+    # after the other on one worker, each submitted when the one before it is done, to the
+    # worker that ran it (a hint, not a restriction: another worker takes it if that one is
+    # gone), so that they find each other's strata and dilated products in its memo; the
+    # groups and the other tasks spread over the workers as Dask balances them
     chains: dict[tuple[Any, ...], list[AtlasTask]] = {}
     alone = []
     for task in todo:
